@@ -1,0 +1,58 @@
+using Lingyuan.Jobs.Hosting;
+using Npgsql;
+
+namespace Lingyuan.Jobs.Database;
+
+/// <summary>Settings of the database (section <c>Database</c>; the connection string is <c>ConnectionStrings:Jobs</c>).</summary>
+public sealed class DatabaseOptions
+{
+    /// <summary>Apply pending migrations when <c>serve</c> starts.</summary>
+    public bool MigrateOnStart { get; set; } = true;
+
+    /// <summary>How long a process waits for the database to answer at start before giving up (exit 69).</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+}
+
+public static class DatabaseSetup
+{
+    public const string ConnectionStringKey = "ConnectionStrings:Jobs";
+
+    public static WebApplicationBuilder AddDatabase(this WebApplicationBuilder builder)
+    {
+        var cs = builder.Configuration.GetConnectionString("Jobs");
+        if (string.IsNullOrWhiteSpace(cs))
+            throw new UsageException($"{ConnectionStringKey} is not set (appsettings.json or ConnectionStrings__Jobs) / 未配置数据库连接串");
+        NpgsqlConnectionStringBuilder csb;
+        try { csb = new NpgsqlConnectionStringBuilder(cs); }
+        catch (ArgumentException ex) { throw new UsageException($"{ConnectionStringKey}: {ex.Message} / 数据库连接串无效"); }
+        csb.ApplicationName ??= "Lingyuan.Jobs";
+        builder.Services.AddNpgsqlDataSource(csb.ConnectionString);
+        builder.Services.AddOptions<DatabaseOptions>().BindConfiguration("Database").ValidateOnStart();
+        builder.Services.AddSingleton<Migrator>();
+        builder.Services.AddCommand<MigrateCommand>();
+        return builder;
+    }
+
+    /// <summary><c>/healthz</c>: 200 when the database answers, 503 otherwise. Anonymous by design.</summary>
+    public static WebApplication MapHealth(this WebApplication app)
+    {
+        app.MapGet("/healthz", async (NpgsqlDataSource db, CancellationToken ct) =>
+        {
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                timeout.CancelAfter(TimeSpan.FromSeconds(3));
+                await using var cmd = db.CreateCommand("SELECT 1");
+                await cmd.ExecuteScalarAsync(timeout.Token);
+                return Results.Text("ok\n", statusCode: 200);
+            }
+            catch (Exception ex) when (ex is NpgsqlException or OperationCanceledException or TimeoutException or InvalidOperationException)
+            {
+                // A restarted server leaves broken connections in the pool; drop them so the next probe reconnects.
+                NpgsqlConnection.ClearAllPools();
+                return Results.Text("database unavailable / 数据库不可用\n", statusCode: 503);
+            }
+        }).AllowAnonymous();
+        return app;
+    }
+}

@@ -1,0 +1,23 @@
+using Lingyuan.Jobs.Dashboard;
+using Lingyuan.Jobs.Database;
+using Lingyuan.Jobs.Hosting;
+
+return await CommandLine.RunAsync(args);
+
+/// <summary>The table of contents: every feature adds its services, verbs, jobs and pages here.</summary>
+public partial class Program
+{
+    public static void Configure(WebApplicationBuilder builder, AppRole role)
+    {
+        builder.AddHostingCore(role);
+        builder.AddDatabase();
+        builder.AddHangfireJobs(role);
+        builder.AddDashboard();
+    }
+
+    public static void Map(WebApplication app)
+    {
+        app.UseDashboard();
+        app.MapHealth();
+    }
+}
