@@ -24,7 +24,8 @@ public static class App
     /// Builds the services of the application for a role, without the web pipeline (mapping Hangfire's
     /// dashboard opens its storage, which a verb such as --help must not wait for).
     /// </summary>
-    public static WebApplication Build(AppRole role, IEnumerable<KeyValuePair<string, string?>>? overrides = null)
+    public static WebApplication Build(
+        AppRole role, IEnumerable<KeyValuePair<string, string?>>? overrides = null, Action<IServiceCollection>? testServices = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
@@ -33,6 +34,8 @@ public static class App
         });
         if (overrides is not null) builder.Configuration.AddInMemoryCollection(overrides);
         Program.Configure(builder, role);
+        // Tests replace what cannot be driven for real (the clock) after the features registered theirs.
+        testServices?.Invoke(builder.Services);
         return builder.Build();
     }
 
@@ -40,9 +43,10 @@ public static class App
     /// The service as <c>serve</c> runs it (tests start it the same way): settings validated, the
     /// database reachable (else exit 69 at once), migrations applied when configured, pages mapped.
     /// </summary>
-    public static async Task<WebApplication> CreateServerAsync(AppRole role, IEnumerable<KeyValuePair<string, string?>>? overrides = null)
+    public static async Task<WebApplication> CreateServerAsync(
+        AppRole role, IEnumerable<KeyValuePair<string, string?>>? overrides = null, Action<IServiceCollection>? testServices = null)
     {
-        var app = Build(role, overrides);
+        var app = Build(role, overrides, testServices);
         try
         {
             app.Services.GetService<Microsoft.Extensions.Options.IStartupValidator>()?.Validate();

@@ -1,0 +1,52 @@
+using Dapper;
+using Npgsql;
+
+namespace Lingyuan.Jobs.Notifications;
+
+public sealed record MailAttachment(string FileName, string ContentType, byte[] Content);
+
+/// <summary>
+/// One message to send. <paramref name="DedupeKey"/> is unique across the outbox: a job that decides
+/// the same thing twice (a retry, a rerun) stores one message. <paramref name="RegardingType"/> and
+/// <paramref name="RegardingId"/> point at what it is about (a draw, a case, a batch) for the audit trail.
+/// Bodies are Simplified Chinese; the HTML body must be built escaped (see <c>Dashboard.Html</c>).
+/// </summary>
+public sealed record OutboxMessage(
+    string DedupeKey,
+    IReadOnlyList<string> Recipients,
+    string Subject,
+    string TextBody,
+    string? HtmlBody,
+    string RegardingType,
+    string RegardingId,
+    IReadOnlyList<MailAttachment>? Attachments = null);
+
+public static class Outbox
+{
+    /// <summary>
+    /// Stores the message inside the caller's transaction. Returns true when stored now, false when a
+    /// message with the same dedupe key exists already (then nothing is written).
+    /// </summary>
+    public static async Task<bool> EnqueueAsync(NpgsqlConnection conn, NpgsqlTransaction tx, OutboxMessage m, CancellationToken ct = default)
+    {
+        if (m.Recipients.Count == 0) throw new ArgumentException("a message needs at least one recipient", nameof(m));
+        var id = await conn.ExecuteScalarAsync<long?>(new CommandDefinition(
+            """
+            INSERT INTO app.outbox (dedupe_key, recipients, subject, text_body, html_body, regarding_type, regarding_id)
+            VALUES (@DedupeKey, @Recipients, @Subject, @TextBody, @HtmlBody, @RegardingType, @RegardingId)
+            ON CONFLICT (dedupe_key) DO NOTHING
+            RETURNING id
+            """,
+            new { m.DedupeKey, Recipients = m.Recipients.ToArray(), m.Subject, m.TextBody, m.HtmlBody, m.RegardingType, m.RegardingId },
+            tx, cancellationToken: ct));
+        if (id is null) return false;
+        var position = 0;
+        foreach (var a in m.Attachments ?? [])
+        {
+            await conn.ExecuteAsync(new CommandDefinition(
+                "INSERT INTO app.outbox_attachments (message_id, position, file_name, content_type, content) VALUES (@id, @position, @FileName, @ContentType, @Content)",
+                new { id, position = position++, a.FileName, a.ContentType, a.Content }, tx, cancellationToken: ct));
+        }
+        return true;
+    }
+}
