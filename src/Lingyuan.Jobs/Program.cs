@@ -1,5 +1,6 @@
 using Lingyuan.Jobs.Dashboard;
 using Lingyuan.Jobs.Database;
+using Lingyuan.Jobs.Disbursements;
 using Lingyuan.Jobs.Hosting;
 
 return await CommandLine.RunAsync(args);
@@ -13,11 +14,13 @@ public partial class Program
         builder.AddDatabase();
         builder.AddHangfireJobs(role);
         builder.AddDashboard();
+        builder.AddDisbursements();
     }
 
     public static void Map(WebApplication app)
     {
         app.UseDashboard();
         app.MapHealth();
+        app.MapDisbursements();
     }
 }

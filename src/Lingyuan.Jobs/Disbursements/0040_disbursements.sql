@@ -1,0 +1,139 @@
+-- Monthly benefit disbursement into social security cards (DOMAIN.md §2).
+-- Money is integer fen; periods are the first day of their month.
+
+-- One batch per period: a rejected batch stays on record but releases its period for a rebuild.
+CREATE TABLE app.disbursement_batches (
+    id                  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    period              date NOT NULL CHECK (extract(day FROM period) = 1),
+    state               text NOT NULL CHECK (state IN ('draft', 'submitted', 'approved', 'rejected', 'exported', 'reconciled')),
+    built_by            text NOT NULL,
+    built_at            timestamptz NOT NULL DEFAULT now(),
+    payable_count       bigint NOT NULL DEFAULT 0 CHECK (payable_count >= 0),
+    payable_total_fen   bigint NOT NULL DEFAULT 0 CHECK (payable_total_fen >= 0),
+    held_count          bigint NOT NULL DEFAULT 0 CHECK (held_count >= 0),
+    submitted_by        text,
+    submitted_at        timestamptz,
+    decided_by          text,
+    decided_at          timestamptz,
+    reject_reason       text,
+    -- The frozen control totals (approval): what the bank file must reproduce exactly.
+    approved_line_count bigint,
+    approved_total_fen  bigint,
+    approved_sha256     text CHECK (approved_sha256 ~ '^[0-9a-f]{64}$'),
+    exported_at         timestamptz,
+    reconciled_at       timestamptz,
+    CHECK (state <> 'rejected' OR (reject_reason IS NOT NULL AND reject_reason <> '')),
+    CHECK (state NOT IN ('approved', 'exported', 'reconciled')
+           OR (approved_sha256 IS NOT NULL AND approved_line_count IS NOT NULL AND approved_total_fen IS NOT NULL
+               AND decided_by IS DISTINCT FROM submitted_by))
+);
+CREATE UNIQUE INDEX disbursement_batches_one_per_period ON app.disbursement_batches (period) WHERE state <> 'rejected';
+
+-- kind: regular (the period's own month), back_pay (a held month whose cause cleared; refers_to the
+-- held line), reissue (a payment the bank returned as failed, after the card data changed;
+-- refers_to the failed line). period is the month the money is for, not the batch's month.
+CREATE TABLE app.disbursement_lines (
+    id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    batch_id     bigint NOT NULL REFERENCES app.disbursement_batches (id),
+    kind         text NOT NULL CHECK (kind IN ('regular', 'back_pay', 'reissue')),
+    id_number    char(18) NOT NULL,
+    benefit      text NOT NULL,
+    period       date NOT NULL CHECK (extract(day FROM period) = 1),
+    amount_fen   bigint NOT NULL CHECK (amount_fen >= 0),
+    status       text NOT NULL CHECK (status IN ('payable', 'held')),
+    hold_reason  text CHECK (hold_reason IN ('dead', 'no_person', 'no_card', 'card_inactive', 'suspended',
+                                             'eligibility_lapsed', 'duplicate_account', 'amount_change')),
+    refers_to    bigint REFERENCES app.disbursement_lines (id),
+    bank_code    text,
+    bank_account text,
+    account_name text,
+    -- Set when the batch is rejected: the line no longer counts, the period may be built again.
+    released     boolean NOT NULL DEFAULT false,
+    CHECK ((status = 'held') = (hold_reason IS NOT NULL)),
+    CHECK ((kind = 'regular') = (refers_to IS NULL)),
+    CHECK (kind = 'regular' OR status = 'payable'),
+    CHECK (status = 'held' OR (bank_code IS NOT NULL AND bank_account IS NOT NULL AND account_name IS NOT NULL))
+);
+CREATE INDEX disbursement_lines_batch ON app.disbursement_lines (batch_id, id);
+
+-- No one is ever paid twice (DOMAIN.md §2): one live payable regular or back-pay line per person,
+-- benefit and month across all batches. A held line is not payable, so it and its back-pay never
+-- collide; a back-pay and a regular line for the same month do, and the second insert fails.
+CREATE UNIQUE INDEX disbursement_lines_one_payment ON app.disbursement_lines (id_number, benefit, period)
+    WHERE status = 'payable' AND kind <> 'reissue' AND NOT released;
+-- A held line is back-paid once, a failed line re-issued once (a failed re-issue is itself re-issued:
+-- a chain in which every link but the last failed, so at most the last one pays).
+CREATE UNIQUE INDEX disbursement_lines_one_follow_up ON app.disbursement_lines (refers_to)
+    WHERE refers_to IS NOT NULL AND NOT released;
+CREATE INDEX disbursement_lines_held ON app.disbursement_lines (id) WHERE status = 'held' AND NOT released;
+
+-- The bank's answer per line. One outcome per line, never changed (append-only): a failed line stays
+-- failed, so its re-issue and it cannot both be paid.
+CREATE TABLE app.disbursement_outcomes (
+    line_id        bigint PRIMARY KEY REFERENCES app.disbursement_lines (id),
+    batch_id       bigint NOT NULL,
+    status         text NOT NULL CHECK (status IN ('paid', 'failed')),
+    amount_fen     bigint NOT NULL CHECK (amount_fen >= 0),
+    bank_txn_ref   text,
+    failure_code   text,
+    failure_reason text,
+    recorded_at    timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX disbursement_outcomes_failed ON app.disbursement_outcomes (line_id) WHERE status = 'failed';
+CREATE TRIGGER disbursement_outcomes_append_only BEFORE UPDATE OR DELETE ON app.disbursement_outcomes
+    FOR EACH ROW EXECUTE FUNCTION app.refuse_change();
+
+-- A re-issue only follows a line the bank returned as failed.
+CREATE FUNCTION app.disbursement_reissue_needs_failure() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM app.disbursement_outcomes o WHERE o.line_id = NEW.refers_to AND o.status = 'failed') THEN
+        RAISE EXCEPTION 're-issue line refers to line % which has no failed outcome', NEW.refers_to USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER disbursement_lines_reissue_check BEFORE INSERT ON app.disbursement_lines
+    FOR EACH ROW WHEN (NEW.kind = 'reissue') EXECUTE FUNCTION app.disbursement_reissue_needs_failure();
+
+-- Lines never change, except being released when their batch is rejected; once a batch is approved
+-- nothing about its lines changes at all (approval froze count, total and hash).
+CREATE FUNCTION app.disbursement_lines_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE s text;
+BEGIN
+    SELECT state INTO s FROM app.disbursement_batches WHERE id = OLD.batch_id;
+    IF s IN ('approved', 'exported', 'reconciled') THEN
+        RAISE EXCEPTION 'lines of approved batch % are frozen: % refused', OLD.batch_id, TG_OP USING ERRCODE = 'raise_exception';
+    END IF;
+    IF TG_OP = 'DELETE' OR (to_jsonb(OLD) - 'released') IS DISTINCT FROM (to_jsonb(NEW) - 'released') OR (OLD.released AND NOT NEW.released) THEN
+        RAISE EXCEPTION 'disbursement lines are immutable (reject the batch and rebuild): % refused', TG_OP USING ERRCODE = 'raise_exception';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER disbursement_lines_guard BEFORE UPDATE OR DELETE ON app.disbursement_lines
+    FOR EACH ROW EXECUTE FUNCTION app.disbursement_lines_guard();
+
+-- The control totals of an approved batch never change.
+CREATE FUNCTION app.disbursement_batches_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        RAISE EXCEPTION 'disbursement batches are never deleted' USING ERRCODE = 'raise_exception';
+    END IF;
+    IF OLD.state IN ('approved', 'exported', 'reconciled') AND (
+           NEW.period IS DISTINCT FROM OLD.period OR NEW.approved_sha256 IS DISTINCT FROM OLD.approved_sha256
+        OR NEW.approved_line_count IS DISTINCT FROM OLD.approved_line_count OR NEW.approved_total_fen IS DISTINCT FROM OLD.approved_total_fen
+        OR NEW.decided_by IS DISTINCT FROM OLD.decided_by OR NEW.submitted_by IS DISTINCT FROM OLD.submitted_by
+        OR NEW.state NOT IN ('approved', 'exported', 'reconciled')) THEN
+        RAISE EXCEPTION 'approved batch % is frozen', OLD.id USING ERRCODE = 'raise_exception';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER disbursement_batches_guard BEFORE UPDATE OR DELETE ON app.disbursement_batches
+    FOR EACH ROW EXECUTE FUNCTION app.disbursement_batches_guard();
+
+-- Payments for a month that began after the recipient's recorded death: to be recovered (追回).
+CREATE TABLE app.disbursement_recoveries (
+    line_id    bigint PRIMARY KEY REFERENCES app.disbursement_lines (id),
+    id_number  char(18) NOT NULL,
+    death_date date NOT NULL,
+    amount_fen bigint NOT NULL CHECK (amount_fen >= 0),
+    found_at   timestamptz NOT NULL DEFAULT now()
+);

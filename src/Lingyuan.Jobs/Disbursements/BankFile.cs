@@ -1,0 +1,117 @@
+using System.Buffers;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Dapper;
+using Lingyuan.Jobs.Audit;
+using Lingyuan.Jobs.Hosting;
+using Npgsql;
+
+namespace Lingyuan.Jobs.Disbursements;
+
+/// <summary>
+/// The bank file (INTERFACES.md, docs/bank-file.md): <c>H,BATCH_ID,PERIOD,LINE_COUNT,TOTAL_FEN,SHA256</c>, then
+/// one <c>D,LINE_REF,BANK_CODE,BANK_ACCOUNT,ACCOUNT_NAME,AMOUNT_YUAN,BENEFIT</c> per payable line. The D lines
+/// are written by PostgreSQL's own CSV COPY and streamed through an incremental SHA-256, so memory stays
+/// flat whatever the batch size; approval hashes exactly the same bytes, and export refuses any difference.
+/// </summary>
+public sealed class BankFile(NpgsqlDataSource db)
+{
+    // One query makes the bytes for approval and for export: the hash cannot drift from the file.
+    private static string LinesCopy(long batchId) => string.Create(CultureInfo.InvariantCulture, $"""
+        COPY (SELECT 'D', id, bank_code, bank_account, account_name,
+                     (amount_fen / 100)::text || '.' || lpad((amount_fen % 100)::text, 2, '0'), benefit
+              FROM app.disbursement_lines
+              WHERE batch_id = {batchId} AND status = 'payable'
+              ORDER BY id) TO STDOUT (FORMAT csv)
+        """);
+
+    /// <summary>Streams the D lines to <paramref name="output"/> and returns their SHA-256 (lower-case hex).</summary>
+    internal static async Task<string> HashLinesAsync(NpgsqlConnection conn, long batchId, Stream output, CancellationToken ct)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var encoder = new UTF8Encoding(false).GetEncoder(); // stateful: a character split across reads stays whole
+        var chars = ArrayPool<char>.Shared.Rent(1 << 15);
+        var bytes = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(1 << 15) + 8);
+        try
+        {
+            using var copy = await conn.BeginTextExportAsync(LinesCopy(batchId), ct);
+            int n;
+            while ((n = await copy.ReadAsync(chars.AsMemory(0, 1 << 15), ct)) > 0)
+                await WriteAsync(encoder.GetBytes(chars, 0, n, bytes, 0, flush: false));
+            await WriteAsync(encoder.GetBytes(chars, 0, 0, bytes, 0, flush: true));
+        }
+        finally
+        {
+            ArrayPool<char>.Shared.Return(chars);
+            ArrayPool<byte>.Shared.Return(bytes);
+        }
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+
+        async Task WriteAsync(int count)
+        {
+            hash.AppendData(bytes, 0, count);
+            await output.WriteAsync(bytes.AsMemory(0, count), ct);
+        }
+    }
+
+    /// <summary>
+    /// Writes the bank file of an approved batch. The header comes from the approval record; count and
+    /// total are re-checked before writing and the hash while writing: a mismatch throws (the caller
+    /// discards what was written) and the batch is not marked exported.
+    /// </summary>
+    public async Task<BatchHeader> ExportAsync(long batchId, Stream output, string actor, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var b = await conn.QuerySingleOrDefaultAsync<BatchHeader>(new CommandDefinition(
+            $"SELECT {BatchReview.HeaderColumns} FROM app.disbursement_batches WHERE id = @batchId", new { batchId }, cancellationToken: ct))
+            ?? throw new DomainRuleException($"batch {batchId} does not exist / 批次 {batchId} 不存在");
+        if (b.State is not ("approved" or "exported" or "reconciled"))
+            throw new DomainRuleException($"batch {batchId} is {b.State}; only an approved batch is exported / 批次状态为{Zh.State(b.State)},审批通过后才能生成银行文件");
+        var (count, total) = await conn.QuerySingleAsync<(long, long)>(new CommandDefinition(
+            "SELECT count(*), coalesce(sum(amount_fen), 0)::bigint FROM app.disbursement_lines WHERE batch_id = @batchId AND status = 'payable'",
+            new { batchId }, commandTimeout: 0, cancellationToken: ct));
+        if (count != b.ApprovedLineCount || total != b.ApprovedTotalFen)
+            throw new DomainRuleException(
+                $"batch {batchId} has {count} lines / {total} fen but was approved with {b.ApprovedLineCount} / {b.ApprovedTotalFen}: refused / 批次笔数或金额与审批时不一致,拒绝导出");
+
+        var header = string.Create(CultureInfo.InvariantCulture,
+            $"H,{b.Id},{b.P},{b.ApprovedLineCount},{b.ApprovedTotalFen},{b.ApprovedSha256}\n");
+        await output.WriteAsync(Encoding.UTF8.GetBytes(header), ct);
+        var sha = await HashLinesAsync(conn, batchId, output, ct);
+        if (sha != b.ApprovedSha256)
+            throw new DomainRuleException(
+                $"batch {batchId}: the lines hash to {sha}, approval recorded {b.ApprovedSha256}: refused / 银行文件校验值与审批时不一致,拒绝导出");
+
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition(
+            "UPDATE app.disbursement_batches SET state = 'exported', exported_at = now() WHERE id = @batchId AND state = 'approved'",
+            new { batchId }, tx, cancellationToken: ct));
+        await AuditLog.WriteAsync(conn, tx, actor, "disbursement.export", "disbursement_batch", batchId.ToString(CultureInfo.InvariantCulture),
+            before: new { state = b.State }, after: new { state = b.State == "approved" ? "exported" : b.State, line_count = count, total_fen = total, sha256 = sha });
+        await tx.CommitAsync(ct);
+        return b;
+    }
+
+    /// <summary>Writes to <c>FILE.partial</c> and renames on success, so a refused or killed export leaves no bank file.</summary>
+    public async Task<BatchHeader> ExportToFileAsync(long batchId, string path, string actor, CancellationToken ct)
+    {
+        var tmp = path + ".partial";
+        try
+        {
+            BatchHeader b;
+            await using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+            {
+                b = await ExportAsync(batchId, fs, actor, ct);
+                await fs.FlushAsync(ct);
+            }
+            File.Move(tmp, path, overwrite: true);
+            return b;
+        }
+        catch
+        {
+            File.Delete(tmp);
+            throw;
+        }
+    }
+}

@@ -1,0 +1,112 @@
+using System.Globalization;
+
+namespace Lingyuan.Jobs.Disbursements;
+
+/// <summary>A benefit month, <c>YYYY-MM</c>; stored as the first day of the month.</summary>
+public readonly record struct Period(int Year, int Month) : IComparable<Period>
+{
+    public DateOnly FirstDay => new(Year, Month, 1);
+
+    public static Period Of(DateOnly d) => new(d.Year, d.Month);
+
+    public Period Next() => Of(FirstDay.AddMonths(1));
+
+    public static bool TryParse(string? s, out Period period)
+    {
+        period = default;
+        if (s is null || !DateOnly.TryParseExact(s + "-01", "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d)) return false;
+        period = Of(d);
+        return true;
+    }
+
+    public int CompareTo(Period other) => FirstDay.CompareTo(other.FirstDay);
+    public static bool operator <(Period a, Period b) => a.CompareTo(b) < 0;
+    public static bool operator >(Period a, Period b) => a.CompareTo(b) > 0;
+    public static bool operator <=(Period a, Period b) => a.CompareTo(b) <= 0;
+    public static bool operator >=(Period a, Period b) => a.CompareTo(b) >= 0;
+
+    public override string ToString() => $"{Year:D4}-{Month:D2}";
+}
+
+/// <summary>Money is <c>long</c> fen everywhere; yuan appear only where a person reads them.</summary>
+public static class Money
+{
+    /// <summary>For people: <c>1,234.56</c>.</summary>
+    public static string Yuan(long fen) =>
+        (fen < 0 ? "-" : "") + (Math.Abs(fen) / 100).ToString("#,0", CultureInfo.InvariantCulture) + "." + (Math.Abs(fen) % 100).ToString("D2", CultureInfo.InvariantCulture);
+
+    /// <summary>Parses yuan with at most two decimals (grouping commas allowed) into fen, exactly.</summary>
+    public static bool TryParseYuan(string? s, out long fen)
+    {
+        fen = 0;
+        if (string.IsNullOrWhiteSpace(s)) return false;
+        s = s.Trim().Replace(",", "", StringComparison.Ordinal);
+        if (!decimal.TryParse(s, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var d)) return false;
+        if (d.Scale > 2 || d > long.MaxValue / 100m) return false;
+        fen = (long)(d * 100m);
+        return true;
+    }
+}
+
+/// <summary>Personal data as people outside the review rows see it (DOMAIN.md §0: masking).</summary>
+public static class Mask
+{
+    /// <summary><c>211382********123X</c>: first 6, last 4.</summary>
+    public static string IdNumber(string? id) =>
+        id is null ? "" : id.Trim() is { Length: >= 10 } t ? t[..6] + new string('*', t.Length - 10) + t[^4..] : new string('*', id.Length);
+
+    /// <summary><c>6217********1234</c>: first 4, last 4.</summary>
+    public static string Account(string? account) =>
+        account is null ? "" : account is { Length: >= 8 } a ? a[..4] + new string('*', a.Length - 8) + a[^4..] : new string('*', account.Length);
+}
+
+/// <summary>Chinese names of the codes users see.</summary>
+public static class Zh
+{
+    public static string Benefit(string b) => b switch
+    {
+        "enterprise_pension" => "企业职工基本养老金",
+        "institution_pension" => "机关事业单位养老金",
+        "resident_pension" => "城乡居民养老金",
+        "work_injury" => "工伤保险待遇",
+        "unemployment" => "失业保险金",
+        "employment_subsidy" => "就业补贴",
+        "training_subsidy" => "培训补贴",
+        "insurance_subsidy" => "社会保险补贴",
+        "survivor_allowance" => "遗属待遇",
+        _ => b,
+    };
+
+    public static string HoldReason(string? r) => r switch
+    {
+        "dead" => "已报死亡",
+        "no_person" => "人员信息缺失",
+        "no_card" => "无社保卡",
+        "card_inactive" => "社保卡金融功能未激活或已冻结挂失",
+        "suspended" => "待遇已暂停",
+        "eligibility_lapsed" => "待遇资格认证过期",
+        "duplicate_account" => "同一账户多人(非同户)领取",
+        "amount_change" => "金额较上月变动超限",
+        null => "",
+        _ => r,
+    };
+
+    public static string State(string s) => s switch
+    {
+        "draft" => "草稿",
+        "submitted" => "待审批",
+        "approved" => "已审批",
+        "rejected" => "已退回",
+        "exported" => "已生成银行文件",
+        "reconciled" => "已对账",
+        _ => s,
+    };
+
+    public static string Kind(string k) => k switch
+    {
+        "regular" => "当月",
+        "back_pay" => "补发",
+        "reissue" => "退票重发",
+        _ => k,
+    };
+}
