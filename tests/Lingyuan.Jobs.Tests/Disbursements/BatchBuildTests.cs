@@ -1,0 +1,132 @@
+using Lingyuan.Jobs.Dashboard;
+using Lingyuan.Jobs.Disbursements;
+using Lingyuan.Jobs.Tests.Infrastructure;
+using Npgsql;
+using static Lingyuan.Jobs.Tests.Disbursements.Periods;
+
+namespace Lingyuan.Jobs.Tests.Disbursements;
+
+public sealed class BatchBuildTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>, IAsyncLifetime
+{
+    private readonly Registers _r = new(fixture.DataSource);
+    private BatchBuilder Builder => fixture.Services.GetRequiredService<BatchBuilder>();
+    private BatchReview Review => fixture.Services.GetRequiredService<BatchReview>();
+
+    public Task InitializeAsync() => _r.ResetAsync();
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    [Fact]
+    public async Task Each_hold_reason_holds_its_line_and_the_rest_is_paid()
+    {
+        var payable = await _r.RecipientAsync(1);
+        var dead = await _r.RecipientAsync(2);
+        await _r.ExecAsync("INSERT INTO app.life_events VALUES (@dead, 'death', '2026-02-20')", new { dead });
+        var lapsed = await _r.RecipientAsync(3, verified: "2025-02-28");
+        var noCard = await _r.RecipientAsync(4);
+        await _r.ExecAsync("DELETE FROM app.cards WHERE id_number = @noCard", new { noCard });
+        var frozen = await _r.RecipientAsync(5);
+        await _r.ExecAsync("UPDATE app.cards SET financial_status = 'frozen' WHERE id_number = @frozen", new { frozen });
+        var suspended = await _r.RecipientAsync(6);
+        await _r.ExecAsync("UPDATE app.entitlements SET suspended = true WHERE id_number = @suspended", new { suspended });
+        var suspendedByEvent = await _r.RecipientAsync(7);
+        await _r.ExecAsync("INSERT INTO app.life_events VALUES (@suspendedByEvent, 'suspended', '2026-02-01')", new { suspendedByEvent });
+        // One account, two persons of different households: both held. Same household: both paid.
+        var dupA = await _r.RecipientAsync(8, account: "6217000000009999");
+        var dupB = await _r.RecipientAsync(9, account: "6217000000009999");
+        var spouseA = await _r.RecipientAsync(10, household: "H-family", account: "6217000000008888");
+        var spouseB = await _r.RecipientAsync(11, household: "H-family", account: "6217000000008888");
+        var raised = await _r.RecipientAsync(12, amountFen: 100_000);
+        var raisedSlightly = await _r.RecipientAsync(13, amountFen: 100_000);
+
+        var feb = await Builder.BuildAsync(P("2026-02"), "test", default);
+        await _r.ExecAsync("UPDATE app.entitlements SET monthly_amount_fen = 120001 WHERE id_number = @raised", new { raised });
+        await _r.ExecAsync("UPDATE app.entitlements SET monthly_amount_fen = 120000 WHERE id_number = @raisedSlightly", new { raisedSlightly });
+        var mar = await Builder.BuildAsync(P("2026-03"), "test", default);
+
+        var lines = (await _r.LinesAsync(mar.BatchId)).ToDictionary(l => l.IdNumber, l => l.HoldReason ?? "payable");
+        Assert.Equal("payable", lines[payable]);
+        Assert.Equal("dead", lines[dead]);
+        Assert.Equal("eligibility_lapsed", lines[lapsed]);
+        Assert.Equal("no_card", lines[noCard]);
+        Assert.Equal("card_inactive", lines[frozen]);
+        Assert.Equal("suspended", lines[suspended]);
+        Assert.Equal("suspended", lines[suspendedByEvent]);
+        Assert.Equal("duplicate_account", lines[dupA]);
+        Assert.Equal("duplicate_account", lines[dupB]);
+        Assert.Equal("payable", lines[spouseA]);
+        Assert.Equal("payable", lines[spouseB]);
+        Assert.Equal("amount_change", lines[raised]);          // +20.001 % > 20 %
+        Assert.Equal("payable", lines[raisedSlightly]);        // +20 % exactly is not "more than"
+        // In February the death (02-20) came after the 1st: February is still paid; eligibility of 2025-02-28 was within 12 months.
+        var febLines = (await _r.LinesAsync(feb.BatchId)).ToDictionary(l => l.IdNumber, l => l.HoldReason ?? "payable");
+        Assert.Equal("payable", febLines[dead]);
+        Assert.Equal("payable", febLines[lapsed]);
+
+        var b = await Review.FindAsync(mar.BatchId, default);
+        Assert.Equal(4, b!.PayableCount);
+        Assert.Equal(250_000 * 3 + 120_000, b.PayableTotalFen);
+        Assert.Equal(9, b.HeldCount);
+    }
+
+    [Fact]
+    public async Task A_held_month_is_back_paid_once_when_its_cause_clears()
+    {
+        var id = await _r.RecipientAsync(1, amountFen: 180_000);
+        await _r.ExecAsync("UPDATE app.cards SET financial_status = 'inactive' WHERE id_number = @id", new { id });
+        var mar = await Builder.BuildAsync(P("2026-03"), "test", default);
+        var held = Assert.Single(await _r.LinesAsync(mar.BatchId));
+        Assert.Equal("card_inactive", held.HoldReason);
+
+        await _r.ExecAsync("UPDATE app.cards SET financial_status = 'active', updated_at = now() WHERE id_number = @id", new { id });
+        var apr = await Builder.BuildAsync(P("2026-04"), "test", default);
+        var aprLines = await _r.LinesAsync(apr.BatchId);
+        Assert.Equal(2, aprLines.Count);
+        var backPay = Assert.Single(aprLines, l => l.Kind == "back_pay");
+        Assert.Equal(("2026-03", 180_000L, "payable", held.Id), (backPay.Period, backPay.AmountFen, backPay.Status, backPay.RefersTo!.Value));
+        Assert.Single(aprLines, l => l.Kind == "regular" && l.Period == "2026-04" && l.Status == "payable");
+
+        var may = await Builder.BuildAsync(P("2026-05"), "test", default);
+        Assert.DoesNotContain(await _r.LinesAsync(may.BatchId), l => l.Kind == "back_pay");
+    }
+
+    [Fact]
+    public async Task The_database_refuses_a_second_payment_for_the_same_person_benefit_and_month()
+    {
+        var id = await _r.RecipientAsync(1);
+        var mar = await Builder.BuildAsync(P("2026-03"), "test", default);
+        var other = await _r.ScalarAsync<long>("INSERT INTO app.disbursement_batches (period, state, built_by) VALUES ('2026-04-01', 'draft', 'test') RETURNING id");
+        var ex = await Assert.ThrowsAsync<PostgresException>(() => _r.ExecAsync("""
+            INSERT INTO app.disbursement_lines (batch_id, kind, id_number, benefit, period, amount_fen, status, refers_to, bank_code, bank_account, account_name)
+            VALUES (@other, 'back_pay', @id, 'enterprise_pension', '2026-03-01', 1, 'payable', (SELECT min(id) FROM app.disbursement_lines), '102', '6217000000000001', 'x')
+            """, new { other, id }));
+        Assert.Equal("23505", ex.SqlState);
+        Assert.Equal("disbursement_lines_one_payment", ex.ConstraintName);
+        // A re-issue of a line the bank did not return as failed is refused too.
+        var reissue = await Assert.ThrowsAsync<PostgresException>(() => _r.ExecAsync("""
+            INSERT INTO app.disbursement_lines (batch_id, kind, id_number, benefit, period, amount_fen, status, refers_to, bank_code, bank_account, account_name)
+            VALUES (@other, 'reissue', @id, 'enterprise_pension', '2026-03-01', 1, 'payable', (SELECT min(id) FROM app.disbursement_lines), '102', '6217000000000001', 'x')
+            """, new { other, id }));
+        Assert.Equal("23514", reissue.SqlState);
+        // And a batch per period: building March again returns the same batch.
+        Assert.Equal(mar with { Built = false }, await Builder.BuildAsync(P("2026-03"), "test", default));
+    }
+
+    [Fact]
+    public async Task A_rejected_batch_releases_its_period_and_the_rebuild_pays_each_line_once()
+    {
+        var users = fixture.Services.GetRequiredService<UserStore>();
+        await _r.AddUserAsync(users, "fin1", "finance");
+        var id = await _r.RecipientAsync(1);
+        var first = await Builder.BuildAsync(P("2026-03"), "test", default);
+        await Review.SubmitAsync(first.BatchId, "fin1", default);
+        await Review.RejectAsync(first.BatchId, "fin1", "金额有误 wrong amounts", default);
+        Assert.All(await _r.LinesAsync(first.BatchId), l => Assert.True(l.Released));
+
+        var second = await Builder.BuildAsync(P("2026-03"), "test", default);
+        Assert.True(second.Built);
+        Assert.NotEqual(first.BatchId, second.BatchId);
+        Assert.Equal(1, await _r.ScalarAsync<long>(
+            "SELECT count(*) FROM app.disbursement_lines WHERE id_number = @id AND status = 'payable' AND NOT released", new { id }));
+        Assert.Equal("rejected", (await Review.FindAsync(first.BatchId, default))!.State);
+    }
+}

@@ -1,0 +1,230 @@
+using System.Security.Cryptography;
+using System.Text;
+using Lingyuan.Jobs.Dashboard;
+using Lingyuan.Jobs.Disbursements;
+using Lingyuan.Jobs.Hosting;
+using Lingyuan.Jobs.Tests.Infrastructure;
+using Npgsql;
+using static Lingyuan.Jobs.Tests.Disbursements.Periods;
+
+namespace Lingyuan.Jobs.Tests.Disbursements;
+
+/// <summary>Review, freezing, bank file, reconciliation, recovery and re-issue, through the services and the real CLI.</summary>
+public sealed class BatchLifecycleTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>, IAsyncLifetime
+{
+    private readonly Registers _r = new(fixture.DataSource);
+    private readonly string _domain = $"{Guid.NewGuid():N}.test";
+    private BatchBuilder Builder => fixture.Services.GetRequiredService<BatchBuilder>();
+    private BatchReview Review => fixture.Services.GetRequiredService<BatchReview>();
+    private BankFile BankFile => fixture.Services.GetRequiredService<BankFile>();
+    private Reconciler Reconciler => fixture.Services.GetRequiredService<Reconciler>();
+
+    public async Task InitializeAsync()
+    {
+        await _r.ResetAsync();
+        var users = fixture.Services.GetRequiredService<UserStore>();
+        await _r.AddUserAsync(users, "preparer", "finance", $"preparer@{_domain}");
+        await _r.AddUserAsync(users, "approver", "finance", $"approver@{_domain}");
+        await _r.AddUserAsync(users, "watcher", "operator", $"watcher@{_domain}");
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    private async Task<long> ApprovedBatchAsync(string period = "2026-03")
+    {
+        var b = await Builder.BuildAsync(P(period), "test", default);
+        await Review.SubmitAsync(b.BatchId, "preparer", default);
+        await Review.ApproveAsync(b.BatchId, "approver", default);
+        return b.BatchId;
+    }
+
+    private async Task<string> ExportAsync(long batchId)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"bank-{Guid.NewGuid():N}.csv");
+        await BankFile.ExportToFileAsync(batchId, path, "test", default);
+        return path;
+    }
+
+    private static MemoryStream Csv(string text) => new(Encoding.UTF8.GetBytes(text));
+
+    [Fact]
+    public async Task The_preparer_cannot_approve_their_own_batch_and_the_cli_says_why_in_both_languages()
+    {
+        await _r.RecipientAsync(1);
+        var b = await Builder.BuildAsync(P("2026-03"), "test", default);
+        await Review.SubmitAsync(b.BatchId, "preparer", default);
+
+        var ex = await Assert.ThrowsAsync<DomainRuleException>(() => Review.ApproveAsync(b.BatchId, "preparer", default));
+        Assert.True(ex.Data.Contains(BatchReview.ForbiddenKey));
+        var (code, output) = await ServiceProcess.RunAsync(fixture, $"batch approve {b.BatchId} --user preparer");
+        Assert.Equal(1, code);
+        Assert.Contains("four eyes", output);
+        Assert.Contains("双人复核", output);
+        var (code2, output2) = await ServiceProcess.RunAsync(fixture, $"batch approve {b.BatchId} --user watcher");
+        Assert.Equal(1, code2);
+        Assert.Contains("无财务审核权限", output2);
+        Assert.Equal("submitted", (await Review.FindAsync(b.BatchId, default))!.State);
+
+        var (code3, output3) = await ServiceProcess.RunAsync(fixture, $"batch approve {b.BatchId} --user approver");
+        Assert.True(code3 == 0, output3);
+        var approved = await Review.FindAsync(b.BatchId, default);
+        Assert.Equal(("approved", "preparer", "approver", 1L, 250_000L), (approved!.State, approved.SubmittedBy, approved.DecidedBy, approved.ApprovedLineCount!.Value, approved.ApprovedTotalFen!.Value));
+
+        // Every transition is in the audit log; reviewers were told when it awaited them, the preparer of the decision.
+        Assert.Equal(3, await _r.ScalarAsync<long>(
+            "SELECT count(*) FROM app.audit_log WHERE subject_type = 'disbursement_batch' AND subject_id = @id", new { id = b.BatchId.ToString() }));
+        var submittedTo = await _r.ScalarAsync<string[]>("SELECT recipients FROM app.outbox WHERE dedupe_key = @k", new { k = $"disbursement-batch:{b.BatchId}:submitted" });
+        Assert.Equal([$"approver@{_domain}"], submittedTo);
+        var approvedTo = await _r.ScalarAsync<string[]>("SELECT recipients FROM app.outbox WHERE dedupe_key = @k", new { k = $"disbursement-batch:{b.BatchId}:approved" });
+        Assert.Equal([$"preparer@{_domain}"], approvedTo);
+    }
+
+    [Fact]
+    public async Task An_approved_batch_is_frozen_in_the_database()
+    {
+        await _r.RecipientAsync(1);
+        var id = await ApprovedBatchAsync();
+        var ex = await Assert.ThrowsAsync<PostgresException>(() => _r.ExecAsync(
+            "UPDATE app.disbursement_lines SET amount_fen = amount_fen + 1 WHERE batch_id = @id", new { id }));
+        Assert.Contains("frozen", ex.MessageText);
+        await Assert.ThrowsAsync<PostgresException>(() => _r.ExecAsync("DELETE FROM app.disbursement_lines WHERE batch_id = @id", new { id }));
+        await Assert.ThrowsAsync<PostgresException>(() => _r.ExecAsync("UPDATE app.disbursement_batches SET approved_total_fen = 1 WHERE id = @id", new { id }));
+    }
+
+    [Fact]
+    public async Task The_bank_file_has_the_control_record_and_lines_of_the_contract()
+    {
+        var a = await _r.RecipientAsync(1, amountFen: 123_456_789, name: "王,\"小\"明");
+        var b = await _r.RecipientAsync(2, amountFen: 5);
+        var id = await ApprovedBatchAsync();
+        var path = await ExportAsync(id);
+        var text = await File.ReadAllTextAsync(path, Encoding.UTF8);
+        var lines = await _r.LinesAsync(id);
+        var dLines = $"D,{lines[0].Id},102,{Registers.Account(1)},\"王,\"\"小\"\"明\",1234567.89,enterprise_pension\n"
+                   + $"D,{lines[1].Id},102,{Registers.Account(2)},测试2,0.05,enterprise_pension\n";
+        var sha = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(dLines)));
+        Assert.Equal($"H,{id},2026-03,2,123456794,{sha}\n" + dLines, text);
+        Assert.Equal("exported", (await Review.FindAsync(id, default))!.State);
+        Assert.False(File.Exists(path + ".partial"));
+        _ = (a, b);
+    }
+
+    [Fact]
+    public async Task A_tampered_batch_is_not_exported()
+    {
+        await _r.RecipientAsync(1);
+        await _r.RecipientAsync(2);
+        var id = await ApprovedBatchAsync();
+        // Someone with superuser rights bypasses the triggers and redirects a payment to another account (same total).
+        await using (var conn = await fixture.DataSource.OpenConnectionAsync())
+        {
+            await using (var off = new NpgsqlCommand("SET session_replication_role = replica", conn)) await off.ExecuteNonQueryAsync();
+            await using var cmd = new NpgsqlCommand(
+                "UPDATE app.disbursement_lines SET bank_account = '6217999999999999' WHERE id = (SELECT min(id) FROM app.disbursement_lines WHERE batch_id = $1)", conn);
+            cmd.Parameters.AddWithValue(id);
+            Assert.Equal(1, await cmd.ExecuteNonQueryAsync());
+            await using (var on = new NpgsqlCommand("RESET session_replication_role", conn)) await on.ExecuteNonQueryAsync();
+        }
+        var path = Path.Combine(Path.GetTempPath(), $"bank-{Guid.NewGuid():N}.csv");
+        var (code, output) = await ServiceProcess.RunAsync(fixture, $"batch export {id} --out {path}");
+        Assert.Equal(1, code);
+        Assert.Contains("校验值与审批时不一致", output);
+        Assert.False(File.Exists(path));
+        Assert.False(File.Exists(path + ".partial"));
+        Assert.Equal("approved", (await Review.FindAsync(id, default))!.State);
+    }
+
+    [Fact]
+    public async Task A_return_file_with_unknown_duplicate_or_mismatched_lines_is_refused_whole()
+    {
+        await _r.RecipientAsync(1, amountFen: 100_000);
+        await _r.RecipientAsync(2, amountFen: 200_000);
+        var id = await ApprovedBatchAsync();
+        await ExportAsync(id);
+        var l = await _r.LinesAsync(id);
+        var file = Path.Combine(Path.GetTempPath(), $"returns-{Guid.NewGuid():N}.csv");
+        await File.WriteAllTextAsync(file, $"""
+            status,line_ref,amount,bank_txn_ref,failure_code,failure_reason
+            paid,{l[0].Id},"1,000.00",T1,,
+            paid,{l[1].Id},2000.01,T2,,
+            paid,999999,1.00,T3,,
+            paid,{l[0].Id},1000.00,T1,,
+
+            """);
+        var (code, output) = await ServiceProcess.RunAsync(fixture, $"batch reconcile {id} {file}");
+        Assert.Equal(65, code);
+        var problems = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(x => x.StartsWith(file, StringComparison.Ordinal)).ToList();
+        Assert.Equal(4, problems.Count);
+        Assert.Contains($"{file}:3: line_ref {l[1].Id}: amount 200001 fen, the batch paid 200000 fen", problems[0]);
+        Assert.Contains($"{file}:4: line_ref 999999: unknown in batch {id}", problems[1]);
+        Assert.Contains($"{file}:5: line_ref {l[0].Id}: duplicate (first on line 2)", problems[2]);
+        Assert.Contains("nothing applied", problems[3]);
+        Assert.Equal(0, await _r.ScalarAsync<long>("SELECT count(*) FROM app.disbursement_outcomes"));
+        Assert.Equal("exported", (await Review.FindAsync(id, default))!.State);
+    }
+
+    [Fact]
+    public async Task A_complete_return_file_reconciles_the_batch_and_a_rerun_changes_nothing()
+    {
+        await _r.RecipientAsync(1, amountFen: 100_000);
+        await _r.RecipientAsync(2, amountFen: 200_000);
+        var id = await ApprovedBatchAsync();
+        await ExportAsync(id);
+        var l = await _r.LinesAsync(id);
+        var text = $"line_ref,status,amount,bank_txn_ref,failure_code,failure_reason\n{l[0].Id},paid,1000.00,T1,,\n";
+        var first = await Reconciler.ReconcileAsync(id, Csv(text), "r1.csv", "test", default);
+        Assert.Equal(("exported", 1L), (first.State, first.Paid));
+        text += $"{l[1].Id},failed,2000.00,,E05,账户已销户\n";
+        var second = await Reconciler.ReconcileAsync(id, Csv(text), "r2.csv", "test", default);
+        Assert.Equal(("reconciled", 1L, 0L, 1L), (second.State, second.Applied, second.Paid, second.Failed));
+        var again = await Reconciler.ReconcileAsync(id, Csv(text), "r2.csv", "test", default);
+        Assert.Equal(0, again.Applied);
+        Assert.Equal("账户已销户", await _r.ScalarAsync<string>("SELECT failure_reason FROM app.disbursement_outcomes WHERE line_id = @x", new { x = l[1].Id }));
+        // A contradicting answer for a recorded line is refused.
+        var contra = await Assert.ThrowsAsync<BadInputException>(() => Reconciler.ReconcileAsync(id,
+            Csv($"line_ref,status,amount,bank_txn_ref,failure_code,failure_reason\n{l[1].Id},paid,2000.00,T9,,\n"), "r3.csv", "test", default));
+        Assert.Contains("already recorded as failed", contra.Problems[0]);
+    }
+
+    [Fact]
+    public async Task A_payment_for_a_month_after_a_late_reported_death_is_listed_for_recovery()
+    {
+        var dies = await _r.RecipientAsync(1, amountFen: 300_000);
+        await _r.RecipientAsync(2);
+        var id = await ApprovedBatchAsync("2026-04");
+        await ExportAsync(id);
+        // Death on 03-15 reported only now, after April's bank file went out.
+        await _r.ExecAsync("INSERT INTO app.life_events VALUES (@dies, 'death', '2026-03-15')", new { dies });
+        var l = await _r.LinesAsync(id);
+        var result = await Reconciler.ReconcileAsync(id, Csv(
+            $"line_ref,status,amount,bank_txn_ref,failure_code,failure_reason\n{l[0].Id},paid,3000.00,T1,,\n{l[1].Id},paid,2500.00,T2,,\n"), "r.csv", "test", default);
+        Assert.Equal(1, result.NewRecoveries);
+        Assert.Equal(dies, await _r.ScalarAsync<string>("SELECT id_number FROM app.disbursement_recoveries WHERE line_id = @x AND amount_fen = 300000 AND death_date = '2026-03-15'", new { x = l[0].Id }));
+        // And May holds the line.
+        var may = await Builder.BuildAsync(P("2026-05"), "test", default);
+        Assert.Equal("dead", (await _r.LinesAsync(may.BatchId)).Single(x => x.IdNumber == dies).HoldReason);
+    }
+
+    [Fact]
+    public async Task A_failed_payment_is_reissued_once_after_the_card_changes_and_never_paid_twice()
+    {
+        var id = await _r.RecipientAsync(1, amountFen: 150_000);
+        var mar = await ApprovedBatchAsync("2026-03");
+        await ExportAsync(mar);
+        var failed = Assert.Single(await _r.LinesAsync(mar));
+        await Reconciler.ReconcileAsync(mar, Csv($"line_ref,status,amount,bank_txn_ref,failure_code,failure_reason\n{failed.Id},failed,1500.00,,E01,户名不符\n"), "r.csv", "test", default);
+
+        // Nothing changed on the card yet: April pays April only.
+        var apr = await Builder.BuildAsync(P("2026-04"), "test", default);
+        Assert.DoesNotContain(await _r.LinesAsync(apr.BatchId), x => x.Kind == "reissue");
+
+        await _r.ExecAsync("UPDATE app.cards SET bank_account = '6217000000077777', updated_at = now() WHERE id_number = @id", new { id });
+        var may = await Builder.BuildAsync(P("2026-05"), "test", default);
+        var reissue = Assert.Single(await _r.LinesAsync(may.BatchId), x => x.Kind == "reissue");
+        Assert.Equal(("2026-03", 150_000L, failed.Id), (reissue.Period, reissue.AmountFen, reissue.RefersTo!.Value));
+        Assert.Equal("6217000000077777", await _r.ScalarAsync<string>("SELECT bank_account FROM app.disbursement_lines WHERE id = @x", new { x = reissue.Id }));
+
+        var jun = await Builder.BuildAsync(P("2026-06"), "test", default);
+        Assert.DoesNotContain(await _r.LinesAsync(jun.BatchId), x => x.Kind == "reissue");
+    }
+}
