@@ -81,8 +81,8 @@ public sealed class Registers(NpgsqlDataSource db)
         await using var conn = await db.OpenConnectionAsync();
         return (await conn.QueryAsync<string>("""
             SELECT concat_ws('|', to_char(b.period, 'YYYY-MM'), b.state, b.payable_count, b.payable_total_fen, b.held_count,
-                             l.kind, l.id_number, l.benefit, to_char(l.period, 'YYYY-MM'), l.amount_fen, l.status, l.hold_reason,
-                             to_char(r.period, 'YYYY-MM'), r.kind)
+                             l.kind, l.id_number, l.benefit, to_char(l.period, 'YYYY-MM'), l.amount_fen, l.status, coalesce(l.hold_reason, '-'),
+                             coalesce(to_char(r.period, 'YYYY-MM'), '-'), coalesce(r.kind, '-'))
             FROM app.disbursement_lines l
             JOIN app.disbursement_batches b ON b.id = l.batch_id
             LEFT JOIN app.disbursement_lines r ON r.id = l.refers_to
