@@ -1,0 +1,80 @@
+using System.Net;
+using Lingyuan.Jobs.Dashboard;
+using Lingyuan.Jobs.Disbursements;
+using Lingyuan.Jobs.Tests.Infrastructure;
+using MiniExcelLibs;
+using static Lingyuan.Jobs.Tests.Disbursements.Periods;
+
+namespace Lingyuan.Jobs.Tests.Disbursements;
+
+/// <summary>The batches page over real HTTP: four eyes (403), roles, antiforgery, masking, downloads.</summary>
+public sealed class BatchesPageTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>, IAsyncLifetime
+{
+    private readonly Registers _r = new(fixture.DataSource);
+    private TestServer _server = null!;
+
+    public async Task InitializeAsync()
+    {
+        await _r.ResetAsync();
+        _server = await TestServer.StartAsync(fixture);
+    }
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    private static async Task<HttpResponseMessage> PostAsync(HttpClient client, string page, string action, Dictionary<string, string>? fields = null)
+    {
+        var form = new Dictionary<string, string>(fields ?? []) { ["__RequestVerificationToken"] = await TestServer.AntiforgeryTokenAsync(client, page) };
+        return await client.PostAsync(action, new FormUrlEncodedContent(form));
+    }
+
+    [Fact]
+    public async Task The_preparer_gets_403_on_approve_and_another_finance_user_approves()
+    {
+        var id = await _r.RecipientAsync(1, name: "=HYPERLINK(\"http://x\")");
+        await _r.RecipientAsync(2);
+        await _r.ExecAsync("UPDATE app.cards SET financial_status = 'lost' WHERE id_number = @id", new { id });
+        var b = await _server.App.Services.GetRequiredService<BatchBuilder>().BuildAsync(P("2026-03"), "test", default);
+        var page = $"/hangfire/batches/{b.BatchId}";
+
+        var preparer = await _server.SignedInClientAsync("page-preparer", Roles.Finance);
+        var approver = await _server.SignedInClientAsync("page-approver", Roles.Finance);
+        var op = await _server.SignedInClientAsync("page-operator", Roles.Operator);
+
+        Assert.NotEqual(HttpStatusCode.OK, (await op.GetAsync(page)).StatusCode);
+        var html = WebUtility.HtmlDecode(await preparer.GetStringAsync(page));
+        Assert.Contains(Mask.IdNumber(id), html);
+        Assert.DoesNotContain(id, html);
+        Assert.DoesNotContain(Registers.Account(2), html);
+        Assert.Contains(Mask.Account(Registers.Account(2)), html);
+        Assert.Contains("社保卡金融功能未激活或已冻结挂失", html);
+
+        // Without the antiforgery token nothing happens.
+        var forged = await preparer.PostAsync($"{page}/submit", new FormUrlEncodedContent([]));
+        Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await PostAsync(preparer, page, $"{page}/submit")).StatusCode);
+
+        var own = await PostAsync(preparer, page, $"{page}/approve");
+        Assert.Equal(HttpStatusCode.Forbidden, own.StatusCode);
+        Assert.Contains("双人复核", WebUtility.HtmlDecode(await own.Content.ReadAsStringAsync()));
+        Assert.Equal("submitted", (await _server.App.Services.GetRequiredService<BatchReview>().FindAsync(b.BatchId, default))!.State);
+
+        Assert.Equal(HttpStatusCode.Redirect, (await PostAsync(approver, page, $"{page}/approve")).StatusCode);
+        var approved = (await _server.App.Services.GetRequiredService<BatchReview>().FindAsync(b.BatchId, default))!;
+        Assert.Equal(("approved", "page-preparer", "page-approver"), (approved.State, approved.SubmittedBy, approved.DecidedBy));
+
+        var bank = await approver.GetStringAsync($"{page}/bank-file");
+        Assert.StartsWith($"H,{b.BatchId},2026-03,1,250000,{approved.ApprovedSha256}\n", bank);
+
+        // The XLSX neutralises a formula in a name; search by the masked ID finds the line.
+        var xlsx = await approver.GetStreamAsync($"{page}/summary.xlsx");
+        var ms = new MemoryStream();
+        await xlsx.CopyToAsync(ms);
+        ms.Position = 0;
+        var heldRows = ms.Query(useHeaderRow: true, sheetName: "暂停发放").Cast<IDictionary<string, object>>().ToList();
+        Assert.Equal("'=HYPERLINK(\"http://x\")", Assert.Single(heldRows)["姓名"]);
+        var search = WebUtility.HtmlDecode(await approver.GetStringAsync($"{page}?q={Uri.EscapeDataString(Mask.IdNumber(id))}"));
+        Assert.Contains("原因", search);
+        Assert.Contains(Mask.IdNumber(id), search);
+        Assert.DoesNotContain(Mask.IdNumber(Registers.IdNumber(2)), search.Split("id=\"lines\"")[1]);
+    }
+}
