@@ -63,7 +63,7 @@ public static partial class BatchesPage
         return Layout.Page(ctx, "待遇发放批次", body);
     }
 
-    private static async Task<IResult> DetailAsync(HttpContext ctx, long id, NpgsqlDataSource db, string? q, string? status, int? page, CancellationToken ct)
+    private static async Task<IResult> DetailAsync(HttpContext ctx, long id, NpgsqlDataSource db, string? q, string? status, string? reason, int? page, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         var b = await conn.QuerySingleOrDefaultAsync<BatchHeader>(new CommandDefinition(
@@ -87,7 +87,7 @@ public static partial class BatchesPage
             JOIN app.disbursement_lines l ON l.id = r.line_id WHERE l.batch_id = @id ORDER BY r.line_id LIMIT 200
             """, new { id }, cancellationToken: ct))).ToList();
 
-        var (where, args) = LineFilter(id, q, status);
+        var (where, args) = LineFilter(id, q, status, reason);
         var pageNo = Math.Max(1, page ?? 1);
         args.Add("offset", (pageNo - 1) * PageSize);
         args.Add("limit", PageSize + 1);
@@ -136,14 +136,14 @@ public static partial class BatchesPage
             <form method="get" class="inline">
               <input name="q" value="{q}" placeholder="身份证号(可用脱敏格式)或姓名">
               <select name="status"><option value="">全部</option><option value="payable" {(status == "payable" ? "selected" : "")}>应发</option><option value="held" {(status == "held" ? "selected" : "")}>暂停</option></select>
-              <button type="submit">查询</button>
+              <input type="hidden" name="reason" value="{reason}"><button type="submit">查询</button>
             </form>
             <table id="lines"><thead><tr><th>流水引用</th><th>类型</th><th>身份证号</th><th>姓名</th><th>待遇类型</th><th>所属月份</th><th>金额(元)</th><th>账户</th><th>状态</th></tr></thead><tbody>
             {Html.Join(lines.Select(l => Html.Of($"<tr><td>{l.Id}</td><td>{Zh.Kind(l.Kind)}{(l.RefersTo is { } r ? Html.Of($"(原 {r})") : Html.Empty)}</td><td>{Mask.IdNumber(l.IdNumber)}</td><td>{l.Name}</td><td>{Zh.Benefit(l.Benefit)}</td><td>{l.Period:yyyy-MM}</td><td class=\"num\">{Money.Yuan(l.AmountFen)}</td><td>{Mask.Account(l.BankAccount)}</td><td>{(l.Status == "held" ? "暂停:" + Zh.HoldReason(l.HoldReason) : "应发")}</td></tr>")))}
             </tbody></table>
             <p>第 {pageNo} 页
-            {(pageNo > 1 ? Html.Of($"<a href=\"?q={Uri.EscapeDataString(q ?? "")}&amp;status={status}&amp;page={pageNo - 1}\">上一页</a>") : Html.Empty)}
-            {(hasNext ? Html.Of($"<a id=\"next-page\" href=\"?q={Uri.EscapeDataString(q ?? "")}&amp;status={status}&amp;page={pageNo + 1}\">下一页</a>") : Html.Empty)}</p>
+            {(pageNo > 1 ? Html.Of($"<a href=\"?q={Uri.EscapeDataString(q ?? "")}&amp;status={status}&amp;reason={reason}&amp;page={pageNo - 1}\">上一页</a>") : Html.Empty)}
+            {(hasNext ? Html.Of($"<a id=\"next-page\" href=\"?q={Uri.EscapeDataString(q ?? "")}&amp;status={status}&amp;reason={reason}&amp;page={pageNo + 1}\">下一页</a>") : Html.Empty)}</p>
             """);
         return Layout.Page(ctx, $"待遇发放批次 {b.P}", body);
     }
@@ -168,7 +168,7 @@ public static partial class BatchesPage
                 <form method="post" action="/hangfire/batches/{b.Id}/reconcile" enctype="multipart/form-data">{af}
                 <label>银行回盘文件 <input type="file" name="file" accept=".csv" required></label><button type="submit">导入对账</button></form>
                 """));
-        return Html.Of($"<div class=\"actions\">{parts}</div>");
+        return Html.Of($"<div class=\"actions\">{Html.Join(parts)}</div>");
     }
 
     private static async Task<IResult> ActAsync(HttpContext ctx, long id, Func<string, IFormCollection, CancellationToken, Task> act)
@@ -277,12 +277,13 @@ public static partial class BatchesPage
     public static string Cell(string? s) =>
         s is { Length: > 0 } && s[0] is '=' or '+' or '-' or '@' or '\t' or '\r' ? "'" + s : s ?? "";
 
-    private static (string Where, DynamicParameters Args) LineFilter(long id, string? q, string? status)
+    private static (string Where, DynamicParameters Args) LineFilter(long id, string? q, string? status, string? reason)
     {
         var args = new DynamicParameters();
         args.Add("id", id);
         var where = "batch_id = @id";
         if (status is "payable" or "held") { where += " AND status = @status"; args.Add("status", status); }
+        if (!string.IsNullOrEmpty(reason)) { where += " AND hold_reason = @reason"; args.Add("reason", reason); }
         q = q?.Trim();
         if (!string.IsNullOrEmpty(q))
         {
