@@ -11,6 +11,8 @@ CREATE TABLE app.disbursement_batches (
     payable_count       bigint NOT NULL DEFAULT 0 CHECK (payable_count >= 0),
     payable_total_fen   bigint NOT NULL DEFAULT 0 CHECK (payable_total_fen >= 0),
     held_count          bigint NOT NULL DEFAULT 0 CHECK (held_count >= 0),
+    -- Bank outcomes recorded so far; the batch is reconciled when it reaches approved_line_count.
+    outcome_count       bigint NOT NULL DEFAULT 0 CHECK (outcome_count >= 0),
     submitted_by        text,
     submitted_at        timestamptz,
     decided_by          text,
@@ -69,8 +71,10 @@ CREATE INDEX disbursement_lines_held ON app.disbursement_lines (id) WHERE status
 
 -- The bank's answer per line. One outcome per line, never changed (append-only): a failed line stays
 -- failed, so its re-issue and it cannot both be paid.
+-- No foreign key to the lines (1 M per-row RI checks would dominate the cost of reconciling): the
+-- reconciliation admits only references it joined to a payable line of the batch in the same transaction.
 CREATE TABLE app.disbursement_outcomes (
-    line_id        bigint PRIMARY KEY REFERENCES app.disbursement_lines (id),
+    line_id        bigint PRIMARY KEY,
     batch_id       bigint NOT NULL,
     status         text NOT NULL CHECK (status IN ('paid', 'failed')),
     amount_fen     bigint NOT NULL CHECK (amount_fen >= 0),

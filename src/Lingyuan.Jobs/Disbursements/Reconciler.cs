@@ -33,6 +33,8 @@ public sealed class Reconciler(NpgsqlDataSource db)
         if (state is not ("exported" or "reconciled"))
             throw new DomainRuleException($"batch {batchId} is {state}; only a batch whose bank file was written is reconciled / 批次状态为{Zh.State(state)},生成银行文件后才能对账");
 
+        await conn.ExecuteAsync(new CommandDefinition("SET LOCAL jit = off; SET LOCAL work_mem = '256MB'; SET LOCAL max_parallel_workers_per_gather = 0",
+            transaction: tx, cancellationToken: ct));
         // Columns in the file's order; extra columns are staged and ignored.
         var staged = header.Select((h, i) => Columns.Contains(h) ? h : $"extra_{i}").ToList();
         await conn.ExecuteAsync(new CommandDefinition(
@@ -72,15 +74,16 @@ public sealed class Reconciler(NpgsqlDataSource db)
         var rows = await conn.ExecuteScalarAsync<long>(new CommandDefinition("SELECT count(*) FROM bank_return_stage", transaction: tx, cancellationToken: ct));
         var applied = await conn.QuerySingleAsync<(long Applied, long Paid, long Failed)>(new CommandDefinition(ApplySql, new { batchId }, tx, commandTimeout: 0, cancellationToken: ct));
         var recoveries = await conn.ExecuteAsync(new CommandDefinition(BatchBuilder.RecoveriesSql, transaction: tx, commandTimeout: 0, cancellationToken: ct));
-        var reconciled = await conn.ExecuteAsync(new CommandDefinition(
+        // Outcomes are unique per line and admitted only for payable lines of this batch, so counting them suffices.
+        var newState = await conn.ExecuteScalarAsync<string>(new CommandDefinition(
             """
-            UPDATE app.disbursement_batches SET state = 'reconciled', reconciled_at = now()
-            WHERE id = @batchId AND state = 'exported'
-              AND NOT EXISTS (SELECT 1 FROM app.disbursement_lines l
-                              WHERE l.batch_id = @batchId AND l.status = 'payable'
-                                AND NOT EXISTS (SELECT 1 FROM app.disbursement_outcomes o WHERE o.line_id = l.id))
-            """, new { batchId }, tx, commandTimeout: 0, cancellationToken: ct));
-        var newState = reconciled == 1 ? "reconciled" : state;
+            UPDATE app.disbursement_batches
+            SET outcome_count = outcome_count + @applied,
+                state = CASE WHEN outcome_count + @applied = approved_line_count THEN 'reconciled' ELSE state END,
+                reconciled_at = CASE WHEN outcome_count + @applied = approved_line_count THEN coalesce(reconciled_at, now()) END
+            WHERE id = @batchId
+            RETURNING state
+            """, new { batchId, applied = applied.Applied }, tx, cancellationToken: ct)) ?? state;
         await AuditLog.WriteAsync(conn, tx, actor, "disbursement.reconcile", "disbursement_batch", batchId.ToString(CultureInfo.InvariantCulture),
             before: new { state }, after: new { state = newState, rows, applied = applied.Applied, paid = applied.Paid, failed = applied.Failed, recoveries },
             details: Path.GetFileName(fileName));
