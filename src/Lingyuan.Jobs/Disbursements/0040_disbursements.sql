@@ -36,7 +36,8 @@ CREATE UNIQUE INDEX disbursement_batches_one_per_period ON app.disbursement_batc
 -- refers_to the failed line). period is the month the money is for, not the batch's month.
 CREATE TABLE app.disbursement_lines (
     id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    batch_id     bigint NOT NULL REFERENCES app.disbursement_batches (id),
+    -- Checked per statement below rather than by a per-row foreign key (a build inserts a million lines).
+    batch_id     bigint NOT NULL,
     kind         text NOT NULL CHECK (kind IN ('regular', 'back_pay', 'reissue')),
     id_number    char(18) NOT NULL,
     benefit      text NOT NULL,
@@ -86,6 +87,19 @@ CREATE TABLE app.disbursement_outcomes (
 CREATE INDEX disbursement_outcomes_failed ON app.disbursement_outcomes (line_id) WHERE status = 'failed';
 CREATE TRIGGER disbursement_outcomes_append_only BEFORE UPDATE OR DELETE ON app.disbursement_outcomes
     FOR EACH ROW EXECUTE FUNCTION app.refuse_change();
+
+-- Referential integrity of lines to batches, set-based: one check per INSERT statement over the new
+-- rows. Lines never change batch (guard below) and batches are never deleted, so inserts are all to check.
+CREATE FUNCTION app.disbursement_lines_batch_exists() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM (SELECT DISTINCT batch_id FROM new_lines) n
+               WHERE NOT EXISTS (SELECT 1 FROM app.disbursement_batches b WHERE b.id = n.batch_id)) THEN
+        RAISE EXCEPTION 'disbursement line refers to a batch that does not exist' USING ERRCODE = 'foreign_key_violation';
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER disbursement_lines_batch_exists AFTER INSERT ON app.disbursement_lines
+    REFERENCING NEW TABLE AS new_lines FOR EACH STATEMENT EXECUTE FUNCTION app.disbursement_lines_batch_exists();
 
 -- A re-issue only follows a line the bank returned as failed.
 CREATE FUNCTION app.disbursement_reissue_needs_failure() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -145,14 +145,13 @@ public sealed class BatchBuilder(
                        WHEN c.financial_status <> 'active' THEN 'card_inactive'
                        WHEN e.suspended OR ev.suspension = 'suspended' THEN 'suspended'
                        WHEN ev.verified_on IS NULL OR ev.verified_on <= @lapse THEN 'eligibility_lapsed'
-                       WHEN d.bank_account IS NOT NULL THEN 'duplicate_account'
+                       WHEN c.bank_account IN (SELECT bank_account FROM dup) THEN 'duplicate_account'
                        WHEN pr.amount_fen IS NOT NULL AND abs(e.monthly_amount_fen - pr.amount_fen) * 100 > @pct * pr.amount_fen THEN 'amount_change'
                    END AS hold_reason
             FROM app.entitlements e
             LEFT JOIN app.persons p ON p.id_number = e.id_number
             LEFT JOIN app.cards c ON c.id_number = e.id_number
             LEFT JOIN ev ON ev.id_number = e.id_number
-            LEFT JOIN dup d ON d.bank_account = c.bank_account
             LEFT JOIN prev pr ON pr.id_number = e.id_number AND pr.benefit = e.benefit
             WHERE e.start_period <= @p AND (e.end_period IS NULL OR e.end_period >= @p)
         ),

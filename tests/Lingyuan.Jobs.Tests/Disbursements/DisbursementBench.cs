@@ -54,12 +54,22 @@ public sealed class DisbursementBench(DatabaseFixture fixture, ITestOutputHelper
             FROM app.entitlements e JOIN app.persons p ON p.id_number = e.id_number JOIN app.cards c ON c.id_number = e.id_number
             """, commandTimeout: 0));
         await conn.ExecuteAsync("DROP TABLE bench_bound");
+        // Second bound: the same bare INSERT … SELECT into a copy of the lines table with all its indexes and
+        // checks (what storing a batch costs at all, without any rule).
+        await conn.ExecuteAsync("DROP TABLE IF EXISTS bench_bound2; CREATE TABLE bench_bound2 (LIKE app.disbursement_lines INCLUDING ALL)");
+        var boundIndexed = await TimeAsync(() => conn.ExecuteAsync("""
+            INSERT INTO bench_bound2 (batch_id, kind, id_number, benefit, period, amount_fen, status, bank_code, bank_account, account_name)
+            SELECT 0, 'regular', e.id_number, e.benefit, date '2026-03-01', e.monthly_amount_fen, 'payable', c.bank_code, c.bank_account, p.name
+            FROM app.entitlements e JOIN app.persons p ON p.id_number = e.id_number JOIN app.cards c ON c.id_number = e.id_number
+            """, commandTimeout: 0));
+        await conn.ExecuteAsync("DROP TABLE bench_bound2");
         var first = await TimeAsync(() => builder.BuildAsync(P("2026-02"), "bench", default));
         await conn.ExecuteAsync("VACUUM ANALYZE app.disbursement_lines");
         BuildResult mar = null!;
         var build = await TimeAsync(async () => mar = await builder.BuildAsync(P("2026-03"), "bench", default));
         Row("build batch (first month, no previous)", rows, first, boundBuild);
         Row("build batch (with last month's lines)", rows, build, boundBuild);
+        Row("build batch (with last month's lines) vs bound into the indexed lines table", rows, build, boundIndexed);
 
         var header = (await fixture.Services.GetRequiredService<BatchReview>().FindAsync(mar.BatchId, default))!;
         Assert.Equal(rows, header.PayableCount + header.HeldCount);
