@@ -35,38 +35,56 @@ public sealed class Reconciler(NpgsqlDataSource db)
 
         await conn.ExecuteAsync(new CommandDefinition("SET LOCAL jit = off; SET LOCAL work_mem = '256MB'; SET LOCAL max_parallel_workers_per_gather = 0",
             transaction: tx, cancellationToken: ct));
-        // Columns in the file's order; extra columns are staged and ignored.
-        var staged = header.Select((h, i) => Columns.Contains(h) ? h : $"extra_{i}").ToList();
+        // Parsed here (one pass, exact yuan → fen), staged by binary COPY; the relational checks run in SQL.
         await conn.ExecuteAsync(new CommandDefinition(
-            $"CREATE TEMP TABLE bank_return_stage (row_no bigint GENERATED ALWAYS AS IDENTITY, {string.Join(", ", staged.Select(c => c + " text"))}) ON COMMIT DROP",
-            transaction: tx, cancellationToken: ct));
-        try
+            """
+            CREATE TEMP TABLE bank_return_stage (
+                file_line bigint NOT NULL, line_id bigint, status text, amount_fen bigint,
+                bank_txn_ref text, failure_code text, failure_reason text) ON COMMIT DROP
+            """, transaction: tx, cancellationToken: ct));
+        var formatProblems = new List<(long Line, string Problem)>();
+        long formatProblemCount = 0;
+        var col = Columns.Select(c => header.IndexOf(c)).ToArray();
+        await using (var importer = await conn.BeginBinaryImportAsync(
+            "COPY bank_return_stage (file_line, line_id, status, amount_fen, bank_txn_ref, failure_code, failure_reason) FROM STDIN (FORMAT binary)", ct))
         {
-            await using var copy = await conn.BeginTextImportAsync(
-                $"COPY bank_return_stage ({string.Join(", ", staged)}) FROM STDIN (FORMAT csv)", ct);
-            var buffer = new char[1 << 15];
-            int n;
-            while ((n = await reader.ReadAsync(buffer, ct)) > 0)
-                await copy.WriteAsync(buffer.AsMemory(0, n), ct);
-        }
-        catch (DecoderFallbackException)
-        {
-            throw new BadInputException($"{fileName}: not UTF-8 / 文件不是 UTF-8 编码");
-        }
-        catch (PostgresException ex) when (ex.SqlState.StartsWith("22", StringComparison.Ordinal))
-        {
-            // e.g. "COPY bank_return_stage, line 17": the staging line is the file's line after the header.
-            var m = System.Text.RegularExpressions.Regex.Match(ex.Where ?? "", @"line (\d+)");
-            var line = m.Success ? (long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) + 1).ToString(CultureInfo.InvariantCulture) : "?";
-            throw new BadInputException($"{fileName}:{line}: {ex.MessageText} / 文件格式错误");
+            var csv = new CsvRecords(reader, firstLine: 2);
+            while (await csv.ReadAsync(ct) is { } rec)
+            {
+                var line = csv.RecordLine;
+                if (rec.Count == 1 && rec[0].Length == 0) continue; // a blank line
+                string Field(int i) => col[i] < rec.Count ? rec[col[i]].Trim() : "";
+                var refText = Field(0);
+                var statusText = Field(1).ToLowerInvariant();
+                var amountText = Field(2);
+                long? lineId = long.TryParse(refText, NumberStyles.None, CultureInfo.InvariantCulture, out var lid) ? lid : null;
+                var status = statusText is "paid" or "failed" ? statusText : null;
+                long? fen = Money.TryParseYuan(amountText, out var f) ? f : null;
+                void Problem(string p) { formatProblemCount++; if (formatProblems.Count < MaxProblemsListed) formatProblems.Add((line, p)); }
+                if (rec.Count < header.Count) Problem($"{rec.Count} columns, the header has {header.Count} / 列数与表头不符");
+                else if (lineId is null) Problem($"line_ref: '{refText}' is not a line reference / 流水引用无效");
+                else if (status is null) Problem($"status: '{statusText}' is not paid or failed / 状态应为 paid 或 failed");
+                else if (fen is null) Problem($"amount: '{amountText}' is not yuan with at most two decimals / 金额格式错误");
+                await importer.StartRowAsync(ct);
+                await importer.WriteAsync(line, NpgsqlTypes.NpgsqlDbType.Bigint, ct);
+                await WriteNullableAsync(importer, lineId, ct);
+                await importer.WriteAsync((object?)status ?? DBNull.Value, NpgsqlTypes.NpgsqlDbType.Text, ct);
+                await WriteNullableAsync(importer, fen, ct);
+                await importer.WriteAsync(NullIfEmpty(Field(3)), NpgsqlTypes.NpgsqlDbType.Text, ct);
+                await importer.WriteAsync(NullIfEmpty(Field(4)), NpgsqlTypes.NpgsqlDbType.Text, ct);
+                await importer.WriteAsync(NullIfEmpty(Field(5)), NpgsqlTypes.NpgsqlDbType.Text, ct);
+            }
+            await importer.CompleteAsync(ct);
         }
 
-        var problems = (await conn.QueryAsync<(long Line, string Problem, long Total)>(new CommandDefinition(
+        var found = (await conn.QueryAsync<(long Line, string Problem, long Total)>(new CommandDefinition(
             ProblemsSql, new { batchId, limit = MaxProblemsListed }, tx, commandTimeout: 0, cancellationToken: ct))).ToList();
+        var total = formatProblemCount + (found.Count > 0 ? found[0].Total : 0);
+        var problems = formatProblems.Concat(found.Select(p => (p.Line, p.Problem))).OrderBy(p => p.Line).Take(MaxProblemsListed).ToList();
         if (problems.Count > 0)
         {
             var lines = problems.Select(p => $"{fileName}:{p.Line}: {p.Problem}").ToList();
-            if (problems[0].Total > problems.Count) lines.Add($"{fileName}: … and {problems[0].Total - problems.Count} more problems / 另有 {problems[0].Total - problems.Count} 处问题");
+            if (total > problems.Count) lines.Add($"{fileName}: … and {total - problems.Count} more problems / 另有 {total - problems.Count} 处问题");
             lines.Add($"{fileName}: nothing applied / 未应用任何记录");
             throw new BadInputException(lines);
         }
@@ -91,6 +109,11 @@ public sealed class Reconciler(NpgsqlDataSource db)
         return new ReconcileResult(batchId, rows, applied.Applied, applied.Paid, applied.Failed, recoveries, newState);
     }
 
+    private static Task WriteNullableAsync(NpgsqlBinaryImporter importer, long? value, CancellationToken ct) =>
+        value is { } v ? importer.WriteAsync(v, NpgsqlTypes.NpgsqlDbType.Bigint, ct) : importer.WriteNullAsync(ct);
+
+    private static object NullIfEmpty(string s) => s.Length == 0 ? DBNull.Value : s;
+
     private static async Task<List<string>> ReadHeaderAsync(StreamReader reader, string fileName, CancellationToken ct)
     {
         string text;
@@ -109,33 +132,23 @@ public sealed class Reconciler(NpgsqlDataSource db)
         return header;
     }
 
-    // row_no 1 is the file's line 2 (after the header).
     private const string ProblemsSql = """
-        WITH s AS (
-            SELECT row_no + 1 AS file_line, trim(line_ref) AS ref, lower(trim(status)) AS status, trim(amount) AS amount,
-                   CASE WHEN trim(line_ref) ~ '^[0-9]{1,18}$' THEN trim(line_ref)::bigint END AS ref_id,
-                   CASE WHEN replace(trim(amount), ',', '') ~ '^[0-9]{1,15}(\.[0-9]{1,2})?$'
-                        THEN (replace(trim(amount), ',', '')::numeric * 100)::bigint END AS amount_fen
-            FROM bank_return_stage
-        ),
-        dups AS (
-            SELECT ref, min(file_line) AS first_line FROM s GROUP BY ref HAVING count(*) > 1
+        WITH dups AS (
+            SELECT line_id, min(file_line) AS first_line FROM bank_return_stage WHERE line_id IS NOT NULL GROUP BY line_id HAVING count(*) > 1
         ),
         p AS (
             SELECT s.file_line,
                    CASE
-                       WHEN s.ref IS NULL OR s.ref = '' THEN 'line_ref: empty / 缺少流水引用'
-                       WHEN d.ref IS NOT NULL THEN format('line_ref %s: duplicate (first on line %s) / 流水引用重复', s.ref, d.first_line)
-                       WHEN s.status IS NULL OR s.status NOT IN ('paid', 'failed') THEN format('status: %s is not paid or failed / 状态应为 paid 或 failed', coalesce(s.status, '(empty)'))
-                       WHEN s.amount_fen IS NULL THEN format('amount: %s is not yuan with at most two decimals / 金额格式错误', coalesce(s.amount, '(empty)'))
-                       WHEN l.id IS NULL THEN format('line_ref %s: unknown in batch %s / 本批次没有该流水引用', s.ref, @batchId)
-                       WHEN l.amount_fen <> s.amount_fen THEN format('line_ref %s: amount %s fen, the batch paid %s fen / 金额与发放金额不符', s.ref, s.amount_fen, l.amount_fen)
-                       WHEN o.line_id IS NOT NULL AND o.status <> s.status THEN format('line_ref %s: already recorded as %s / 已登记为 %s', s.ref, o.status, o.status)
+                       WHEN d.line_id IS NOT NULL THEN format('line_ref %s: duplicate (first on line %s) / 流水引用重复', s.line_id, d.first_line)
+                       WHEN l.id IS NULL THEN format('line_ref %s: unknown in batch %s / 本批次没有该流水引用', s.line_id, @batchId)
+                       WHEN l.amount_fen <> s.amount_fen THEN format('line_ref %s: amount %s fen, the batch paid %s fen / 金额与发放金额不符', s.line_id, s.amount_fen, l.amount_fen)
+                       WHEN o.line_id IS NOT NULL AND o.status <> s.status THEN format('line_ref %s: already recorded as %s / 已登记为 %s', s.line_id, o.status, o.status)
                    END AS problem
-            FROM s
-            LEFT JOIN dups d ON d.ref = s.ref AND s.file_line <> d.first_line
-            LEFT JOIN app.disbursement_lines l ON l.id = s.ref_id AND l.batch_id = @batchId AND l.status = 'payable'
+            FROM bank_return_stage s
+            LEFT JOIN dups d ON d.line_id = s.line_id AND s.file_line <> d.first_line
+            LEFT JOIN app.disbursement_lines l ON l.id = s.line_id AND l.batch_id = @batchId AND l.status = 'payable'
             LEFT JOIN app.disbursement_outcomes o ON o.line_id = l.id
+            WHERE s.line_id IS NOT NULL AND s.status IS NOT NULL AND s.amount_fen IS NOT NULL
         )
         SELECT file_line, problem, count(*) OVER () AS total FROM p WHERE problem IS NOT NULL ORDER BY file_line LIMIT @limit
         """;
@@ -143,12 +156,59 @@ public sealed class Reconciler(NpgsqlDataSource db)
     private const string ApplySql = """
         WITH ins AS (
             INSERT INTO app.disbursement_outcomes (line_id, batch_id, status, amount_fen, bank_txn_ref, failure_code, failure_reason)
-            SELECT trim(line_ref)::bigint, @batchId, lower(trim(status)), (replace(trim(amount), ',', '')::numeric * 100)::bigint,
-                   nullif(trim(bank_txn_ref), ''), nullif(trim(failure_code), ''), nullif(trim(failure_reason), '')
+            SELECT line_id, @batchId, status, amount_fen, bank_txn_ref, failure_code, failure_reason
             FROM bank_return_stage
             ON CONFLICT (line_id) DO NOTHING
             RETURNING status
         )
         SELECT count(*), count(*) FILTER (WHERE status = 'paid'), count(*) FILTER (WHERE status = 'failed') FROM ins
         """;
+}
+
+/// <summary>
+/// Records of an RFC 4180 CSV text (quoted fields, doubled quotes, line breaks inside quotes), one at a time,
+/// with the file line each starts on. Small on purpose: the return file has six plain columns.
+/// </summary>
+internal sealed class CsvRecords(TextReader reader, long firstLine)
+{
+    private long _nextLine = firstLine;
+    private readonly System.Text.StringBuilder _field = new();
+
+    public long RecordLine { get; private set; }
+
+    public async Task<List<string>?> ReadAsync(CancellationToken ct)
+    {
+        var text = await reader.ReadLineAsync(ct);
+        if (text is null) return null;
+        RecordLine = _nextLine++;
+        var fields = new List<string>(8);
+        _field.Clear();
+        var quoted = false;
+        for (var i = 0; ; i++)
+        {
+            if (i == text.Length)
+            {
+                if (!quoted) break;
+                // A line break inside quotes belongs to the field.
+                var more = await reader.ReadLineAsync(ct) ?? throw new BadInputException($"line {RecordLine}: unterminated quoted field / 引号未闭合");
+                _nextLine++;
+                _field.Append('\n');
+                text = more;
+                i = -1;
+                continue;
+            }
+            var c = text[i];
+            if (quoted)
+            {
+                if (c != '"') _field.Append(c);
+                else if (i + 1 < text.Length && text[i + 1] == '"') { _field.Append('"'); i++; }
+                else quoted = false;
+            }
+            else if (c == '"') quoted = true;
+            else if (c == ',') { fields.Add(_field.ToString()); _field.Clear(); }
+            else _field.Append(c);
+        }
+        fields.Add(_field.ToString());
+        return fields;
+    }
 }

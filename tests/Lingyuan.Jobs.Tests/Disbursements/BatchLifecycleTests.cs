@@ -164,6 +164,27 @@ public sealed class BatchLifecycleTests(DatabaseFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task Malformed_return_values_are_reported_with_their_line_and_nothing_is_applied()
+    {
+        await _r.RecipientAsync(1, amountFen: 100_000);
+        var id = await ApprovedBatchAsync();
+        await ExportAsync(id);
+        var l = await _r.LinesAsync(id);
+        var ex = await Assert.ThrowsAsync<BadInputException>(() => Reconciler.ReconcileAsync(id, Csv(
+            $"\uFEFFline_ref,status,amount,bank_txn_ref,failure_code,failure_reason\n{l[0].Id},ok,1000.00,T1,,\n{l[0].Id},paid,1000.001,T1,,\nL-1,paid,1.00,,,\n\"{l[0].Id}\",paid,-5,,,\"多行\n原因\"\n{l[0].Id},paid\n"),
+            "r.csv", "test", default));
+        Assert.Equal(
+            ["r.csv:2: status: 'ok' is not paid or failed / 状态应为 paid 或 failed",
+             "r.csv:3: amount: '1000.001' is not yuan with at most two decimals / 金额格式错误",
+             "r.csv:4: line_ref: 'L-1' is not a line reference / 流水引用无效",
+             "r.csv:5: amount: '-5' is not yuan with at most two decimals / 金额格式错误",
+             "r.csv:7: 2 columns, the header has 6 / 列数与表头不符",
+             "r.csv: nothing applied / 未应用任何记录"],
+            ex.Problems);
+        Assert.Equal(0, await _r.ScalarAsync<long>("SELECT count(*) FROM app.disbursement_outcomes"));
+    }
+
+    [Fact]
     public async Task A_complete_return_file_reconciles_the_batch_and_a_rerun_changes_nothing()
     {
         await _r.RecipientAsync(1, amountFen: 100_000);
