@@ -65,14 +65,15 @@ public sealed class Reconciler(NpgsqlDataSource db)
                 else if (lineId is null) Problem($"line_ref: '{refText}' is not a line reference / 流水引用无效");
                 else if (status is null) Problem($"status: '{statusText}' is not paid or failed / 状态应为 paid 或 failed");
                 else if (fen is null) Problem($"amount: '{amountText}' is not yuan with at most two decimals / 金额格式错误");
-                await importer.StartRowAsync(ct);
-                await importer.WriteAsync(line, NpgsqlTypes.NpgsqlDbType.Bigint, ct);
-                await WriteNullableAsync(importer, lineId, ct);
-                await importer.WriteAsync((object?)status ?? DBNull.Value, NpgsqlTypes.NpgsqlDbType.Text, ct);
-                await WriteNullableAsync(importer, fen, ct);
-                await importer.WriteAsync(NullIfEmpty(Field(3)), NpgsqlTypes.NpgsqlDbType.Text, ct);
-                await importer.WriteAsync(NullIfEmpty(Field(4)), NpgsqlTypes.NpgsqlDbType.Text, ct);
-                await importer.WriteAsync(NullIfEmpty(Field(5)), NpgsqlTypes.NpgsqlDbType.Text, ct);
+                // Buffered writes: the importer only touches the socket when its buffer is full.
+                importer.StartRow();
+                importer.Write(line, NpgsqlTypes.NpgsqlDbType.Bigint);
+                WriteNullable(importer, lineId);
+                importer.Write((object?)status ?? DBNull.Value, NpgsqlTypes.NpgsqlDbType.Text);
+                WriteNullable(importer, fen);
+                importer.Write(NullIfEmpty(Field(3)), NpgsqlTypes.NpgsqlDbType.Text);
+                importer.Write(NullIfEmpty(Field(4)), NpgsqlTypes.NpgsqlDbType.Text);
+                importer.Write(NullIfEmpty(Field(5)), NpgsqlTypes.NpgsqlDbType.Text);
             }
             await importer.CompleteAsync(ct);
         }
@@ -109,8 +110,11 @@ public sealed class Reconciler(NpgsqlDataSource db)
         return new ReconcileResult(batchId, rows, applied.Applied, applied.Paid, applied.Failed, recoveries, newState);
     }
 
-    private static Task WriteNullableAsync(NpgsqlBinaryImporter importer, long? value, CancellationToken ct) =>
-        value is { } v ? importer.WriteAsync(v, NpgsqlTypes.NpgsqlDbType.Bigint, ct) : importer.WriteNullAsync(ct);
+    private static void WriteNullable(NpgsqlBinaryImporter importer, long? value)
+    {
+        if (value is { } v) importer.Write(v, NpgsqlTypes.NpgsqlDbType.Bigint);
+        else importer.WriteNull();
+    }
 
     private static object NullIfEmpty(string s) => s.Length == 0 ? DBNull.Value : s;
 
@@ -157,8 +161,10 @@ public sealed class Reconciler(NpgsqlDataSource db)
         WITH ins AS (
             INSERT INTO app.disbursement_outcomes (line_id, batch_id, status, amount_fen, bank_txn_ref, failure_code, failure_reason)
             SELECT line_id, @batchId, status, amount_fen, bank_txn_ref, failure_code, failure_reason
-            FROM bank_return_stage
-            ON CONFLICT (line_id) DO NOTHING
+            FROM bank_return_stage s
+            -- Re-applied lines are skipped. Outcomes of a batch are written only under its row lock (FOR UPDATE
+            -- above), so no concurrent reconciliation can insert the same line in between.
+            WHERE NOT EXISTS (SELECT 1 FROM app.disbursement_outcomes o WHERE o.line_id = s.line_id)
             RETURNING status
         )
         SELECT count(*), count(*) FILTER (WHERE status = 'paid'), count(*) FILTER (WHERE status = 'failed') FROM ins
