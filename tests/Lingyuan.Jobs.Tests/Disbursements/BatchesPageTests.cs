@@ -65,6 +65,18 @@ public sealed class BatchesPageTests(DatabaseFixture fixture) : IClassFixture<Da
         var bank = await approver.GetStringAsync($"{page}/bank-file");
         Assert.StartsWith($"H,{b.BatchId},2026-03,1,250000,{approved.ApprovedSha256}\n", bank);
 
+        // The bank's return file uploaded on the page reconciles the batch.
+        var lineId = (await _r.LinesAsync(b.BatchId)).Single(l => l.Status == "payable").Id;
+        var upload = new MultipartFormDataContent
+        {
+            { new StringContent(await TestServer.AntiforgeryTokenAsync(approver, page)), "__RequestVerificationToken" },
+            { new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes($"line_ref,status,amount,bank_txn_ref,failure_code,failure_reason\n{lineId},paid,2500.00,T1,,\n")), "file", "returns.csv" },
+        };
+        var reconciled = await approver.PostAsync($"{page}/reconcile", upload);
+        Assert.Equal(HttpStatusCode.OK, reconciled.StatusCode);
+        Assert.Contains("已对账", WebUtility.HtmlDecode(await reconciled.Content.ReadAsStringAsync()));
+        Assert.Equal("reconciled", (await _server.App.Services.GetRequiredService<BatchReview>().FindAsync(b.BatchId, default))!.State);
+
         // The XLSX neutralises a formula in a name; search by the masked ID finds the line.
         var xlsx = await approver.GetStreamAsync($"{page}/summary.xlsx");
         var ms = new MemoryStream();
