@@ -1,6 +1,7 @@
 using Lingyuan.Jobs.Dashboard;
 using Lingyuan.Jobs.Database;
 using Lingyuan.Jobs.Hosting;
+using Lingyuan.Jobs.Notifications;
 
 return await CommandLine.RunAsync(args);
 
@@ -13,11 +14,13 @@ public partial class Program
         builder.AddDatabase();
         builder.AddHangfireJobs(role);
         builder.AddDashboard();
+        builder.AddNotifications();
     }
 
     public static void Map(WebApplication app)
     {
         app.UseDashboard();
         app.MapHealth();
+        app.MapNotifications();
     }
 }
