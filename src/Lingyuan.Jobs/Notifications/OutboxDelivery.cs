@@ -40,7 +40,16 @@ public sealed record DeliveryReport(int Sent, int Failed, int Deferred, int Skip
 /// </summary>
 public sealed class OutboxDelivery(NpgsqlDataSource db, IOptions<SmtpOptions> options, TimeProvider clock, ILogger<OutboxDelivery> log)
 {
-    private sealed record Pending(long Id, string[] Recipients, string Subject, string TextBody, string? HtmlBody, DateTime CreatedAt);
+    // A class, not a positional record: Npgsql reports text[] columns as System.Array, which Dapper's constructor matching refuses.
+    private sealed class Pending
+    {
+        public long Id { get; init; }
+        public string[] Recipients { get; init; } = [];
+        public string Subject { get; init; } = "";
+        public string TextBody { get; init; } = "";
+        public string? HtmlBody { get; init; }
+        public DateTime CreatedAt { get; init; }
+    }
 
     private sealed record Attachment(long MessageId, string FileName, string ContentType, byte[] Content);
 
@@ -95,12 +104,13 @@ public sealed class OutboxDelivery(NpgsqlDataSource db, IOptions<SmtpOptions> op
                         break;
                     case Outcome.Permanent p:
                         await MarkFailedAsync(conn, tx, m.Id, now, p.Reply, ct);
-                        log.LogWarning("outbox message {Id} refused permanently: {Reply}", m.Id, p.Reply);
+                        // Replies often quote the address: they go to the outbox row (the page), never to the log.
+                        log.LogWarning("outbox message {Id} refused permanently, marked failed (reason on the outbox page)", m.Id);
                         failed++;
                         break;
                     case Outcome.Transient t:
                         var state = await DeferAsync(conn, tx, [m.Id], now, t.Reply, o, ct);
-                        log.LogWarning("outbox message {Id} deferred ({State}): {Reply}", m.Id, state.FirstOrDefault() ?? "?", t.Reply);
+                        log.LogWarning("outbox message {Id} failed transiently, now {State} (reason on the outbox page)", m.Id, state.FirstOrDefault() ?? "?");
                         if (state.Contains("failed")) failed++; else deferred++;
                         break;
                     case Outcome.ServerDown d:

@@ -25,9 +25,22 @@ public static class OutboxPage
         ["failed"] = "发送失败",
     };
 
-    private sealed record Row(
-        long Id, string[] Recipients, string Subject, string RegardingType, string RegardingId, string State,
-        int Attempts, DateTime CreatedAt, DateTime NextAttemptAt, DateTime? SentAt, DateTime? FailedAt, string? LastReply);
+    // A class, not a positional record: Npgsql reports text[] columns as System.Array, which Dapper's constructor matching refuses.
+    private sealed class Row
+    {
+        public long Id { get; init; }
+        public string[] Recipients { get; init; } = [];
+        public string Subject { get; init; } = "";
+        public string RegardingType { get; init; } = "";
+        public string RegardingId { get; init; } = "";
+        public string State { get; init; } = "";
+        public int Attempts { get; init; }
+        public DateTime CreatedAt { get; init; }
+        public DateTime NextAttemptAt { get; init; }
+        public DateTime? SentAt { get; init; }
+        public DateTime? FailedAt { get; init; }
+        public string? LastReply { get; init; }
+    }
 
     public static void Map(WebApplication app)
     {
