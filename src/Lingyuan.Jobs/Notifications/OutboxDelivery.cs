@@ -252,6 +252,7 @@ public sealed class OutboxDelivery(NpgsqlDataSource db, IOptions<SmtpOptions> op
     private sealed class SmtpLink(SmtpOptions o) : IAsyncDisposable
     {
         private readonly SmtpClient _client = new() { Timeout = (int)o.CommandTimeout.TotalMilliseconds };
+        private int _sentOnConnection;
 
         public async Task<Outcome> SendAsync(Func<MimeMessage> compose, CancellationToken ct)
         {
@@ -268,6 +269,7 @@ public sealed class OutboxDelivery(NpgsqlDataSource db, IOptions<SmtpOptions> op
                 {
                     using var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
                     connectTimeout.CancelAfter(o.ConnectTimeout);
+                    _sentOnConnection = 0;
                     await _client.ConnectAsync(o.Host, o.Port, o.SocketOptions, connectTimeout.Token);
                     if (!string.IsNullOrEmpty(o.User))
                         await _client.AuthenticateAsync(o.User, o.Password ?? "", connectTimeout.Token);
@@ -282,6 +284,8 @@ public sealed class OutboxDelivery(NpgsqlDataSource db, IOptions<SmtpOptions> op
             try
             {
                 var reply = await _client.SendAsync(message, ct);
+                if (++_sentOnConnection == o.MaxMessagesPerConnection)
+                    await CloseAsync();
                 return new Outcome.Accepted(reply);
             }
             catch (SmtpCommandException ex) when ((int)ex.StatusCode >= 500)
@@ -322,13 +326,16 @@ public sealed class OutboxDelivery(NpgsqlDataSource db, IOptions<SmtpOptions> op
             catch (Exception ex) when (IsConnectionFailure(ex)) { /* already gone */ }
         }
 
+        private async Task CloseAsync()
+        {
+            if (!_client.IsConnected) return;
+            try { await _client.DisconnectAsync(quit: true); }
+            catch (Exception ex) when (IsConnectionFailure(ex) || ex is SmtpCommandException) { /* the message was accepted; QUIT is a courtesy */ }
+        }
+
         public async ValueTask DisposeAsync()
         {
-            if (_client.IsConnected)
-            {
-                try { await _client.DisconnectAsync(quit: true); }
-                catch (Exception ex) when (IsConnectionFailure(ex) || ex is SmtpCommandException) { /* the messages are recorded; QUIT is a courtesy */ }
-            }
+            await CloseAsync();
             _client.Dispose();
         }
     }

@@ -43,6 +43,12 @@ public sealed class SmtpOptions
     /// <summary>A message still failing transiently this long after it was queued is marked failed.</summary>
     public TimeSpan RetryHorizon { get; set; } = TimeSpan.FromHours(24);
 
+    /// <summary>
+    /// Messages sent over one connection before it is closed and a new one opened; 0 = no limit.
+    /// Some servers limit messages per connection; 1 = reconnect for every message (the bench's bound).
+    /// </summary>
+    public int MaxMessagesPerConnection { get; set; }
+
     /// <summary>Messages read from the outbox per query.</summary>
     public int BatchSize { get; set; } = 50;
 
@@ -77,6 +83,7 @@ public sealed class SmtpOptionsValidator : IValidateOptions<SmtpOptions>
         Positive(o.RetryBaseDelay, "Smtp:RetryBaseDelay");
         if (o.RetryMaxDelay < o.RetryBaseDelay) problems.Add("Smtp:RetryMaxDelay must be at least Smtp:RetryBaseDelay / 最大重试间隔不能小于初始间隔");
         Positive(o.RetryHorizon, "Smtp:RetryHorizon");
+        if (o.MaxMessagesPerConnection < 0) problems.Add($"Smtp:MaxMessagesPerConnection must be 0 (no limit) or more, got {o.MaxMessagesPerConnection} / 每连接邮件数无效");
         if (o.BatchSize is < 1 or > 10_000) problems.Add($"Smtp:BatchSize must be 1-10000, got {o.BatchSize} / 批量大小无效");
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
 
