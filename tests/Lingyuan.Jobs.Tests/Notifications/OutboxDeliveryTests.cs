@@ -202,6 +202,29 @@ public sealed class OutboxDeliveryTests(DatabaseFixture db) : IClassFixture<Data
     }
 
     [Fact]
+    public void Delivery_is_the_recurring_job_outbox_delivery_every_minute()
+    {
+        var job = db.Services.GetRequiredService<JobCatalog>().Find("outbox-delivery");
+
+        Assert.NotNull(job);
+        Assert.Equal(("发送待发邮件", "* * * * *", typeof(OutboxDeliveryJob)), (job.NameZh, job.Cron, job.JobType));
+    }
+
+    [Fact]
+    public async Task A_signal_after_the_commit_gets_the_mail_sent_by_a_worker_within_seconds()
+    {
+        await using var smtp = new RecordingSmtpServer().Start();
+        await using var worker = await TestServer.StartAsync(db, AppRole.Worker, new() { ["Smtp:Port"] = smtp.Port.ToString() });
+        var id = (await OutboxTestData.QueueAsync(db.DataSource, OutboxTestData.Domain(), 1)).Single();
+
+        worker.App.Services.GetRequiredService<IOutboxSignal>().MailQueued();
+
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while (smtp.Messages.Count == 0 && DateTime.UtcNow < until) await Task.Delay(200);
+        Assert.Equal($"outbox-{id}@lingyuan-hrss.local", Assert.Single(smtp.Messages).MessageId);
+    }
+
+    [Fact]
     public async Task The_same_dedupe_key_queued_from_two_concurrent_transactions_stores_one_message()
     {
         var message = MailTemplates.Message("smtp-test", new { Title = "同一事项", RecipientName = "李四", IdNumber = "", AmountFen = 0L },
