@@ -81,9 +81,18 @@ public sealed class MailBenchCommand(NpgsqlDataSource db, IOptions<SmtpOptions> 
 
     private static SmtpOptions Copy(SmtpOptions o, int maxPerConnection) => new()
     {
-        Host = o.Host, Port = o.Port, Security = o.Security, User = o.User, Password = o.Password, From = o.From,
-        ConnectTimeout = o.ConnectTimeout, CommandTimeout = o.CommandTimeout, RetryBaseDelay = o.RetryBaseDelay,
-        RetryMaxDelay = o.RetryMaxDelay, RetryHorizon = o.RetryHorizon, BatchSize = o.BatchSize,
+        Host = o.Host,
+        Port = o.Port,
+        Security = o.Security,
+        User = o.User,
+        Password = o.Password,
+        From = o.From,
+        ConnectTimeout = o.ConnectTimeout,
+        CommandTimeout = o.CommandTimeout,
+        RetryBaseDelay = o.RetryBaseDelay,
+        RetryMaxDelay = o.RetryMaxDelay,
+        RetryHorizon = o.RetryHorizon,
+        BatchSize = o.BatchSize,
         MaxMessagesPerConnection = maxPerConnection,
     };
 

@@ -71,9 +71,12 @@ public static class OutboxPage
             """;
         var args = new
         {
-            state, recipient, regarding,
+            state,
+            recipient,
+            regarding,
             recipientLike = recipient?.Replace(@"\", @"\\").Replace("%", @"\%").Replace("_", @"\_"),
-            limit = PageSize, offset = (pageNo - 1) * PageSize,
+            limit = PageSize,
+            offset = (pageNo - 1) * PageSize,
         };
         var total = await conn.ExecuteScalarAsync<long>(new CommandDefinition($"SELECT count(*) FROM app.outbox {Filter}", args, cancellationToken: ct));
         var rows = (await conn.QueryAsync<Row>(new CommandDefinition(
@@ -89,7 +92,10 @@ public static class OutboxPage
         var pages = (int)Math.Max(1, (total + PageSize - 1) / PageSize);
         string Link(int p, string? s = null) => "/hangfire/outbox" + new QueryBuilder(new Dictionary<string, string?>
         {
-            ["state"] = s ?? state, ["recipient"] = recipient, ["regarding"] = regarding, ["page"] = p.ToString(),
+            ["state"] = s ?? state,
+            ["recipient"] = recipient,
+            ["regarding"] = regarding,
+            ["page"] = p.ToString(),
         }.Where(kv => !string.IsNullOrEmpty(kv.Value)).Select(kv => new KeyValuePair<string, string>(kv.Key, kv.Value!))).ToQueryString();
         string Time(DateTime? utc) => utc is null ? "" :
             TimeZoneInfo.ConvertTimeFromUtc(DateTime.SpecifyKind(utc.Value, DateTimeKind.Utc), zone).ToString("yyyy-MM-dd HH:mm:ss");
