@@ -4,6 +4,7 @@ using System.Text.Encodings.Web;
 using System.Text.Unicode;
 using Fluid;
 using Fluid.Values;
+using Lingyuan.Jobs.Registers;
 
 namespace Lingyuan.Jobs.Notifications;
 
@@ -38,8 +39,8 @@ public static class MailTemplates
             CultureInfo = CultureInfo.GetCultureInfo("zh-CN"),
             TimeZone = TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai"),
         };
-        o.Filters.AddFilter("mask_id", (input, _, _) => new StringValue(Masking.IdNumber(input.ToStringValue())));
-        o.Filters.AddFilter("mask_account", (input, _, _) => new StringValue(Masking.BankAccount(input.ToStringValue())));
+        o.Filters.AddFilter("mask_id", (input, _, _) => new StringValue(IdNumber.Mask(input.ToStringValue())));
+        o.Filters.AddFilter("mask_account", (input, _, _) => new StringValue(BankAccount.Mask(input.ToStringValue())));
         o.Filters.AddFilter("yuan", (input, _, _) => new StringValue(((decimal)(long)input.ToNumberValue() / 100m).ToString("#,##0.00", CultureInfo.InvariantCulture)));
         return o;
     }
@@ -86,21 +87,5 @@ public static class MailTemplates
         return Parser.TryParse(source, out var template, out var error)
             ? template
             : throw new InvalidOperationException($"mail template {name}.{part}.liquid: {error}");
-    }
-}
-
-/// <summary>How personal data is shown to a person outside the review pages (DOMAIN.md: first 6 and last 4 of an ID number).</summary>
-public static class Masking
-{
-    public static string IdNumber(string? id) => Mask(id, keepStart: 6, keepEnd: 4);
-
-    public static string BankAccount(string? account) => Mask(account, keepStart: 4, keepEnd: 4);
-
-    private static string Mask(string? value, int keepStart, int keepEnd)
-    {
-        var v = (value ?? "").Trim();
-        // Too short to show anything safely: hide it all rather than most of it.
-        if (v.Length <= keepStart + keepEnd) return new string('*', v.Length);
-        return string.Concat(v.AsSpan(0, keepStart), new string('*', v.Length - keepStart - keepEnd), v.AsSpan(v.Length - keepEnd));
     }
 }
