@@ -55,6 +55,20 @@ public sealed class OutboxCrashTests(DatabaseFixture db, ITestOutputHelper outpu
     }
 
     [Fact]
+    public async Task Jobs_run_outbox_delivery_exits_69_naming_the_smtp_server_when_it_is_unreachable_and_keeps_the_mail()
+    {
+        var port = RecordingSmtpServer.FreePort(); // nothing listens there
+        var ids = await OutboxTestData.QueueAsync(db.DataSource, OutboxTestData.Domain(), 3);
+
+        var (code, log) = await ServiceProcess.RunAsync(db, "jobs run outbox-delivery", new() { ["Smtp:Port"] = port.ToString() });
+
+        Assert.Equal(69, code);
+        Assert.Contains($"127.0.0.1:{port}", log);
+        Assert.Contains("Smtp:Host/Port", log);
+        Assert.Equal(new Dictionary<string, int> { ["pending"] = 3 }, await OutboxTestData.StatesAsync(db.DataSource, ids));
+    }
+
+    [Fact]
     public async Task Two_delivery_workers_on_one_database_never_send_the_same_message()
     {
         // A slow server keeps both workers busy at the same time.
