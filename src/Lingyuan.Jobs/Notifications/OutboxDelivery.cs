@@ -61,6 +61,8 @@ public sealed class OutboxDelivery(NpgsqlDataSource db, IOptions<SmtpOptions> op
     public async Task<DeliveryReport> DeliverDueAsync(CancellationToken ct)
     {
         var o = options.Value;
+        // "Due" is judged by the injected clock (tests move it); rows are stamped by the database's clock
+        // when queued, so the two are assumed to agree (NTP), as for every job here.
         var runStart = clock.GetUtcNow();
         int sent = 0, failed = 0, deferred = 0, skipped = 0;
         await using var conn = await db.OpenConnectionAsync(ct);
@@ -186,8 +188,9 @@ public sealed class OutboxDelivery(NpgsqlDataSource db, IOptions<SmtpOptions> op
 
     // Exponential back-off with "equal jitter": the wait after the n-th failure is
     // min(max, base·2^(n-1)) scaled by a random factor in [0.5, 1), so workers that failed together
-    // (a server restart) do not all come back in the same second. Past the horizon, counted from
-    // retry_from, the message is failed with the last reply instead of being retried forever.
+    // (a server restart) do not all come back in the same second. When the next retry would fall past
+    // the horizon (counted from retry_from), the message is failed now with the last reply instead of
+    // being retried forever.
     private const string DeferSql =
         """
         WITH target AS (

@@ -72,7 +72,7 @@ public sealed class OutboxCrashTests(DatabaseFixture db, ITestOutputHelper outpu
     public async Task Two_delivery_workers_on_one_database_never_send_the_same_message()
     {
         // A slow server keeps both workers busy at the same time.
-        await using var server = new RecordingSmtpServer { Delay = TimeSpan.FromMilliseconds(15) }.Start();
+        await using var server = new RecordingSmtpServer { Delay = TimeSpan.FromMilliseconds(20) }.Start();
         var settings = new Dictionary<string, string?> { ["Smtp:Port"] = server.Port.ToString(), ["Smtp:BatchSize"] = "20" };
         var ids = await OutboxTestData.QueueAsync(db.DataSource, OutboxTestData.Domain(), 300);
 
