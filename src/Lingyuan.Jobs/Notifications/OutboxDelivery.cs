@@ -379,7 +379,7 @@ public sealed class OutboxTrigger(IBackgroundJobClient jobs, ILogger<OutboxTrigg
         {
             jobs.Enqueue<OutboxDeliveryJob>(j => j.RunAsync(CancellationToken.None));
         }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
+        catch (Exception ex) when (ex is BackgroundJobClientException or NpgsqlException or TimeoutException)
         {
             // The mail is committed in the outbox already; the recurring run sends it within a minute.
             // Failing the caller's request after its commit would only mislead its user.
