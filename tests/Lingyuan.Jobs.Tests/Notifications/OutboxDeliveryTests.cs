@@ -110,6 +110,62 @@ public sealed class OutboxDeliveryTests(DatabaseFixture db) : IClassFixture<Data
     }
 
     [Fact]
+    public async Task A_connection_dropped_after_the_message_data_defers_it_and_a_later_run_sends_it_once()
+    {
+        var clock = Clock();
+        await using var server = new RecordingSmtpServer();
+        var ids = await OutboxTestData.QueueAsync(db.DataSource, OutboxTestData.Domain(), 2);
+        await using var app = App(clock, server.Port);
+        var delivery = app.Services.GetRequiredService<OutboxDelivery>();
+
+        // A server that takes the whole message and hangs up before answering it.
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, server.Port);
+        listener.Start();
+        using var stop = new CancellationTokenSource();
+        var dropper = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                using var client = await listener.AcceptTcpClientAsync(stop.Token);
+                var stream = client.GetStream();
+                var reader = new StreamReader(stream, System.Text.Encoding.ASCII);
+                async Task Say(string line) => await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(line + "\r\n"), stop.Token);
+                await Say("220 dropper ESMTP");
+                while (await reader.ReadLineAsync(stop.Token) is { } line)
+                {
+                    if (line.StartsWith("EHLO", StringComparison.OrdinalIgnoreCase)) await Say("250 dropper");
+                    else if (line.StartsWith("DATA", StringComparison.OrdinalIgnoreCase))
+                    {
+                        await Say("354 go ahead");
+                        while (await reader.ReadLineAsync(stop.Token) is { } data && data != ".") { }
+                        break; // hang up instead of "250"
+                    }
+                    else await Say("250 ok");
+                }
+            }
+        });
+
+        var dropped = await delivery.DeliverDueAsync(CancellationToken.None);
+        await stop.CancelAsync();
+        listener.Stop();
+        try { await dropper; }
+        catch (Exception ex) when (ex is OperationCanceledException or System.Net.Sockets.SocketException or ObjectDisposedException) { /* stopped */ }
+
+        Assert.Equal(0, dropped.Sent);
+        Assert.Equal(new Dictionary<string, int> { ["pending"] = 2 }, await OutboxTestData.StatesAsync(db.DataSource, ids));
+        await using (var conn = await db.DataSource.OpenConnectionAsync())
+            Assert.All(await conn.QueryAsync<string>("SELECT last_reply FROM app.outbox WHERE id = ANY(@ids)", new { ids }),
+                r => Assert.StartsWith("连接中断", r));
+
+        server.Start();
+        clock.Advance(TimeSpan.FromMinutes(5));
+        var again = await delivery.DeliverDueAsync(CancellationToken.None);
+
+        Assert.Equal(2, again.Sent);
+        Assert.Equal(ids.Select(id => $"outbox-{id}@lingyuan-hrss.local").Order(), server.Messages.Select(m => m.MessageId).Order());
+    }
+
+    [Fact]
     public async Task A_550_reply_fails_the_message_at_once_with_the_reply_shown_and_the_others_still_go()
     {
         var clock = Clock();
