@@ -83,7 +83,7 @@ internal static class ArrearsData
     /// <summary>The application with the clock under the test's control.</summary>
     public static (WebApplication App, FakeTimeProvider Clock) App(DatabaseFixture fixture, DateOnly day, Dictionary<string, string?>? settings = null)
     {
-        var clock = new FakeTimeProvider(At(day));
+        var clock = new FakeTimeProvider(At(day, 0));
         var app = fixture.BuildApp(AppRole.Cli, settings, s => s.AddSingleton<TimeProvider>(clock));
         return (app, clock);
     }
