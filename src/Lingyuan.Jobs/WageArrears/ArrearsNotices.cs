@@ -103,7 +103,7 @@ public sealed class ArrearsNotices(WageArrearsOptions o)
         DocNo("欠薪告字", c, sentOn),
         Party(c),
         [
-            new Para($"经查,你单位{ListingTest.ReasonZh(ListingTest.Parse(c.TestRule!), c.Facts, t)}。本机关于{D(c.OrderIssuedOn)}责令你单位于{D(c.PayDeadline)}前支付拖欠的农民工工资,你单位逾期未支付。"),
+            new Para($"经查,你单位{ListingTest.ReasonZh(ListingTest.Parse(c.TestRule!), c.Facts, t)}(本机关于{D(c.OrderIssuedOn)}责令你单位于{D(c.PayDeadline)}前支付)。"),
             new Para($"依据{Basis}的规定,本机关拟将你单位及其{Persons(c)}列入拖欠农民工工资失信联合惩戒对象名单。"),
             new Para($"你单位依法享有陈述、申辩的权利。你单位可以自本告知书发出之日起{o.StatementPeriodWorkingDays}个工作日内,即{D(statementDue)}前(含当日),向本机关提出书面陈述、申辩;逾期未提出的,视为放弃陈述、申辩的权利。"),
             new Para("在本机关作出列入决定前,你单位已经改正拖欠工资违法行为,且作出不再拖欠农民工工资书面信用承诺的,本机关可以依法不予列入。"),
