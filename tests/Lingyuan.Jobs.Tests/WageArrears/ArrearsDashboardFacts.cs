@@ -46,6 +46,7 @@ public class ArrearsDashboardFacts(DatabaseFixture db) : IClassFixture<DatabaseF
         var post = await op.PostAsync($"/hangfire/arrears/cases/{caseNo}/decision", Form(token, ("Decision", "listed")));
         Assert.Equal(HttpStatusCode.Forbidden, post.StatusCode);
         Assert.Equal("notice_sent", (await ViewAsync(db.DataSource, caseNo)).State);
+        Assert.Equal(HttpStatusCode.Forbidden, (await op.PostAsync("/hangfire/arrears/run", Form(token))).StatusCode);
 
         var finance = await server.SignedInClientAsync("fin1", Roles.Finance);
         Assert.Equal(HttpStatusCode.Forbidden, (await finance.GetAsync("/hangfire/arrears")).StatusCode);
@@ -100,6 +101,13 @@ public class ArrearsDashboardFacts(DatabaseFixture db) : IClassFixture<DatabaseF
         var overturned = await inspector.PostAsync($"{url}/overturn", Form(token, ("Reason", "行政复议撤销")));
         Assert.Equal(HttpStatusCode.Redirect, overturned.StatusCode);
         Assert.Equal("overturned", (await ViewAsync(db.DataSource, caseNo)).RemovalKind);
+
+        // "Run now" queues the daily job on Hangfire for a worker to pick up (no personal data in its arguments: it has none).
+        var run = await inspector.PostAsync("/hangfire/arrears/run", Form(token));
+        Assert.Equal(HttpStatusCode.Redirect, run.StatusCode);
+        await using var conn = await db.DataSource.OpenConnectionAsync();
+        var queued = await Dapper.SqlMapper.QueryAsync<(string Invocation, string Arguments)>(conn, "SELECT invocationdata, arguments FROM hangfire.job");
+        Assert.Contains(queued, j => j.Invocation.Contains(nameof(WageArrearsDailyJob)) && j.Arguments == "[null]");
     }
 
     [Fact]
