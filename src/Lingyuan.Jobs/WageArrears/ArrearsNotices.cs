@@ -190,8 +190,21 @@ public sealed class ArrearsNotices(WageArrearsOptions o)
         ],
         o.Authority, today);
 
-    public sealed record DigestLine(string Kind, string EmployerName, string Uscc, string? LegalRepName, string? LegalRepIdNumber, string CaseNo,
-        DateOnly? DecidedOn, DateOnly? ListedUntil, string? DecisionReason, DateOnly? RemovedOn, string? RemovalKind);
+    public sealed class DigestLine
+    {
+        public string Kind { get; set; } = "";
+        public string EmployerName { get; set; } = "";
+        public string Uscc { get; set; } = "";
+        public string? LegalRepName { get; set; }
+        public string? LegalRepIdNumber { get; set; }
+        public string ResponsiblePersons { get; set; } = "";
+        public string CaseNo { get; set; } = "";
+        public DateOnly? DecidedOn { get; set; }
+        public DateOnly? ListedUntil { get; set; }
+        public string? DecisionReason { get; set; }
+        public DateOnly? RemovedOn { get; set; }
+        public string? RemovalKind { get; set; }
+    }
 
     public Doc PartnerDigest(DateOnly on, IReadOnlyList<DigestLine> lines) => new(
         $"拖欠农民工工资失信联合惩戒对象名单变动通报({D(on)})",
@@ -200,9 +213,9 @@ public sealed class ArrearsNotices(WageArrearsOptions o)
         [
             new Para($"现将本机关新列入和移出拖欠农民工工资失信联合惩戒对象名单的当事人通报如下,请依据{Rules}及时实施或停止实施联合惩戒。"),
             new Heading("一、新列入名单"),
-            new Table(["当事人", "统一社会信用代码", "法定代表人", "身份证号码", "列入事由", "列入期限"],
+            new Table(["当事人", "统一社会信用代码", "法定代表人", "身份证号码", "直接责任人员", "列入事由", "列入期限"],
                 lines.Where(l => l.Kind == "listed").Select(l => (IReadOnlyList<string>)[
-                    l.EmployerName, l.Uscc, l.LegalRepName ?? "", IdNumber.Mask(l.LegalRepIdNumber), l.DecisionReason ?? "",
+                    l.EmployerName, l.Uscc, l.LegalRepName ?? "", IdNumber.Mask(l.LegalRepIdNumber), l.ResponsiblePersons, l.DecisionReason ?? "",
                     $"{D(l.DecidedOn)}至{D(l.ListedUntil?.AddDays(-1))}"]).ToList()),
             new Heading("二、移出名单"),
             new Table(["当事人", "统一社会信用代码", "法定代表人", "身份证号码", "移出日期", "移出原因"],

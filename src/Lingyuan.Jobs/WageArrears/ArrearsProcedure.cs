@@ -399,7 +399,7 @@ public sealed class ArrearsProcedure(
                 RETURNING event_id
             )
             SELECT ev.kind AS Kind, coalesce(e.name, '') AS EmployerName, c.uscc AS Uscc, e.legal_rep_name AS LegalRepName,
-                   e.legal_rep_id_number AS LegalRepIdNumber, c.case_no AS CaseNo, p.decided_on AS DecidedOn, p.listed_until AS ListedUntil,
+                   e.legal_rep_id_number AS LegalRepIdNumber, c.responsible_persons AS ResponsiblePersons, c.case_no AS CaseNo, p.decided_on AS DecidedOn, p.listed_until AS ListedUntil,
                    p.decision_reason AS DecisionReason, p.removed_on AS RemovedOn, p.removal_kind AS RemovalKind
             FROM items i
             JOIN app.arrears_events ev ON ev.id = i.event_id

@@ -93,6 +93,9 @@ public class ArrearsEndToEndFacts(DatabaseFixture db) : IClassFixture<DatabaseFi
         Assert.Equal([$"credit-platform@{Domain}", $"fgw@{Domain}"], digest.Recipients);
         Assert.Contains(ua, digest.Text);
         Assert.DoesNotContain(ub, digest.Text);
+        Assert.Contains("王五(项目经理)", digest.Text);
+        Assert.Contains(IdNumber(legalRepId), digest.Text);
+        Assert.DoesNotContain(legalRepId, digest.Text);
 
         // D's decision is due 2026-03-30: staff are reminded two working days before, once.
         Assert.Equal(6, await RunTwice(At(Day("2026-03-25"), 7)));
