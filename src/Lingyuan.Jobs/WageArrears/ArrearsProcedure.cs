@@ -85,7 +85,8 @@ public sealed class ArrearsProcedure(
             """,
             new
             {
-                today, actor = JobActor,
+                today,
+                actor = JobActor,
                 caseNos = fresh.Select(r => r.CaseNo).ToArray(),
                 listables = fresh.Select(r => r.Rule.IsListable()).ToArray(),
                 rules = fresh.Select(r => r.Rule.Code()).ToArray(),
