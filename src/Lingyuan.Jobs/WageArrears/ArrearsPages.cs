@@ -256,24 +256,24 @@ public static class ArrearsPages
     public sealed class DecisionForm { public string? Decision { get; set; } public string? Reason { get; set; } }
     public sealed class ReasonForm { public string? Reason { get; set; } }
 
-    private static Task<IResult> RecordStatement(HttpContext ctx, string caseNo, [FromForm] StatementForm form, NpgsqlDataSource db, ArrearsProcedure proc, CancellationToken ct) =>
-        Act(ctx, caseNo, db, proc, ct, () => form.ReceivedOn is { } d
+    private static Task<IResult> RecordStatement(HttpContext ctx, string caseNo, [FromForm] StatementForm? form, NpgsqlDataSource db, ArrearsProcedure proc, CancellationToken ct) =>
+        Act(ctx, caseNo, db, proc, ct, () => form?.ReceivedOn is { } d
             ? proc.RecordStatementAsync(caseNo, d, Actor(ctx), ct)
             : throw new DomainRuleException("请填写收到陈述申辩的日期"));
 
-    private static Task<IResult> Decide(HttpContext ctx, string caseNo, [FromForm] DecisionForm form, NpgsqlDataSource db, ArrearsProcedure proc, CancellationToken ct) =>
-        Act(ctx, caseNo, db, proc, ct, () => proc.DecideAsync(caseNo, form.Decision switch
+    private static Task<IResult> Decide(HttpContext ctx, string caseNo, [FromForm] DecisionForm? form, NpgsqlDataSource db, ArrearsProcedure proc, CancellationToken ct) =>
+        Act(ctx, caseNo, db, proc, ct, () => proc.DecideAsync(caseNo, form?.Decision switch
         {
             "listed" => DecisionKind.Listed,
             "not_listed" => DecisionKind.NotListed,
             _ => throw new DomainRuleException("请选择“列入名单”或“不予列入”"),
-        }, form.Reason, Actor(ctx), ct));
+        }, form?.Reason, Actor(ctx), ct));
 
     private static Task<IResult> EarlyRemoval(HttpContext ctx, string caseNo, NpgsqlDataSource db, ArrearsProcedure proc, IFormCollection form, CancellationToken ct) =>
         Act(ctx, caseNo, db, proc, ct, () => proc.RequestEarlyRemovalAsync(caseNo, Actor(ctx), ct));
 
-    private static Task<IResult> Overturn(HttpContext ctx, string caseNo, [FromForm] ReasonForm form, NpgsqlDataSource db, ArrearsProcedure proc, CancellationToken ct) =>
-        Act(ctx, caseNo, db, proc, ct, () => proc.OverturnAsync(caseNo, form.Reason ?? "", Actor(ctx), ct));
+    private static Task<IResult> Overturn(HttpContext ctx, string caseNo, [FromForm] ReasonForm? form, NpgsqlDataSource db, ArrearsProcedure proc, CancellationToken ct) =>
+        Act(ctx, caseNo, db, proc, ct, () => proc.OverturnAsync(caseNo, form?.Reason ?? "", Actor(ctx), ct));
 
     private static async Task<IResult> Act(HttpContext ctx, string caseNo, NpgsqlDataSource db, ArrearsProcedure proc, CancellationToken ct, Func<Task> action)
     {
