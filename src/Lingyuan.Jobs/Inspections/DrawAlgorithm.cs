@@ -227,14 +227,14 @@ public sealed class Sha256CounterRng
     }
 
     /// <summary>A uniform integer in [0, n) for 1 ≤ n ≤ 2^32, by rejection (no modulo bias).</summary>
-    public int Below(long n)
+    public long Below(long n)
     {
         if (n is < 1 or > 1L << 32) throw new ArgumentOutOfRangeException(nameof(n));
         var limit = (1L << 32) - (1L << 32) % n;
         while (true)
         {
             long x = NextUInt32();
-            if (x < limit) return (int)(x % n);
+            if (x < limit) return x % n;
         }
     }
 }
@@ -316,7 +316,7 @@ public static class DrawAlgorithm
             sizes[c] = k;
             for (var i = 0; i < k; i++)
             {
-                var j = i + rng.Below(list.Count - i);
+                var j = i + (int)rng.Below(list.Count - i);
                 (list[i], list[j]) = (list[j], list[i]);
                 selected.Add(list[i]);
             }
@@ -369,7 +369,7 @@ public static class DrawAlgorithm
             team.Clear();
             for (var t = 0; t < p.TeamSize; t++)
             {
-                var r = rng.Below(candidates - t);
+                var r = (int)rng.Below(candidates - t);
                 // Map r to a pool position: step over every skipped position at or before it.
                 var pos = r;
                 foreach (var sp in skip)
