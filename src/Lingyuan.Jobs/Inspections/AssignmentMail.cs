@@ -18,10 +18,19 @@ namespace Lingyuan.Jobs.Inspections;
 /// </summary>
 public static class AssignmentMail
 {
-    public sealed record Assignment(
-        string Badge, string InspectorName, string Email, int Position, string Uscc, string EmployerName, string Street, string Community,
-        string[] MateBadges, string[] MateNames)
+    public sealed class Assignment
     {
+        public string Badge { get; init; } = "";
+        public string InspectorName { get; init; } = "";
+        public string Email { get; init; } = "";
+        public int Position { get; init; }
+        public string Uscc { get; init; } = "";
+        public string EmployerName { get; init; } = "";
+        public string Street { get; init; } = "";
+        public string Community { get; init; } = "";
+        public string[] MateBadges { get; init; } = [];
+        public string[] MateNames { get; init; } = [];
+
         public string Address => $"{Street}{Community}";
         public string Mates => string.Join("、", MateBadges.Select((b, i) => $"{MateNames[i]}({b})"));
     }

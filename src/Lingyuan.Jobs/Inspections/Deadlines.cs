@@ -19,7 +19,19 @@ public sealed record DeadlineRunSummary(int Created, int Reminders, int NewlyOve
 /// </summary>
 public sealed class InspectionDeadlines(NpgsqlDataSource db, CalendarStore calendars, IOptions<InspectionOptions> options, ILogger<InspectionDeadlines> log)
 {
-    private sealed record Open(long DrawId, string Uscc, string Kind, DateTime DueOn, bool CalendarMissing, string EmployerName, string[] Badges, string[] Names, string[] Emails, string PlanName);
+    private sealed class Open
+    {
+        public long DrawId { get; init; }
+        public string Uscc { get; init; } = "";
+        public string Kind { get; init; } = "";
+        public DateTime DueOn { get; init; }
+        public bool CalendarMissing { get; init; }
+        public string EmployerName { get; init; } = "";
+        public string[] Badges { get; init; } = [];
+        public string[] Names { get; init; } = [];
+        public string[] Emails { get; init; } = [];
+        public string PlanName { get; init; } = "";
+    }
 
     public async Task<DeadlineRunSummary> RunAsync(DateOnly today, CancellationToken ct)
     {

@@ -20,11 +20,23 @@ public sealed record DrawRun(long PlanId, long? DrawId, bool Existing, long? Fai
     public bool Succeeded => DrawId is not null;
 }
 
-public sealed record DrawRow(
-    long Id, long PlanId, int Attempt, string Algorithm, DateTime DrawDay, byte[] SnapshotHash, byte[] Seed, byte[] ResultHash,
-    int EmployerCount, string Operator, DateTime StartedAt, DateTime FinishedAt, string? CancelReason, string? CancelledBy, DateTime? CancelledAt)
+public sealed class DrawRow
 {
-    public DateOnly DrawDate => DateOnly.FromDateTime(DrawDay);
+    public long Id { get; init; }
+    public long PlanId { get; init; }
+    public int Attempt { get; init; }
+    public string Algorithm { get; init; } = "";
+    public DateOnly DrawDate { get; init; }
+    public byte[] SnapshotHash { get; init; } = [];
+    public byte[] Seed { get; init; } = [];
+    public byte[] ResultHash { get; init; } = [];
+    public int EmployerCount { get; init; }
+    public string Operator { get; init; } = "";
+    public DateTime StartedAt { get; init; }
+    public DateTime FinishedAt { get; init; }
+    public string? CancelReason { get; init; }
+    public string? CancelledBy { get; init; }
+    public DateTime? CancelledAt { get; init; }
     public bool Cancelled => CancelReason is not null;
 }
 
@@ -33,7 +45,7 @@ public sealed class DrawService(
     NpgsqlDataSource db, CalendarStore calendars, IOptions<InspectionOptions> options, TimeProvider clock, ILogger<DrawService> log)
 {
     public const string DrawColumns = """
-        d.id, d.plan_id AS PlanId, d.attempt, d.algorithm, d.draw_date AS DrawDay, d.snapshot_hash AS SnapshotHash, d.seed,
+        d.id, d.plan_id AS PlanId, d.attempt, d.algorithm, d.draw_date AS DrawDate, d.snapshot_hash AS SnapshotHash, d.seed,
         d.result_hash AS ResultHash, d.employer_count AS EmployerCount, d.operator, d.started_at AS StartedAt, d.finished_at AS FinishedAt,
         c.reason AS CancelReason, c.cancelled_by AS CancelledBy, c.cancelled_at AS CancelledAt
         """;
@@ -218,8 +230,8 @@ public sealed class DrawService(
                 FROM app.draws d JOIN app.inspection_plans p ON p.id = d.plan_id WHERE d.id = @drawId
                 """, new { drawId }, cancellationToken: ct))
             ?? throw new DomainRuleException($"no draw {drawId} / 没有该摇号记录");
-        var stored = (await conn.QueryAsync<(int Position, string RiskClass, string Uscc, string[] Team)>(new CommandDefinition(
-            "SELECT position, risk_class, uscc, team FROM app.draw_results WHERE draw_id = @drawId ORDER BY position", new { drawId }, cancellationToken: ct)))
+        var stored = (await conn.QueryAsync<ResultRecord>(new CommandDefinition(
+            "SELECT position, risk_class AS RiskClass, uscc, team FROM app.draw_results WHERE draw_id = @drawId ORDER BY position", new { drawId }, cancellationToken: ct)))
             .Select(r => new DrawnEmployer(r.RiskClass[0], r.Uscc, r.Team)).ToList();
         return Verify(d.PlanId, d.Algorithm, DateOnly.FromDateTime(d.DrawDate), d.Snapshot, d.SnapshotHash,
             d.Secret, d.Seed, d.ResultHash, d.EmployerCount, d.Commitment, stored);
@@ -272,6 +284,14 @@ public sealed class DrawService(
         return diffs;
 
         static string Show(DrawnEmployer d) => $"{d.RiskClass} {d.Uscc} [{string.Join(",", d.Team)}]";
+    }
+
+    private sealed class ResultRecord
+    {
+        public int Position { get; init; }
+        public string RiskClass { get; init; } = "";
+        public string Uscc { get; init; } = "";
+        public string[] Team { get; init; } = [];
     }
 
     private static string Hex(byte[] b) => Convert.ToHexStringLower(b);

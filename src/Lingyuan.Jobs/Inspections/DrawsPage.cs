@@ -135,11 +135,11 @@ public static class DrawsPage
         var diffs = await draws.VerifyAsync(drawId, ct);
         await using var conn = await db.OpenConnectionAsync(ct);
         var secret = await conn.ExecuteScalarAsync<byte[]>(new CommandDefinition("SELECT secret FROM app.draws WHERE id = @drawId", new { drawId }, cancellationToken: ct));
-        var rows = await conn.QueryAsync<(int Position, string RiskClass, string Uscc, string Name, string[] Team, string[] Names, DateTime? CompletedOn, string? Finding)>(new CommandDefinition(
+        var rows = await conn.QueryAsync<DetailRow>(new CommandDefinition(
             """
-            SELECT r.position, r.risk_class, r.uscc, coalesce(e.name, ''), r.team,
-                   ARRAY(SELECT coalesce(i.name, '') FROM unnest(r.team) WITH ORDINALITY t(b, n) LEFT JOIN app.inspectors i ON i.badge_no = t.b ORDER BY t.n),
-                   x.completed_on, x.finding
+            SELECT r.position, r.risk_class AS RiskClass, r.uscc, coalesce(e.name, '') AS Name, r.team,
+                   ARRAY(SELECT coalesce(i.name, '') FROM unnest(r.team) WITH ORDINALITY t(b, n) LEFT JOIN app.inspectors i ON i.badge_no = t.b ORDER BY t.n) AS Names,
+                   x.completed_on AS CompletedOn, x.finding
             FROM app.draw_results r LEFT JOIN app.employers e ON e.uscc = r.uscc
             LEFT JOIN app.inspection_results x ON x.draw_id = r.draw_id AND x.uscc = r.uscc
             WHERE r.draw_id = @drawId ORDER BY r.position LIMIT 5000
@@ -173,6 +173,18 @@ public static class DrawsPage
             <table><tr><th>序号</th><th>类别</th><th>单位名称</th><th>统一社会信用代码</th><th>检查组</th><th>完成日期</th><th>结果</th></tr>{resultRows}</table>
             """);
         return Layout.Page(ctx, $"摇号 {drawId}", body);
+    }
+
+    private sealed class DetailRow
+    {
+        public int Position { get; init; }
+        public string RiskClass { get; init; } = "";
+        public string Uscc { get; init; } = "";
+        public string Name { get; init; } = "";
+        public string[] Team { get; init; } = [];
+        public string[] Names { get; init; } = [];
+        public DateOnly? CompletedOn { get; init; }
+        public string? Finding { get; init; }
     }
 
     private static async Task<IResult> PublicPage(HttpContext ctx, long drawId, InspectionResults results, CancellationToken ct)

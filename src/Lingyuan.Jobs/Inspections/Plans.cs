@@ -29,12 +29,11 @@ public sealed class Plan
     public short TeamSize { get; init; }
     public int WorkloadCap { get; init; }
     public short RotationLookbackMonths { get; init; }
-    public DateTime DrawDay { get; init; }
+    public DateOnly DrawDate { get; init; }
     public byte[] Commitment { get; init; } = [];
     public string CreatedBy { get; init; } = "";
     public DateTime CreatedAt { get; init; }
 
-    public DateOnly DrawDate => DateOnly.FromDateTime(DrawDay);
     public DrawParameters Parameters => new([RatioA, RatioB, RatioC, RatioD], TeamSize, WorkloadCap);
     public InspectionPeriod Window => InspectionPeriod.TryParse(Period, out var p) ? p : throw new InvalidOperationException($"plan {Id}: bad period");
     public string CommitmentHex => Convert.ToHexStringLower(Commitment);
@@ -46,7 +45,7 @@ public sealed class InspectionPlans(NpgsqlDataSource db, IOptions<InspectionOpti
     public const string Columns = """
         id, name, period, streets, industries, ratio_a AS RatioA, ratio_b AS RatioB, ratio_c AS RatioC, ratio_d AS RatioD,
         team_size AS TeamSize, workload_cap AS WorkloadCap, rotation_lookback_months AS RotationLookbackMonths,
-        draw_date AS DrawDay, commitment, created_by AS CreatedBy, created_at AS CreatedAt
+        draw_date AS DrawDate, commitment, created_by AS CreatedBy, created_at AS CreatedAt
         """;
 
     public DateOnly Today => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(clock.GetUtcNow(), jobs.Value.GetZone()).DateTime);

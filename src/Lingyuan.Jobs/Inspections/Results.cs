@@ -14,7 +14,18 @@ public sealed record ResultRow(long DrawId, string Uscc, DateOnly CompletedOn, s
     public int Line { get; init; }
 }
 
-public sealed record PublicResult(int Position, string EmployerName, string Uscc, string PlanName, string Period, DateTime DrawDay, DateTime? CompletedOn, string? Finding, string? Summary);
+public sealed class PublicResult
+{
+    public int Position { get; init; }
+    public string? EmployerName { get; init; }
+    public string Uscc { get; init; } = "";
+    public string PlanName { get; init; } = "";
+    public string Period { get; init; } = "";
+    public DateOnly DrawDay { get; init; }
+    public DateOnly? CompletedOn { get; init; }
+    public string? Finding { get; init; }
+    public string? Summary { get; init; }
+}
 
 /// <summary>
 /// Inspection results reported back (columns <c>draw_id, uscc, completed_on, finding, summary</c>) and
