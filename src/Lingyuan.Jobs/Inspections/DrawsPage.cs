@@ -4,7 +4,7 @@ using System.Text.Json;
 using Dapper;
 using Lingyuan.Jobs.Dashboard;
 using Lingyuan.Jobs.Hosting;
-using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Authorization;
 using Npgsql;
 
 namespace Lingyuan.Jobs.Inspections;
@@ -20,16 +20,17 @@ public static class DrawsPage
 
     public static void Map(WebApplication app)
     {
-        var g = app.MapGroup(Base).RequireAuthorization(p => p.RequireRole(Roles.Inspection, Roles.Operator, Roles.Admin));
+        // Viewing: inspection, operator (read-only) and admin; changing: inspection and admin (a plain 403 for others).
+        var g = app.MapGroup(Base).RequireAuthorization(new AuthorizeAttribute { Roles = $"{Roles.Inspection},{Roles.Operator},{Roles.Admin}" });
         g.MapGet("", Index);
         g.MapGet("/{drawId:long}", Detail);
         g.MapGet("/{drawId:long}/public", PublicPage);
         g.MapGet("/{drawId:long}/public.csv", PublicCsv);
         g.MapGet("/{drawId:long}/snapshot.txt", Snapshot);
-        g.MapPost("/plans", CreatePlan);
-        g.MapPost("/plans/{planId:long}/run", RunDraw);
-        g.MapPost("/{drawId:long}/cancel", Cancel);
-        g.MapPost("/{drawId:long}/publish", Publish);
+        g.MapPost("/plans", CreatePlan).RequireAuthorization(Policies.Inspection);
+        g.MapPost("/plans/{planId:long}/run", RunDraw).RequireAuthorization(Policies.Inspection);
+        g.MapPost("/{drawId:long}/cancel", Cancel).RequireAuthorization(Policies.Inspection);
+        g.MapPost("/{drawId:long}/publish", Publish).RequireAuthorization(Policies.Inspection);
     }
 
     private static bool CanChange(HttpContext ctx) => ctx.User.IsInRole(Roles.Inspection) || ctx.User.IsInRole(Roles.Admin);
@@ -218,6 +219,11 @@ public static class DrawsPage
         return bytes is null ? Results.NotFound() : Results.File(bytes, "text/plain; charset=utf-8", $"draw-{drawId}-snapshot.txt");
     }
 
+    // Forms are read here rather than bound: a bound form makes routing answer 404/415 to a POST without
+    // a form body before authorization can answer 403. Antiforgery is checked centrally for every POST.
+    private static async Task<IFormCollection> FormAsync(HttpContext ctx) =>
+        ctx.Request.HasFormContentType ? await ctx.Request.ReadFormAsync(ctx.RequestAborted) : FormCollection.Empty;
+
     public sealed class PlanForm
     {
         public string? Name { get; set; }
@@ -231,9 +237,15 @@ public static class DrawsPage
         public string? Industries { get; set; }
     }
 
-    private static async Task<IResult> CreatePlan(HttpContext ctx, [FromForm] PlanForm form, InspectionPlans plans, DrawService draws, NpgsqlDataSource db, CancellationToken ct)
+    private static async Task<IResult> CreatePlan(HttpContext ctx, InspectionPlans plans, DrawService draws, NpgsqlDataSource db, CancellationToken ct)
     {
         if (!CanChange(ctx)) return Forbidden(ctx);
+        var f = await FormAsync(ctx);
+        var form = new PlanForm
+        {
+            Name = f["name"], Period = f["period"], DrawDate = f["drawDate"], Ratios = f["ratios"], TeamSize = f["teamSize"],
+            Cap = f["cap"], RotationMonths = f["rotationMonths"], Streets = f["streets"], Industries = f["industries"],
+        };
         try
         {
             static int? Int(string? s, string what) => string.IsNullOrWhiteSpace(s) ? null
@@ -253,7 +265,7 @@ public static class DrawsPage
         }
     }
 
-    private static async Task<IResult> RunDraw(HttpContext ctx, long planId, IFormCollection form, InspectionPlans plans, DrawService draws, NpgsqlDataSource db, CancellationToken ct)
+    private static async Task<IResult> RunDraw(HttpContext ctx, long planId, InspectionPlans plans, DrawService draws, NpgsqlDataSource db, CancellationToken ct)
     {
         if (!CanChange(ctx)) return Forbidden(ctx);
         try
@@ -269,12 +281,12 @@ public static class DrawsPage
         }
     }
 
-    private static async Task<IResult> Cancel(HttpContext ctx, long drawId, [FromForm] string? reason, InspectionPlans plans, DrawService draws, NpgsqlDataSource db, CancellationToken ct)
+    private static async Task<IResult> Cancel(HttpContext ctx, long drawId, InspectionPlans plans, DrawService draws, NpgsqlDataSource db, CancellationToken ct)
     {
         if (!CanChange(ctx)) return Forbidden(ctx);
         try
         {
-            await draws.CancelAsync(drawId, reason ?? "", Actor(ctx), ct);
+            await draws.CancelAsync(drawId, (await FormAsync(ctx))["reason"].ToString(), Actor(ctx), ct);
             return await Index(ctx, plans, draws, db, ct, message: $"摇号 {drawId} 已撤销,原记录与撤销理由均已留存。");
         }
         catch (Exception e) when (e is UsageException or DomainRuleException)
@@ -283,7 +295,7 @@ public static class DrawsPage
         }
     }
 
-    private static async Task<IResult> Publish(HttpContext ctx, long drawId, IFormCollection form, InspectionResults results, CancellationToken ct)
+    private static async Task<IResult> Publish(HttpContext ctx, long drawId, InspectionResults results, CancellationToken ct)
     {
         if (!CanChange(ctx)) return Forbidden(ctx);
         await results.MarkPublishedAsync(drawId, Actor(ctx), ct);
