@@ -72,25 +72,41 @@ public sealed class DrawSnapshot
             CheckField(x.Uscc, "uscc");
             if (RiskClasses.IndexOf(x.RiskClass) < 0) throw new ArgumentException($"employer {x.Uscc}: risk class must be A-D");
         }
-        Array.Sort(e, (a, b) => CodePoint.Compare(a.Uscc, b.Uscc));
-        for (var k = 1; k < e.Length; k++)
-            if (e[k].Uscc == e[k - 1].Uscc) throw new ArgumentException($"employer {e[k].Uscc} appears twice");
+        // Stored snapshots arrive sorted: check in one pass before paying for a sort.
+        if (!IsStrictlySorted(e, (a, b) => CodePoint.Compare(a.Uscc, b.Uscc)))
+        {
+            Array.Sort(e, (a, b) => CodePoint.Compare(a.Uscc, b.Uscc));
+            for (var k = 1; k < e.Length; k++)
+                if (e[k].Uscc == e[k - 1].Uscc) throw new ArgumentException($"employer {e[k].Uscc} appears twice");
+        }
 
         var i = inspectors.ToArray();
         foreach (var x in i) CheckField(x.Badge, "badge");
-        Array.Sort(i, (a, b) => CodePoint.Compare(a.Badge, b.Badge));
-        for (var k = 1; k < i.Length; k++)
-            if (i[k].Badge == i[k - 1].Badge) throw new ArgumentException($"inspector {i[k].Badge} appears twice");
+        if (!IsStrictlySorted(i, (a, b) => CodePoint.Compare(a.Badge, b.Badge)))
+        {
+            Array.Sort(i, (a, b) => CodePoint.Compare(a.Badge, b.Badge));
+            for (var k = 1; k < i.Length; k++)
+                if (i[k].Badge == i[k - 1].Badge) throw new ArgumentException($"inspector {i[k].Badge} appears twice");
+        }
 
         return new DrawSnapshot(parameters, e, i, Pairs(conflicts), Pairs(rotation));
     }
 
     private static InspectorEmployer[] Pairs(IEnumerable<InspectorEmployer> pairs)
     {
-        var a = pairs.Distinct().ToArray();
+        var a = pairs.ToArray();
         foreach (var x in a) { CheckField(x.Badge, "badge"); CheckField(x.Uscc, "uscc"); }
+        if (IsStrictlySorted(a, ComparePairs)) return a;
+        a = a.Distinct().ToArray();
         Array.Sort(a, ComparePairs);
         return a;
+    }
+
+    private static bool IsStrictlySorted<T>(T[] items, Comparison<T> compare)
+    {
+        for (var k = 1; k < items.Length; k++)
+            if (compare(items[k - 1], items[k]) >= 0) return false;
+        return true;
     }
 
     private static int ComparePairs(InspectorEmployer a, InspectorEmployer b)

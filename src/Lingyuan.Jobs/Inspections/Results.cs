@@ -68,8 +68,8 @@ public sealed class InspectionResults(NpgsqlDataSource db, InspectionPlans plans
             var before = problems.Count;
             if (!long.TryParse(F("draw_id"), NumberStyles.None, CultureInfo.InvariantCulture, out var drawId) || drawId <= 0)
                 problems.Add($"{fileName}:{line}: draw_id: '{F("draw_id")}' is not a draw number");
-            var uscc = F("uscc").Replace(" ", "").ToUpperInvariant();
-            if (uscc.Length != 18) problems.Add($"{fileName}:{line}: uscc: 18 characters expected");
+            var uscc = Registers.Uscc.Normalize(F("uscc"));
+            if (Registers.Uscc.Problem(uscc) is { } usccProblem) problems.Add($"{fileName}:{line}: uscc: {usccProblem}");
             if (!DateOnly.TryParseExact(F("completed_on"), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var completed))
                 problems.Add($"{fileName}:{line}: completed_on: '{F("completed_on")}' is not a date YYYY-MM-DD");
             var finding = F("finding");
