@@ -42,7 +42,7 @@ public sealed class DrawRow
 
 /// <summary>Runs, verifies and cancels draws; the records are append-only (0030_inspections.sql).</summary>
 public sealed class DrawService(
-    NpgsqlDataSource db, CalendarStore calendars, IOptions<InspectionOptions> options, TimeProvider clock, ILogger<DrawService> log)
+    NpgsqlDataSource db, CalendarStore calendars, IOptions<InspectionOptions> options, TimeProvider clock, IOptions<JobsOptions> jobs, ILogger<DrawService> log)
 {
     public const string DrawColumns = """
         d.id, d.plan_id AS PlanId, d.attempt, d.algorithm, d.draw_date AS DrawDate, d.snapshot_hash AS SnapshotHash, d.seed,
@@ -79,6 +79,10 @@ public sealed class DrawService(
         await using var tx = await conn.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
         var plan = await InspectionPlans.GetAsync(conn, tx, planId, ct)
             ?? throw new DomainRuleException($"no inspection plan {planId} / 没有该抽查计划");
+        // The commitment was published for this date: drawing earlier would break the promise to the public.
+        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(clock.GetUtcNow(), jobs.Value.GetZone()).DateTime);
+        if (plan.DrawDate > today)
+            throw new DomainRuleException($"plan {planId} is to be drawn on {plan.DrawDate:yyyy-MM-dd}, not before / 未到计划摇号日期");
         var standing = await conn.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(
             """
             SELECT d.id FROM app.draws d
@@ -180,7 +184,8 @@ public sealed class DrawService(
     /// <summary>
     /// The register snapshot of a plan: employers in scope (abnormal-operations list → class D), every
     /// inspector with the active flag, conflicts of in-scope employers, and the teams of standing
-    /// (not cancelled) draws within the rotation look-back, for in-scope employers.
+    /// (not cancelled) draws of other plans drawn on or before this draw date within the rotation
+    /// look-back, for in-scope employers.
     /// </summary>
     public static async Task<DrawSnapshot> LoadSnapshotAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Plan plan, CancellationToken ct)
     {
@@ -207,7 +212,7 @@ public sealed class DrawService(
             CROSS JOIN LATERAL unnest(r.team) AS t(badge)
             JOIN app.employers e ON e.uscc = r.uscc
             WHERE d.plan_id <> @planId
-              AND d.draw_date < @drawDate AND d.draw_date >= @drawDate - make_interval(months => @lookback)
+              AND d.draw_date <= @drawDate AND d.draw_date >= @drawDate - make_interval(months => @lookback)
               AND NOT EXISTS (SELECT 1 FROM app.draw_cancellations c WHERE c.draw_id = d.id)
               AND {InScope}
             """, scope, tx, cancellationToken: ct));

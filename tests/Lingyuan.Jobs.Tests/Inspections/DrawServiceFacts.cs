@@ -122,6 +122,20 @@ public class DrawServiceFacts : IClassFixture<DrawServiceFacts.Fixture>
     }
 
     [Fact]
+    public async Task A_plan_is_not_drawn_before_its_draw_date_by_hand_or_by_the_job()
+    {
+        var street = Street();
+        await AddEmployersAsync(_db, street, ("寅公司", 'C', false));
+        var plans = _db.Services.GetRequiredService<InspectionPlans>();
+        var plan = await plans.CreateAsync(new PlanInput("明日计划" + Guid.NewGuid().ToString("N")[..6], "2026-Q3", plans.Today.AddDays(1), null, null, null, null, [street]), "tester", CancellationToken.None);
+
+        await Assert.ThrowsAsync<DomainRuleException>(() => Draws.RunAsync(plan.Id, "tester", false, CancellationToken.None));
+        await _db.Services.GetRequiredService<InspectionDrawsJob>().RunAsync(CancellationToken.None);
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+        Assert.Equal(0, await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM app.draws WHERE plan_id = @id", new { id = plan.Id }));
+    }
+
+    [Fact]
     public async Task Draw_records_refuse_update_delete_and_truncate()
     {
         var street = Street();
@@ -202,9 +216,9 @@ public class DrawServiceFacts : IClassFixture<DrawServiceFacts.Fixture>
         await using var conn = await _db.DataSource.OpenConnectionAsync();
         var firstTeam = await TeamAsync(conn, first.DrawId!.Value);
 
-        // The rotation window is [draw date − look-back, draw date): a plan drawn tomorrow sees today's draw.
+        // The rotation window is [draw date − look-back, draw date]: a second plan drawn the same day sees the first draw.
         var plans = _db.Services.GetRequiredService<InspectionPlans>();
-        var later = await plans.CreateAsync(new PlanInput("后续计划" + Guid.NewGuid().ToString("N")[..6], "2026-Q3", plans.Today.AddDays(1), [100, 100, 100, 100], 2, 20, 24, [street]), "tester", CancellationToken.None);
+        var later = await plans.CreateAsync(new PlanInput("后续计划" + Guid.NewGuid().ToString("N")[..6], "2026-Q3", plans.Today, [100, 100, 100, 100], 2, 20, 24, [street]), "tester", CancellationToken.None);
         var second = await Draws.RunAsync(later.Id, "tester", false, CancellationToken.None);
 
         var snapshot = Encoding.UTF8.GetString(await conn.ExecuteScalarAsync<byte[]>("SELECT snapshot FROM app.draws WHERE id = @id", new { id = second.DrawId }) ?? []);
