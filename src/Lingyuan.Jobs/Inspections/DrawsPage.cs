@@ -31,6 +31,8 @@ public static class DrawsPage
         g.MapPost("/plans/{planId:long}/run", RunDraw).RequireAuthorization(Policies.Inspection);
         g.MapPost("/{drawId:long}/cancel", Cancel).RequireAuthorization(Policies.Inspection);
         g.MapPost("/{drawId:long}/publish", Publish).RequireAuthorization(Policies.Inspection);
+        g.MapGet("/commitments.csv", CommitmentsCsv);
+        g.MapPost("/results", ImportResults).RequireAuthorization(Policies.Inspection);
     }
 
     private static bool CanChange(HttpContext ctx) => ctx.User.IsInRole(Roles.Inspection) || ctx.User.IsInRole(Roles.Admin);
@@ -107,6 +109,15 @@ public static class DrawsPage
             <h2>抽查计划</h2>
             <table><tr><th>编号</th><th>名称</th><th>期间</th><th>街道</th><th>行业</th><th>比例(%)</th><th>每组</th><th>上限</th><th>轮换(月)</th><th>摇号日期</th><th>种子承诺值(SHA-256)</th><th>摇号</th></tr>{planRows}</table>
             {form}
+            {(canChange ? Html.Of($"""
+                <h2>导入检查结果</h2>
+                <form method="post" action="{Base}/results" enctype="multipart/form-data">
+                  {Layout.AntiforgeryField(ctx)}
+                  <p>CSV 文件(UTF-8),列:draw_id, uscc, completed_on (YYYY-MM-DD), finding (compliant/violation/rectification_ordered), summary。任何一行有误则全部不导入。</p>
+                  <input type="file" name="file" accept=".csv,text/csv" required> <button type="submit">导入</button>
+                </form>
+                """) : Html.Empty)}
+            <p><a href="{Base}/commitments.csv">下载各计划种子承诺值(CSV,供摇号前公开)</a></p>
             <h2>摇号记录</h2>
             <table><tr><th>摇号编号</th><th>计划</th><th>次序</th><th>摇号日期</th><th>抽中户数</th><th>操作人</th><th>完成时间</th><th>状态</th></tr>{drawRows}</table>
             <h2>摇号失败记录</h2>
@@ -217,6 +228,39 @@ public static class DrawsPage
         await using var conn = await db.OpenConnectionAsync(ct);
         var bytes = await conn.ExecuteScalarAsync<byte[]?>(new CommandDefinition("SELECT snapshot FROM app.draws WHERE id = @drawId", new { drawId }, cancellationToken: ct));
         return bytes is null ? Results.NotFound() : Results.File(bytes, "text/plain; charset=utf-8", $"draw-{drawId}-snapshot.txt");
+    }
+
+    private static async Task<IResult> CommitmentsCsv(InspectionPlans plans, CancellationToken ct)
+    {
+        var sb = new StringBuilder();
+        Csv.WriteRow(sb, ["计划编号", "计划名称", "期间", "摇号日期", "种子承诺值(SHA-256)"]);
+        foreach (var p in await plans.ListAsync(ct))
+            Csv.WriteRow(sb, [p.Id.ToString(CultureInfo.InvariantCulture), InspectionResults.Neutralise(p.Name), p.Period,
+                p.DrawDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), p.CommitmentHex]);
+        return Results.File([.. Encoding.UTF8.GetPreamble(), .. Encoding.UTF8.GetBytes(sb.ToString())], "text/csv; charset=utf-8", "inspection-commitments.csv");
+    }
+
+    private static async Task<IResult> ImportResults(HttpContext ctx, InspectionResults results, InspectionPlans plans, DrawService draws, NpgsqlDataSource db, CancellationToken ct)
+    {
+        if (!CanChange(ctx)) return Forbidden(ctx);
+        var file = (await FormAsync(ctx)).Files["file"];
+        if (file is null || file.Length == 0) return await Index(ctx, plans, draws, db, ct, error: "请选择要导入的 CSV 文件。");
+        var name = Path.GetFileName(file.FileName);
+        try
+        {
+            using var reader = new StreamReader(file.OpenReadStream(), new UTF8Encoding(false, true), detectEncodingFromByteOrderMarks: true);
+            var rows = InspectionResults.Parse(name, reader);
+            var changed = await results.ImportAsync(name, rows, Actor(ctx), dryRun: false, ct);
+            return await Index(ctx, plans, draws, db, ct, message: $"已导入 {rows.Count} 行,其中 {changed} 行有变化。");
+        }
+        catch (BadInputException e)
+        {
+            return await Index(ctx, plans, draws, db, ct, error: "未导入任何数据:" + string.Join(";", e.Problems.Take(50)));
+        }
+        catch (DecoderFallbackException)
+        {
+            return await Index(ctx, plans, draws, db, ct, error: "未导入任何数据:文件不是 UTF-8 编码,请另存为 UTF-8 或使用命令行 --encoding gb18030。");
+        }
     }
 
     // Forms are read here rather than bound: a bound form makes routing answer 404/415 to a POST without

@@ -64,6 +64,23 @@ public class DrawsPageFacts(DatabaseFixture db) : IClassFixture<DatabaseFixture>
         Assert.Contains("双随机抽查结果公示", printable);
 
         var drawId = long.Parse(detailPath.Split('/').Last());
+        var uscc = await conn.ExecuteScalarAsync<string>("SELECT uscc FROM app.draw_results WHERE draw_id = @drawId", new { drawId });
+        MultipartFormDataContent Upload(string tok, string csvText)
+        {
+            var content = new MultipartFormDataContent { { new StringContent(tok), "__RequestVerificationToken" } };
+            content.Add(new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes(csvText)), "file", "结果.csv");
+            return content;
+        }
+        var resultsCsv = $"draw_id,uscc,completed_on,finding,summary\n{drawId},{uscc},{today},violation,<b>拖欠工资</b> 已责令支付\n";
+        Assert.Equal(HttpStatusCode.Forbidden, (await operatorClient.PostAsync("/hangfire/draws/results", Upload(opToken, resultsCsv))).StatusCode);
+        var imported = await inspector.PostAsync("/hangfire/draws/results", Upload(token, resultsCsv));
+        Assert.Contains("已导入 1 行", await imported.Content.ReadAsStringAsync());
+        var rejected = await inspector.PostAsync("/hangfire/draws/results", Upload(token, $"draw_id,uscc,completed_on,finding,summary\n{drawId},{uscc},{today},maybe,x\n"));
+        Assert.Equal(HttpStatusCode.BadRequest, rejected.StatusCode);
+        Assert.Contains("结果.csv:2: finding", await rejected.Content.ReadAsStringAsync());
+        var published = await operatorClient.GetStringAsync(detailPath + "/public");
+        Assert.Contains("&lt;b&gt;拖欠工资&lt;/b&gt;", published);
+        Assert.Contains(Convert.ToHexStringLower(plan.Commitment), await operatorClient.GetStringAsync("/hangfire/draws/commitments.csv"));
         var opCancel = await operatorClient.PostAsync($"/hangfire/draws/{drawId}/cancel", Form(opToken, ("reason", "越权")));
         Assert.Equal(HttpStatusCode.Forbidden, opCancel.StatusCode);
         Assert.Equal(0, await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM app.draw_cancellations"));
