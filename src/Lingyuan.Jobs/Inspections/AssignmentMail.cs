@@ -58,7 +58,7 @@ public static class AssignmentMail
         {
             var list = group.ToList();
             var email = list[0].Email.Trim();
-            if (email.Length == 0) continue; // the dashboard lists drawn inspectors without an address
+            if (email.Length == 0) continue; // the draw's dashboard page lists drawn inspectors without an address
             var message = Build(drawId, plan, completion, completionWorkingDays, publicationWorkingDays, list);
             if (await Outbox.EnqueueAsync(conn, tx, message, ct)) queued++;
         }

@@ -156,6 +156,12 @@ public static class DrawsPage
             LEFT JOIN app.inspection_results x ON x.draw_id = r.draw_id AND x.uscc = r.uscc
             WHERE r.draw_id = @drawId ORDER BY r.position LIMIT 5000
             """, new { drawId }, cancellationToken: ct));
+        var noEmail = (await conn.QueryAsync<string>(new CommandDefinition(
+            """
+            SELECT DISTINCT b FROM app.draw_results r CROSS JOIN LATERAL unnest(r.team) b
+            LEFT JOIN app.inspectors i ON i.badge_no = b
+            WHERE r.draw_id = @drawId AND btrim(coalesce(i.email, '')) = '' ORDER BY b
+            """, new { drawId }, cancellationToken: ct))).ToList();
         var canChange = CanChange(ctx) && !d.Cancelled;
         var resultRows = rows.Select(r => Html.Of($"""
             <tr><td class="num">{r.Position}</td><td>{r.RiskClass}</td><td>{r.Name}</td><td>{r.Uscc}</td>
@@ -181,6 +187,7 @@ public static class DrawsPage
                 <form method="post" action="{Base}/{drawId}/cancel">{Layout.AntiforgeryField(ctx)}
                   <label>撤销理由 <input name="reason" required maxlength="500"></label> <button type="submit">撤销本次摇号</button></form>
                 """) : Html.Empty)}
+            {(noEmail.Count > 0 ? Html.Of($"<p class=\"warn\">以下执法人员在名录中没有电子邮箱,未收到任务通知,请另行通知:{string.Join("、", noEmail)}</p>") : Html.Empty)}
             <h2>抽中单位与检查组</h2>
             <table><tr><th>序号</th><th>类别</th><th>单位名称</th><th>统一社会信用代码</th><th>检查组</th><th>完成日期</th><th>结果</th></tr>{resultRows}</table>
             """);

@@ -282,6 +282,14 @@ public class DrawServiceFacts : IClassFixture<DrawServiceFacts.Fixture>
         Assert.All(rows, r => Assert.Equal(due.Date, DateOnly.FromDateTime(r.DueOn)));
         Assert.All(rows, r => Assert.Equal(due.CalendarMissing, r.Missing));
 
+        // Within the reminder window (5 working days before): one reminder per team member and deadline, once.
+        var reminderDay = calendar.AddWorkingDays(due.Date, -2).Date;
+        // (The job covers every draw of this class's database; only this draw's messages are counted.)
+        Assert.True((await deadlines.RunAsync(reminderDay, CancellationToken.None)).Reminders >= 4);
+        Assert.Equal(0, (await deadlines.RunAsync(reminderDay, CancellationToken.None)).Reminders);
+        Assert.Equal(4, await conn.ExecuteScalarAsync<int>( // 2 employers x team of 2
+            "SELECT count(*) FROM app.outbox WHERE dedupe_key LIKE @k", new { k = $"inspection-deadline:{run.DrawId}:%:completion:%:reminder:%" }));
+
         // A result for one employer; the other is still open on the day after its deadline.
         var results = _db.Services.GetRequiredService<InspectionResults>();
         var csv = $"draw_id,uscc,completed_on,finding,summary\n{run.DrawId},{usccs[0]},{plan.DrawDate:yyyy-MM-dd},compliant,未发现问题\n";
