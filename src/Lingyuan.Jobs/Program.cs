@@ -2,7 +2,11 @@ using Lingyuan.Jobs.Calendar;
 using Lingyuan.Jobs.Dashboard;
 using Lingyuan.Jobs.Database;
 using Lingyuan.Jobs.Hosting;
+<<<<<<< HEAD
 using Lingyuan.Jobs.Inspections;
+=======
+using Lingyuan.Jobs.WageArrears;
+>>>>>>> main
 
 return await CommandLine.RunAsync(args);
 
@@ -17,6 +21,7 @@ public partial class Program
         builder.AddHangfireJobs(role);
         builder.AddDashboard();
         builder.AddInspections();
+        builder.AddWageArrears();
     }
 
     public static void Map(WebApplication app)
@@ -24,5 +29,6 @@ public partial class Program
         app.UseDashboard();
         app.MapHealth();
         app.MapInspections();
+        app.MapWageArrears();
     }
 }
