@@ -2,11 +2,8 @@ using Lingyuan.Jobs.Calendar;
 using Lingyuan.Jobs.Dashboard;
 using Lingyuan.Jobs.Database;
 using Lingyuan.Jobs.Hosting;
-<<<<<<< HEAD
 using Lingyuan.Jobs.Inspections;
-=======
 using Lingyuan.Jobs.WageArrears;
->>>>>>> main
 
 return await CommandLine.RunAsync(args);
 
