@@ -193,6 +193,29 @@ public class DrawAlgorithmFacts(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_failed_draw_names_every_inspector_left_out_of_an_unassignable_employer_with_a_reason_that_really_applies()
+    {
+        Cases.Sample(c =>
+        {
+            var s = c.Snapshot;
+            var (_, unassignable, _) = DrawAlgorithm.Draw(s, c.Seed);
+            foreach (var u in unassignable)
+            {
+                Assert.True(u.Candidates < s.Parameters.TeamSize);
+                Assert.Equal(s.Inspectors.Count, u.Candidates + u.Excluded.Count);
+                foreach (var (badge, reasons) in u.Excluded)
+                {
+                    Assert.NotEmpty(reasons);
+                    var pair = new InspectorEmployer(badge, u.Uscc);
+                    if (reasons.Contains(Exclusion.Inactive)) Assert.False(s.Inspectors.Single(i => i.Badge == badge).Active);
+                    if (reasons.Contains(Exclusion.Conflict)) Assert.Contains(pair, s.Conflicts);
+                    if (reasons.Contains(Exclusion.Rotation)) Assert.Contains(pair, s.Rotation);
+                }
+            }
+        }, iter: 3000);
+    }
+
+    [Fact]
     public void The_same_inputs_always_give_the_same_draw()
     {
         Cases.Sample(c =>
