@@ -2,6 +2,7 @@ using Lingyuan.Jobs.Calendar;
 using Lingyuan.Jobs.Dashboard;
 using Lingyuan.Jobs.Database;
 using Lingyuan.Jobs.Hosting;
+using Lingyuan.Jobs.Inspections;
 using Lingyuan.Jobs.WageArrears;
 
 return await CommandLine.RunAsync(args);
@@ -16,6 +17,7 @@ public partial class Program
         builder.AddCalendar();
         builder.AddHangfireJobs(role);
         builder.AddDashboard();
+        builder.AddInspections();
         builder.AddWageArrears();
     }
 
@@ -23,6 +25,7 @@ public partial class Program
     {
         app.UseDashboard();
         app.MapHealth();
+        app.MapInspections();
         app.MapWageArrears();
     }
 }
