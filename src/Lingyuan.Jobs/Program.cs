@@ -2,7 +2,9 @@ using Lingyuan.Jobs.Calendar;
 using Lingyuan.Jobs.Dashboard;
 using Lingyuan.Jobs.Database;
 using Lingyuan.Jobs.Hosting;
+using Lingyuan.Jobs.Inspections;
 using Lingyuan.Jobs.Notifications;
+using Lingyuan.Jobs.WageArrears;
 
 return await CommandLine.RunAsync(args);
 
@@ -17,6 +19,8 @@ public partial class Program
         builder.AddHangfireJobs(role);
         builder.AddDashboard();
         builder.AddNotifications();
+        builder.AddInspections();
+        builder.AddWageArrears();
     }
 
     public static void Map(WebApplication app)
@@ -24,5 +28,7 @@ public partial class Program
         app.UseDashboard();
         app.MapHealth();
         app.MapNotifications();
+        app.MapInspections();
+        app.MapWageArrears();
     }
 }
