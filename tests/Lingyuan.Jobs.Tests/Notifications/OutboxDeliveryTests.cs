@@ -270,14 +270,22 @@ public sealed class OutboxDeliveryTests(DatabaseFixture db) : IClassFixture<Data
     public async Task A_signal_after_the_commit_gets_the_mail_sent_by_a_worker_within_seconds()
     {
         await using var smtp = new RecordingSmtpServer().Start();
-        await using var worker = await TestServer.StartAsync(db, AppRole.Worker, new() { ["Smtp:Port"] = smtp.Port.ToString() });
+        // The worker is its own process: Hangfire keeps its storage in a static (JobStorage.Current),
+        // so two in-process apps on two databases (parallel test classes) could swap storages.
+        await using var worker = ServiceProcess.Start(db, "serve --role worker", new() { ["Smtp:Port"] = smtp.Port.ToString() });
         var id = (await OutboxTestData.QueueAsync(db.DataSource, OutboxTestData.Domain(), 1)).Single();
+        var storage = new Hangfire.PostgreSql.PostgreSqlStorage(
+            new Hangfire.PostgreSql.Factories.NpgsqlConnectionFactory(db.ConnectionString, new() { SchemaName = "hangfire" }),
+            new Hangfire.PostgreSql.PostgreSqlStorageOptions { SchemaName = "hangfire", PrepareSchemaIfNecessary = false });
+        var signal = new OutboxTrigger(new Hangfire.BackgroundJobClient(storage),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<OutboxTrigger>.Instance);
 
-        worker.App.Services.GetRequiredService<IOutboxSignal>().MailQueued();
+        signal.MailQueued();
 
-        var until = DateTime.UtcNow.AddSeconds(30);
-        while (smtp.Messages.Count == 0 && DateTime.UtcNow < until) await Task.Delay(200);
-        Assert.Equal($"outbox-{id}@lingyuan-hrss.local", Assert.Single(smtp.Messages).MessageId);
+        var until = DateTime.UtcNow.AddSeconds(60);
+        while (smtp.Messages.Count == 0 && DateTime.UtcNow < until && !worker.HasExited) await Task.Delay(200);
+        Assert.True(smtp.Messages.Count == 1, $"no mail within 60 s; worker output: {worker.Output}");
+        Assert.Equal($"outbox-{id}@lingyuan-hrss.local", smtp.Messages.Single().MessageId);
     }
 
     [Fact]
