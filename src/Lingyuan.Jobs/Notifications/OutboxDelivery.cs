@@ -92,6 +92,9 @@ public sealed class OutboxDelivery(NpgsqlDataSource db, IOptions<SmtpOptions> op
 
                 var outcome = await smtp.SendAsync(() => Compose(m, attachments, o), ct);
                 var now = clock.GetUtcNow();
+                // Once the server has answered, its verdict is recorded even if the job is being stopped:
+                // cancelling here would only turn an accepted message into a duplicate.
+                var record = CancellationToken.None;
                 switch (outcome)
                 {
                     case Outcome.Accepted a:
@@ -101,30 +104,30 @@ public sealed class OutboxDelivery(NpgsqlDataSource db, IOptions<SmtpOptions> op
                             """
                             UPDATE app.outbox SET state = 'sent', sent_at = @now, attempts = attempts + 1, last_reply = @reply
                             WHERE id = @id AND state = 'pending'
-                            """, new { id = m.Id, now, reply = a.Reply }, tx, cancellationToken: ct));
+                            """, new { id = m.Id, now, reply = a.Reply }, tx, cancellationToken: record));
                         sent++;
                         break;
                     case Outcome.Permanent p:
-                        await MarkFailedAsync(conn, tx, m.Id, now, p.Reply, ct);
+                        await MarkFailedAsync(conn, tx, m.Id, now, p.Reply, record);
                         // Replies often quote the address: they go to the outbox row (the page), never to the log.
                         log.LogWarning("outbox message {Id} refused permanently, marked failed (reason on the outbox page)", m.Id);
                         failed++;
                         break;
                     case Outcome.Transient t:
-                        var state = await DeferAsync(conn, tx, [m.Id], now, t.Reply, o, ct);
+                        var state = await DeferAsync(conn, tx, [m.Id], now, t.Reply, o, record);
                         log.LogWarning("outbox message {Id} failed transiently, now {State} (reason on the outbox page)", m.Id, state.FirstOrDefault() ?? "?");
                         if (state.Contains("failed")) failed++; else deferred++;
                         break;
                     case Outcome.ServerDown d:
                         // Not this message's fault: release its lock, then defer every due message alike.
-                        await tx.RollbackAsync(ct);
-                        var states = await DeferAllDueAsync(conn, runStart, now, d.Reason, o, ct);
+                        await tx.RollbackAsync(record);
+                        var states = await DeferAllDueAsync(conn, runStart, now, d.Reason, o, record);
                         failed += states.Count(s => s == "failed");
                         deferred += states.Count(s => s == "pending");
                         log.LogWarning("SMTP server {Host}:{Port} unreachable, {Count} due message(s) deferred: {Reason}", o.Host, o.Port, states.Count, d.Reason);
                         return new DeliveryReport(sent, failed, deferred, skipped, d.Reason);
                 }
-                await tx.CommitAsync(ct);
+                await tx.CommitAsync(record);
             }
         }
         log.LogInformation("outbox delivery: sent {Sent}, failed {Failed}, deferred {Deferred}, skipped {Skipped}", sent, failed, deferred, skipped);
