@@ -1,7 +1,11 @@
+using Lingyuan.Jobs.Calendar;
 using Lingyuan.Jobs.Dashboard;
 using Lingyuan.Jobs.Database;
 using Lingyuan.Jobs.Disbursements;
 using Lingyuan.Jobs.Hosting;
+using Lingyuan.Jobs.Inspections;
+using Lingyuan.Jobs.Notifications;
+using Lingyuan.Jobs.WageArrears;
 
 return await CommandLine.RunAsync(args);
 
@@ -12,8 +16,12 @@ public partial class Program
     {
         builder.AddHostingCore(role);
         builder.AddDatabase();
+        builder.AddCalendar();
         builder.AddHangfireJobs(role);
         builder.AddDashboard();
+        builder.AddNotifications();
+        builder.AddInspections();
+        builder.AddWageArrears();
         builder.AddDisbursements();
     }
 
@@ -21,6 +29,9 @@ public partial class Program
     {
         app.UseDashboard();
         app.MapHealth();
+        app.MapNotifications();
+        app.MapInspections();
+        app.MapWageArrears();
         app.MapDisbursements();
     }
 }
