@@ -48,16 +48,14 @@ public static class Money
     }
 }
 
-/// <summary>Personal data as people outside the review rows see it (DOMAIN.md §0: masking).</summary>
+/// <summary>Personal data as people outside the review rows see it (DOMAIN.md §0: masking), as the registers mask it.</summary>
 public static class Mask
 {
     /// <summary><c>211382********123X</c>: first 6, last 4.</summary>
-    public static string IdNumber(string? id) =>
-        id is null ? "" : id.Trim() is { Length: >= 10 } t ? t[..6] + new string('*', t.Length - 10) + t[^4..] : new string('*', id.Length);
+    public static string IdNumber(string? id) => Registers.IdNumber.Mask(id);
 
     /// <summary><c>6217********1234</c>: first 4, last 4.</summary>
-    public static string Account(string? account) =>
-        account is null ? "" : account is { Length: >= 8 } a ? a[..4] + new string('*', a.Length - 8) + a[^4..] : new string('*', account.Length);
+    public static string Account(string? account) => Registers.BankAccount.Mask(account);
 }
 
 /// <summary>Chinese names of the codes users see.</summary>

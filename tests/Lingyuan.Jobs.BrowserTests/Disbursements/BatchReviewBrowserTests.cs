@@ -15,10 +15,10 @@ public sealed class BatchReviewBrowserTests(DatabaseFixture fixture) : IClassFix
     [Fact]
     public async Task Two_finance_users_submit_and_approve_and_the_bank_file_matches_the_page_totals()
     {
-        var r = new Registers(fixture.DataSource);
+        var r = new RegisterRows(fixture.DataSource);
         await r.ResetAsync();
         for (var n = 1; n <= 7; n++) await r.RecipientAsync(n, amountFen: 100_000 * n + 37, benefit: n % 2 == 0 ? "resident_pension" : "enterprise_pension");
-        await r.ExecAsync("UPDATE app.cards SET financial_status = 'frozen' WHERE id_number = @id", new { id = Registers.IdNumber(7) });
+        await r.ExecAsync("UPDATE app.cards SET financial_status = 'frozen' WHERE id_number = @id", new { id = RegisterRows.IdNumber(7) });
         await using var server = await TestServer.StartAsync(fixture);
         var users = server.App.Services.GetRequiredService<UserStore>();
         await r.AddUserAsync(users, "zhang.fin", Roles.Finance);

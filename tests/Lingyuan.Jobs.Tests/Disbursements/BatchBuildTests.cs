@@ -8,7 +8,7 @@ namespace Lingyuan.Jobs.Tests.Disbursements;
 
 public sealed class BatchBuildTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>, IAsyncLifetime
 {
-    private readonly Registers _r = new(fixture.DataSource);
+    private readonly RegisterRows _r = new(fixture.DataSource);
     private BatchBuilder Builder => fixture.Services.GetRequiredService<BatchBuilder>();
     private BatchReview Review => fixture.Services.GetRequiredService<BatchReview>();
 

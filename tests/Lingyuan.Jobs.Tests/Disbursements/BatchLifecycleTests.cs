@@ -12,7 +12,7 @@ namespace Lingyuan.Jobs.Tests.Disbursements;
 /// <summary>Review, freezing, bank file, reconciliation, recovery and re-issue, through the services and the real CLI.</summary>
 public sealed class BatchLifecycleTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>, IAsyncLifetime
 {
-    private readonly Registers _r = new(fixture.DataSource);
+    private readonly RegisterRows _r = new(fixture.DataSource);
     private readonly string _domain = $"{Guid.NewGuid():N}.test";
     private BatchBuilder Builder => fixture.Services.GetRequiredService<BatchBuilder>();
     private BatchReview Review => fixture.Services.GetRequiredService<BatchReview>();
@@ -100,8 +100,8 @@ public sealed class BatchLifecycleTests(DatabaseFixture fixture) : IClassFixture
         var path = await ExportAsync(id);
         var text = await File.ReadAllTextAsync(path, Encoding.UTF8);
         var lines = await _r.LinesAsync(id);
-        var dLines = $"D,{lines[0].Id},102,{Registers.Account(1)},\"王,\"\"小\"\"明\",1234567.89,enterprise_pension\n"
-                   + $"D,{lines[1].Id},102,{Registers.Account(2)},测试2,0.05,enterprise_pension\n";
+        var dLines = $"D,{lines[0].Id},102,{RegisterRows.Account(1)},\"王,\"\"小\"\"明\",1234567.89,enterprise_pension\n"
+                   + $"D,{lines[1].Id},102,{RegisterRows.Account(2)},测试2,0.05,enterprise_pension\n";
         var sha = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(dLines)));
         Assert.Equal($"H,{id},2026-03,2,123456794,{sha}\n" + dLines, text);
         Assert.Equal("exported", (await Review.FindAsync(id, default))!.State);

@@ -10,7 +10,7 @@ namespace Lingyuan.Jobs.Tests.Disbursements;
 /// <summary>The batches page over real HTTP: four eyes (403), roles, antiforgery, masking, downloads.</summary>
 public sealed class BatchesPageTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>, IAsyncLifetime
 {
-    private readonly Registers _r = new(fixture.DataSource);
+    private readonly RegisterRows _r = new(fixture.DataSource);
     private TestServer _server = null!;
 
     public async Task InitializeAsync()
@@ -44,8 +44,8 @@ public sealed class BatchesPageTests(DatabaseFixture fixture) : IClassFixture<Da
         var html = WebUtility.HtmlDecode(await preparer.GetStringAsync(page));
         Assert.Contains(Mask.IdNumber(id), html);
         Assert.DoesNotContain(id, html);
-        Assert.DoesNotContain(Registers.Account(2), html);
-        Assert.Contains(Mask.Account(Registers.Account(2)), html);
+        Assert.DoesNotContain(RegisterRows.Account(2), html);
+        Assert.Contains(Mask.Account(RegisterRows.Account(2)), html);
         Assert.Contains("社保卡金融功能未激活或已冻结挂失", html);
 
         // Without the antiforgery token nothing happens.
@@ -87,6 +87,6 @@ public sealed class BatchesPageTests(DatabaseFixture fixture) : IClassFixture<Da
         var search = WebUtility.HtmlDecode(await approver.GetStringAsync($"{page}?q={Uri.EscapeDataString(Mask.IdNumber(id))}"));
         Assert.Contains("原因", search);
         Assert.Contains(Mask.IdNumber(id), search);
-        Assert.DoesNotContain(Mask.IdNumber(Registers.IdNumber(2)), search.Split("id=\"lines\"")[1]);
+        Assert.DoesNotContain(Mask.IdNumber(RegisterRows.IdNumber(2)), search.Split("id=\"lines\"")[1]);
     }
 }

@@ -13,7 +13,7 @@ namespace Lingyuan.Jobs.Tests.Disbursements;
 public sealed class BuildReliabilityTests(DatabaseFixture fixture, ITestOutputHelper output) : IClassFixture<DatabaseFixture>, IAsyncLifetime
 {
     private const int People = 400;
-    private readonly Registers _r = new(fixture.DataSource);
+    private readonly RegisterRows _r = new(fixture.DataSource);
 
     // Three periods ending with the current one (BuildDay 1 at 00:00: the current month is always due).
     private static readonly Period Current = Period.Of(DateOnly.FromDateTime(

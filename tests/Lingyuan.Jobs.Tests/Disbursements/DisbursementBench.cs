@@ -23,7 +23,7 @@ public sealed class DisbursementBench(DatabaseFixture fixture, ITestOutputHelper
     public async Task Build_export_and_reconcile_keep_to_their_bounds()
     {
         var rows = Rows;
-        var r = new Registers(fixture.DataSource);
+        var r = new RegisterRows(fixture.DataSource);
         await r.ResetAsync();
         await using var conn = await fixture.DataSource.OpenConnectionAsync();
         // ~2 % held: 1 % inactive cards, 1 % lapsed eligibility.

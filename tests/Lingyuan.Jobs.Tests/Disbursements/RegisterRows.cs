@@ -6,7 +6,7 @@ using Npgsql;
 namespace Lingyuan.Jobs.Tests.Disbursements;
 
 /// <summary>Register rows for disbursement tests, written straight into the tables the build reads.</summary>
-public sealed class Registers(NpgsqlDataSource db)
+public sealed class RegisterRows(NpgsqlDataSource db)
 {
     public NpgsqlDataSource Db => db;
 
