@@ -80,6 +80,22 @@ public sealed class BatchLifecycleTests(DatabaseFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task Reviewers_and_the_preparer_receive_their_mail_once_through_the_outbox()
+    {
+        await _r.RecipientAsync(1);
+        var id = await ApprovedBatchAsync();
+        var delivery = fixture.Services.GetRequiredService<Lingyuan.Jobs.Notifications.OutboxDelivery>();
+        await delivery.DeliverDueAsync(default);
+        await delivery.DeliverDueAsync(default);
+        var mails = await Smtp4dev.WaitForAsync(_domain, 3, TimeSpan.FromSeconds(20));
+        Assert.Equal(3, mails.Count);
+        Assert.Single(mails, m => m.Subject.Contains("等待提交审核") && m.To.Length == 2);
+        Assert.Single(mails, m => m.Subject.Contains("等待审批") && m.To.Single().Contains($"approver@{_domain}"));
+        Assert.Single(mails, m => m.Subject.Contains("已审批通过") && m.To.Single().Contains($"preparer@{_domain}"));
+        Assert.All(mails, m => Assert.Contains(id.ToString(), m.Subject));
+    }
+
+    [Fact]
     public async Task An_approved_batch_is_frozen_in_the_database()
     {
         await _r.RecipientAsync(1);
