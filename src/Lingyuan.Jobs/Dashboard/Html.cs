@@ -46,7 +46,16 @@ public ref struct HtmlHandler
         foreach (var p in parts) _sb.Append(p.Value);
     }
 
-    public void AppendFormatted<T>(T value) => _sb.Append(Html.Encode(Convert.ToString(value, CultureInfo.InvariantCulture)));
+    // Overload resolution prefers this generic method for a List<Html> or Html[]; route them here.
+    public void AppendFormatted<T>(T value)
+    {
+        switch (value)
+        {
+            case Html html: _sb.Append(html.Value); break;
+            case IEnumerable<Html> parts: foreach (var p in parts) _sb.Append(p.Value); break;
+            default: _sb.Append(Html.Encode(Convert.ToString(value, CultureInfo.InvariantCulture))); break;
+        }
+    }
 
     public void AppendFormatted<T>(T value, string format) where T : IFormattable =>
         _sb.Append(Html.Encode(value.ToString(format, CultureInfo.InvariantCulture)));
