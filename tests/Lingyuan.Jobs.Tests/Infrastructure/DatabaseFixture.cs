@@ -26,9 +26,12 @@ public class DatabaseFixture : IAsyncLifetime
         ["Database:MigrateOnStart"] = "true",
     };
 
+    /// <summary>The server the database is created on: the test run's shared cluster unless overridden.</summary>
+    protected virtual string AdminConnectionString => TestEnv.AdminConnectionString;
+
     public virtual async Task InitializeAsync()
     {
-        var admin = new NpgsqlConnectionStringBuilder(TestEnv.AdminConnectionString);
+        var admin = new NpgsqlConnectionStringBuilder(AdminConnectionString);
         await using (var conn = new NpgsqlConnection(admin.ConnectionString))
         {
             await conn.OpenAsync();
@@ -56,7 +59,7 @@ public class DatabaseFixture : IAsyncLifetime
         await App.DisposeAsync();
         await DataSource.DisposeAsync();
         NpgsqlConnection.ClearAllPools();
-        await using var conn = new NpgsqlConnection(TestEnv.AdminConnectionString);
+        await using var conn = new NpgsqlConnection(AdminConnectionString);
         await conn.OpenAsync();
         await using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS {DatabaseName} WITH (FORCE)", conn);
         await cmd.ExecuteNonQueryAsync();
