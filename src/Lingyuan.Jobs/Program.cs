@@ -1,6 +1,7 @@
 using Lingyuan.Jobs.Dashboard;
 using Lingyuan.Jobs.Database;
 using Lingyuan.Jobs.Hosting;
+using Lingyuan.Jobs.Registers;
 
 return await CommandLine.RunAsync(args);
 
@@ -13,6 +14,7 @@ public partial class Program
         builder.AddDatabase();
         builder.AddHangfireJobs(role);
         builder.AddDashboard();
+        builder.AddRegisters();
     }
 
     public static void Map(WebApplication app)
