@@ -10,11 +10,11 @@ namespace Lingyuan.Jobs.Registers.Demo;
 
 /// <summary>Sizes of the synthetic registers. County is Lingyuan itself (~0.6 M people); small is 1/100 of it for tests.</summary>
 public sealed record DemoScale(
-    string Name, int Employers, int Inspectors, int Conflicts, int Persons, int Households, int Holders, int Entitlements, int ArrearsCases)
+    string Name, int Employers, int Inspectors, int Conflicts, int Persons, int Holders, int Entitlements, int ArrearsCases)
 {
-    public static readonly DemoScale Small = new("small", 300, 30, 6, 6_000, 2_200, 1_500, 1_500, 40);
-    public static readonly DemoScale County = new("county", 30_000, 300, 600, 600_000, 220_000, 150_000, 150_000, 400);
-    public static readonly DemoScale Large = new("large", 100_000, 1_000, 2_000, 1_000_000, 366_000, 800_000, 1_000_000, 1_000);
+    public static readonly DemoScale Small = new("small", 300, 30, 6, 6_000, 1_500, 1_500, 40);
+    public static readonly DemoScale County = new("county", 30_000, 300, 600, 600_000, 150_000, 150_000, 400);
+    public static readonly DemoScale Large = new("large", 100_000, 1_000, 2_000, 1_000_000, 800_000, 1_000_000, 1_000);
 
     public static DemoScale Parse(string? name) => name switch
     {
@@ -200,26 +200,25 @@ public sealed class DemoSeeder(NpgsqlDataSource db)
         }
 
         /// <summary>
-        /// Households of 1-6 (mean ≈ persons/households): a head, often a spouse, children or an elderly parent.
+        /// Households of 1-6 (mean ≈ 2.73, so county has ≈ 220,000): a head, often a spouse, children or an elderly parent.
         /// About 2 % of urban households are zero-employment (every working-age member unemployed and wanting work).
         /// </summary>
         public async Task<long> PersonsAsync(NpgsqlConnection conn, CancellationToken ct)
         {
             await using var w = await conn.BeginBinaryImportAsync(
                 "COPY app.persons (id_number, name, household_no, street, community, hukou, able_to_work, wants_work, employment, employment_since, business_income, female_baseline) FROM STDIN (FORMAT BINARY)", ct);
-            var meanSize = (double)scale.Persons / scale.Households;
             var household = 0;
             while (_persons.Count < scale.Persons)
             {
                 household++;
-                var size = Math.Min(scale.Persons - _persons.Count, HouseholdSize(meanSize));
+                var size = Math.Min(scale.Persons - _persons.Count, HouseholdSize());
                 var street = Pick(_streets);
                 var urbanStreet = street.EndsWith("街道", StringComparison.Ordinal);
                 var community = Communities(street);
                 var hukou = urbanStreet ? (Chance(0.95) ? "urban" : "rural") : (Chance(0.9) ? "rural" : "urban");
                 var zeroEmployment = hukou == "urban" && Chance(0.02);
                 var householdNo = $"{Region}-{household:D7}";
-                var headAge = r.Next(22, 86);
+                var headAge = 22 + (int)((r.NextDouble() + r.NextDouble()) * 30); // 22..81, most around 50
                 var headMale = Chance(0.6);
                 for (var m = 0; m < size; m++)
                 {
@@ -239,17 +238,8 @@ public sealed class DemoSeeder(NpgsqlDataSource db)
             return (long)await w.CompleteAsync(ct);
         }
 
-        private int HouseholdSize(double mean)
-        {
-            // Sizes 1..6 around the mean (2.73 for Lingyuan: 600,000 people in 220,000 households).
-            var x = r.NextDouble();
-            var shift = mean - 2.76;
-            return x switch { < 0.17 => 1, < 0.47 => 2, < 0.74 => 3, < 0.89 => 4, < 0.97 => 5, _ => 6 } + (Chance(Math.Abs(shift)) ? Math.Sign(shift) : 0) switch
-            {
-                < 1 => 1,
-                var n => n,
-            };
-        }
+        /// <summary>Sizes 1..6 with mean ≈ 2.73 (Lingyuan: about 600,000 people in 220,000 households).</summary>
+        private int HouseholdSize() => r.NextDouble() switch { < 0.19 => 1, < 0.50 => 2, < 0.76 => 3, < 0.90 => 4, < 0.97 => 5, _ => 6 };
 
         private async Task WritePersonAsync(NpgsqlBinaryImporter w, Person p, string householdNo, string street, string community,
             string hukou, bool zeroEmployment, CancellationToken ct)

@@ -10,12 +10,16 @@ namespace Lingyuan.Jobs.Registers.Import;
 /// </summary>
 public static class RegisterFileEncoding
 {
-    static RegisterFileEncoding() => Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
-
     public static Encoding Utf8Strict { get; } = new UTF8Encoding(false, throwOnInvalidBytes: true);
 
-    public static Encoding Gb18030Strict { get; } =
-        (Encoding)Encoding.GetEncoding("GB18030", EncoderFallback.ExceptionFallback, DecoderFallback.ExceptionFallback).Clone();
+    /// <summary>GB18030 comes from the code-pages provider (not built into .NET on Linux); strict, so bad bytes are errors, not '?'.</summary>
+    public static Encoding Gb18030Strict { get; } = CreateGb18030();
+
+    private static Encoding CreateGb18030()
+    {
+        Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
+        return Encoding.GetEncoding("GB18030", EncoderFallback.ExceptionFallback, DecoderFallback.ExceptionFallback);
+    }
 
     /// <summary>The encoding to read <paramref name="path"/> with; <paramref name="forced"/> is the --encoding value or null.</summary>
     public static Encoding Detect(string path, string? forced)
