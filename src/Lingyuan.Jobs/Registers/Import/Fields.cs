@@ -209,9 +209,9 @@ public static class Fields
     private static string Show(char ch) => char.IsControl(ch) ? $"U+{(int)ch:X4}" : ch.ToString();
 
     /// <summary>Quotes at most 40 characters of a bad value, so one problem stays one short line.</summary>
-    internal static string Clip(string s)
+    internal static string Clip(string s, int max = 40)
     {
         var oneLine = string.Concat(s.Select(ch => char.IsControl(ch) ? '?' : ch));
-        return oneLine.Length <= 40 ? oneLine : oneLine[..40] + "…";
+        return oneLine.Length <= max ? oneLine : oneLine[..max] + "…";
     }
 }

@@ -43,6 +43,7 @@ public sealed class ImportCommand(RegisterImporter importer, ImportKinds kinds) 
         var result = await importer.ImportAsync(
             new ImportRequest(kind, path, args.Option("encoding"), args.Flag("dry-run"), rejects, $"cli:{Environment.UserName}"),
             Console.Error, ct);
+        foreach (var problem in result.Problems) Console.Error.WriteLine(problem);
         Console.WriteLine(result);
         if (rejects is not null && result.Rejected > 0)
             Console.WriteLine($"{result.Rejected:N0} rejected rows written to {rejects} / 错误行已写入该文件");

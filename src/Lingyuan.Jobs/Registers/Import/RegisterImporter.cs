@@ -15,6 +15,9 @@ public sealed record ImportRequest(
 
 public sealed record ImportResult(string File, long Rows, long Inserted, long Updated, long Unchanged, long Rejected, bool DryRun)
 {
+    /// <summary>With --accept-valid: the problems of the rejected rows, as the strict mode would have listed them.</summary>
+    public IReadOnlyList<string> Problems { get; init; } = [];
+
     public override string ToString()
     {
         var rejected = Rejected > 0 ? string.Create(CultureInfo.InvariantCulture, $", {Rejected:N0} rejected") : "";
@@ -186,7 +189,10 @@ public sealed class RegisterImporter(NpgsqlDataSource db, ImportKinds kinds, Tim
         if (started.Elapsed > TimeSpan.FromSeconds(1))
             progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{file}: {rows:N0} rows in {started.Elapsed.TotalSeconds:0.0} s ({loaded.TotalSeconds:0.0} s checking and staging, {(started.Elapsed - loaded).TotalSeconds:0.0} s upserting), {rows / started.Elapsed.TotalSeconds:N0} rows/s"));
-        return new ImportResult(file, rows, inserted, updated, written - inserted - updated, rejects.Count, req.DryRun);
+        return new ImportResult(file, rows, inserted, updated, written - inserted - updated, rejects.Count, req.DryRun)
+        {
+            Problems = problems.Count == 0 ? [] : problems.ToException().Problems.SkipLast(1).ToList(),
+        };
     }
 
     private static string KeyOf(object?[] values, int[] keyIndexes)
@@ -256,7 +262,7 @@ public sealed class RegisterImporter(NpgsqlDataSource db, ImportKinds kinds, Tim
                     var near = names.Where(n => !kind.Columns.Any(k => k.Name.Equals(n, StringComparison.OrdinalIgnoreCase)))
                         .FirstOrDefault(n => Distance(n.ToLowerInvariant(), c.Name) <= 2);
                     problems.Add($"{file}:1: header: missing column '{c.Name}'" + (near is null ? "" : $" (is '{Fields.Clip(near)}' a typo?)") +
-                                 $", found: {Fields.Clip(string.Join(", ", names))}");
+                                 $", found: {Fields.Clip(string.Join(", ", names), 400)}");
                 }
             }
             if (problems.Count > 0) throw new BadInputException(problems);
