@@ -1,3 +1,4 @@
+using Lingyuan.Jobs.Calendar;
 using Lingyuan.Jobs.Dashboard;
 using Lingyuan.Jobs.Database;
 using Lingyuan.Jobs.Hosting;
@@ -12,6 +13,7 @@ public partial class Program
     {
         builder.AddHostingCore(role);
         builder.AddDatabase();
+        builder.AddCalendar();
         builder.AddHangfireJobs(role);
         builder.AddDashboard();
         builder.AddRegisters();
