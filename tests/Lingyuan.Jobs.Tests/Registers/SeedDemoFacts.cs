@@ -50,9 +50,9 @@ public sealed class SeedDemoFacts(DatabaseFixture db, SecondDatabaseFixture othe
             var bad = values.Where(v => parser(v, in ctx, out _) is not null).Take(3).ToList();
             Assert.Empty(bad);
         }
-        await AllValid("SELECT id_number FROM app.persons UNION ALL SELECT legal_rep_id_number FROM app.employers", Fields.IdNumber);
-        await AllValid("SELECT uscc FROM app.employers", Fields.Uscc);
-        await AllValid("SELECT bank_account FROM app.cards", Fields.BankAccount);
+        await AllValid("SELECT id_number FROM app.persons UNION ALL SELECT legal_rep_id_number FROM app.employers", Fields.ResidentId);
+        await AllValid("SELECT uscc FROM app.employers", Fields.CreditCode);
+        await AllValid("SELECT bank_account FROM app.cards", Fields.CardAccount);
         // Cross-check against the test's own implementation of the formulas, not just the code under test.
         Assert.All(await conn.QueryAsync<string>("SELECT id_number FROM app.persons LIMIT 500"), id =>
             Assert.Equal(id, RegisterFiles.IdNumberCheck(id[..17])));

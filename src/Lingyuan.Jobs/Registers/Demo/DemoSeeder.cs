@@ -37,7 +37,7 @@ public sealed class DemoSeeder(NpgsqlDataSource db)
     /// <summary>The day the synthetic registers describe; fixed so that a seed means the same data on any day.</summary>
     public static readonly DateOnly Reference = new(2026, 6, 30);
 
-    private static readonly string[] Registers =
+    private static readonly string[] RegisterTables =
         ["employers", "inspectors", "conflicts", "communities", "persons", "cards", "entitlements", "life_events", "arrears_cases"];
 
     public async Task<DemoResult> SeedAsync(DemoScale scale, int seed, CancellationToken ct)
@@ -47,7 +47,7 @@ public sealed class DemoSeeder(NpgsqlDataSource db)
         await using var tx = await conn.BeginTransactionAsync(ct);
         await conn.ExecuteAsync("SELECT pg_advisory_xact_lock(hashtext('lingyuan.seed-demo'))", transaction: tx);
         var filled = new List<string>();
-        foreach (var t in Registers)
+        foreach (var t in RegisterTables)
             if (await conn.ExecuteScalarAsync<bool>($"SELECT EXISTS (SELECT 1 FROM app.{t})", transaction: tx)) filled.Add(t);
         if (filled.Count > 0)
             throw new DomainRuleException($"seed-demo fills empty registers only; these have rows: {string.Join(", ", filled)} / 名录非空,拒绝生成演示数据");
@@ -98,7 +98,7 @@ public sealed class DemoSeeder(NpgsqlDataSource db)
             {
                 var seq = r.Next(0, 500) * 2 + (male ? 1 : 0);
                 var first17 = string.Create(CultureInfo.InvariantCulture, $"{region}{born:yyyyMMdd}{seq:D3}");
-                var id = first17 + CheckCharacters.IdNumber(first17);
+                var id = first17 + Jobs.Registers.IdNumber.CheckCharacter(first17);
                 if (_ids.Add(id)) return id;
                 if (attempt > 50) born = born.AddDays(1); // a crowded birthday: move on
             }
@@ -110,9 +110,9 @@ public sealed class DemoSeeder(NpgsqlDataSource db)
             chars[0] = '9';
             chars[1] = Chance(0.9) ? '1' : '2';
             Region.CopyTo(0, chars, 2, 6);
-            for (var i = 8; i < 17; i++) chars[i] = CheckCharacters.UsccAlphabet[r.Next(CheckCharacters.UsccAlphabet.Length)];
+            for (var i = 8; i < 17; i++) chars[i] = Jobs.Registers.Uscc.Alphabet[r.Next(Jobs.Registers.Uscc.Alphabet.Length)];
             var first17 = new string(chars);
-            return first17 + CheckCharacters.Uscc(first17);
+            return first17 + Jobs.Registers.Uscc.CheckCharacter(first17);
         }
 
         private DateOnly BirthForAge(int age) => Reference.AddYears(-age).AddDays(-r.Next(0, 365));
@@ -303,7 +303,7 @@ public sealed class DemoSeeder(NpgsqlDataSource db)
                     do
                     {
                         var payload = bin + r.NextInt64(0, 1_000_000_000_000).ToString("D12", CultureInfo.InvariantCulture);
-                        account = payload + CheckCharacters.Luhn(payload);
+                        account = payload + BankAccount.LuhnCheckDigit(payload);
                     } while (!accounts.Add(account));
                 }
                 previous = account;

@@ -145,54 +145,30 @@ public static class Fields
         return null;
     };
 
-    /// <summary>Resident ID number (GB 11643-1999): 17 digits, a real birth date not in the future, check character.</summary>
-    public static readonly FieldParser IdNumber = (string raw, in ParseContext ctx, out object? value) =>
+    /// <summary>Resident ID number (GB 11643-1999): 17 digits, a real birth date not in the future, check character (Identifiers.cs).</summary>
+    public static readonly FieldParser ResidentId = (string raw, in ParseContext ctx, out object? value) =>
     {
         value = null;
-        var s = raw.Trim().ToUpperInvariant();
-        if (s.Length != 18) return $"has {s.Length} characters, expected 18";
-        for (var i = 0; i < 17; i++)
-            if (!char.IsAsciiDigit(s[i])) return $"character {i + 1} is '{Show(s[i])}', expected a digit";
-        if (!(char.IsAsciiDigit(s[17]) || s[17] == 'X')) return $"check character is '{Show(s[17])}', expected a digit or X";
-        var birth = s.Substring(6, 8);
-        if (!DateOnly.TryParseExact(birth, "yyyyMMdd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var born) || born.Year < 1900)
-            return $"birth date '{birth}' is not a real date, expected YYYYMMDD in positions 7-14";
-        if (born > ctx.Today) return $"birth date '{birth}' is in the future, expected a date on or before {ctx.Today:yyyyMMdd}";
-        var expected = CheckCharacters.IdNumber(s.AsSpan(0, 17));
-        if (s[17] != expected) return $"check character is '{s[17]}', expected '{expected}'";
-        value = s;
+        if (Registers.IdNumber.Problem(raw, ctx.Today) is { } problem) return problem;
+        value = Registers.IdNumber.Normalize(raw);
         return null;
     };
 
-    /// <summary>Unified Social Credit Code (GB 32100-2015); spaces are stripped, letters upper-cased.</summary>
-    public static readonly FieldParser Uscc = (string raw, in ParseContext _, out object? value) =>
+    /// <summary>Unified Social Credit Code (GB 32100-2015); spaces are stripped, letters upper-cased (Identifiers.cs).</summary>
+    public static readonly FieldParser CreditCode = (string raw, in ParseContext _, out object? value) =>
     {
         value = null;
-        var s = raw.Replace(" ", "").Trim().ToUpperInvariant();
-        if (s.Length != 18) return $"has {s.Length} characters, expected 18";
-        for (var i = 0; i < 18; i++)
-        {
-            if (CheckCharacters.UsccAlphabet.IndexOf(s[i]) < 0)
-                return $"character {i + 1} is '{Show(s[i])}', expected a digit or a letter other than I, O, S, V, Z";
-            if (i is >= 2 and <= 7 && !char.IsAsciiDigit(s[i]))
-                return $"character {i + 1} is '{s[i]}', expected a digit (positions 3-8 are the region code)";
-        }
-        var expected = CheckCharacters.Uscc(s.AsSpan(0, 17));
-        if (s[17] != expected) return $"check character is '{s[17]}', expected '{expected}'";
-        value = s;
+        if (Registers.Uscc.Problem(raw) is { } problem) return problem;
+        value = Registers.Uscc.Normalize(raw);
         return null;
     };
 
-    /// <summary>The bank account of a card's financial function: 16-19 digits, Luhn-checked.</summary>
-    public static readonly FieldParser BankAccount = (string raw, in ParseContext _, out object? value) =>
+    /// <summary>The bank account of a card's financial function: 16-19 digits, Luhn-checked (Identifiers.cs).</summary>
+    public static readonly FieldParser CardAccount = (string raw, in ParseContext _, out object? value) =>
     {
         value = null;
-        var s = raw.Replace(" ", "").Trim();
-        if (!s.All(char.IsAsciiDigit)) return "contains a character other than a digit, expected 16-19 digits";
-        if (s.Length is < 16 or > 19) return $"has {s.Length} digits, expected 16-19";
-        var expected = CheckCharacters.Luhn(s.AsSpan(0, s.Length - 1));
-        if (s[^1] != expected) return $"Luhn check digit is '{s[^1]}', expected '{expected}'";
-        value = s;
+        if (Registers.BankAccount.Problem(raw) is { } problem) return problem;
+        value = raw.Trim();
         return null;
     };
 

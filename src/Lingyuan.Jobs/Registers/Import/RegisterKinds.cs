@@ -20,7 +20,7 @@ public static class RegisterKinds
 
     public static readonly ImportKind Employers = new("employers", "app.employers",
     [
-        new("uscc", Str, Uscc),
+        new("uscc", Str, CreditCode),
         new("name", Str, Text(NameMax)),
         new("street", Str, Text(PlaceMax)),
         new("community", Str, Text(PlaceMax)),
@@ -29,7 +29,7 @@ public static class RegisterKinds
         new("migrant_workers", Int, Count()),
         new("email", Str, Email(optional: true)),
         new("legal_rep_name", Str, Text(NameMax)),
-        new("legal_rep_id_number", Str, IdNumber),
+        new("legal_rep_id_number", Str, ResidentId),
         new("abnormal", Bool, TrueFalse),
     ], ["uscc"]);
 
@@ -46,7 +46,7 @@ public static class RegisterKinds
     public static readonly ImportKind Conflicts = new("conflicts", "app.conflicts",
     [
         new("badge_no", Str, Code(30)),
-        new("uscc", Str, Uscc),
+        new("uscc", Str, CreditCode),
         new("reason", Str, Text(TextMax)),
     ], ["badge_no", "uscc"]);
 
@@ -60,7 +60,7 @@ public static class RegisterKinds
 
     public static readonly ImportKind Persons = new("persons", "app.persons",
     [
-        new("id_number", Str, IdNumber),
+        new("id_number", Str, ResidentId),
         new("name", Str, Text(NameMax)),
         new("household_no", Str, Code(50)),
         new("street", Str, Text(PlaceMax)),
@@ -77,16 +77,16 @@ public static class RegisterKinds
 
     public static readonly ImportKind Cards = new("cards", "app.cards",
     [
-        new("id_number", Str, IdNumber),
+        new("id_number", Str, ResidentId),
         new("card_no", Str, Code(30)),
         new("bank_code", Str, Code(20)),
-        new("bank_account", Str, BankAccount),
+        new("bank_account", Str, CardAccount),
         new("financial_status", Str, Enum("active", "inactive", "frozen", "lost")),
     ], ["id_number"]);
 
     public static readonly ImportKind Entitlements = new("entitlements", "app.entitlements",
     [
-        new("id_number", Str, IdNumber),
+        new("id_number", Str, ResidentId),
         new("benefit", Str, Enum(Benefits)),
         new("monthly_amount", "monthly_amount_fen", Fen, Yuan(1_000_000)),
         new("start_period", Day, Period()),
@@ -99,7 +99,7 @@ public static class RegisterKinds
 
     public static readonly ImportKind LifeEvents = new("life-events", "app.life_events",
     [
-        new("id_number", Str, IdNumber),
+        new("id_number", Str, ResidentId),
         new("event", Str, Enum("death", "eligibility_verified", "suspended", "resumed")),
         new("date", Day, Date(notFuture: true)),
     ], ["id_number", "event", "date"]);
@@ -107,7 +107,7 @@ public static class RegisterKinds
     public static readonly ImportKind ArrearsCases = new("arrears-cases", "app.arrears_cases",
     [
         new("case_no", Str, Code(50)),
-        new("uscc", Str, Uscc),
+        new("uscc", Str, CreditCode),
         new("workers_affected", Int, Count()),
         new("amount_owed", "amount_owed_fen", Fen, Yuan()),
         new("max_months_owed", Int, Count(1200)),
