@@ -81,6 +81,13 @@ public sealed class DemoSeeder(NpgsqlDataSource db)
         private readonly HashSet<string> _ids = new(StringComparer.Ordinal);
         private readonly string[] _streets = [.. UrbanStreets, .. Towns];
 
+        private static async Task<NpgsqlBinaryImporter> CopyAsync(NpgsqlConnection conn, string copy, CancellationToken ct)
+        {
+            var w = await conn.BeginBinaryImportAsync(copy, ct);
+            w.Timeout = TimeSpan.Zero; // the large scale's million-row COPYs outlast the 30 s default on a busy server
+            return w;
+        }
+
         private T Pick<T>(IReadOnlyList<T> items) => items[r.Next(items.Count)];
         private bool Chance(double p) => r.NextDouble() < p;
         private DateOnly DaysBefore(DateOnly d, int min, int max) => d.AddDays(-r.Next(min, max + 1));
@@ -120,7 +127,7 @@ public sealed class DemoSeeder(NpgsqlDataSource db)
         public async Task<long> EmployersAsync(NpgsqlConnection conn, CancellationToken ct)
         {
             var seen = new HashSet<string>(StringComparer.Ordinal);
-            await using var w = await conn.BeginBinaryImportAsync(
+            await using var w = await CopyAsync(conn, 
                 "COPY app.employers (uscc, name, street, community, industry, risk_class, migrant_workers, email, legal_rep_name, legal_rep_id_number, abnormal) FROM STDIN (FORMAT BINARY)", ct);
             for (var i = 0; i < scale.Employers; i++)
             {
@@ -150,7 +157,7 @@ public sealed class DemoSeeder(NpgsqlDataSource db)
 
         public async Task<long> InspectorsAsync(NpgsqlConnection conn, CancellationToken ct)
         {
-            await using var w = await conn.BeginBinaryImportAsync("COPY app.inspectors (badge_no, name, email, unit, street, active) FROM STDIN (FORMAT BINARY)", ct);
+            await using var w = await CopyAsync(conn, "COPY app.inspectors (badge_no, name, email, unit, street, active) FROM STDIN (FORMAT BINARY)", ct);
             for (var i = 1; i <= scale.Inspectors; i++)
             {
                 await w.StartRowAsync(ct);
@@ -169,7 +176,7 @@ public sealed class DemoSeeder(NpgsqlDataSource db)
             var pairs = new HashSet<(int, int)>();
             while (pairs.Count < Math.Min(scale.Conflicts, scale.Inspectors * scale.Employers))
                 pairs.Add((r.Next(1, scale.Inspectors + 1), r.Next(scale.Employers)));
-            await using var w = await conn.BeginBinaryImportAsync("COPY app.conflicts (badge_no, uscc, reason) FROM STDIN (FORMAT BINARY)", ct);
+            await using var w = await CopyAsync(conn, "COPY app.conflicts (badge_no, uscc, reason) FROM STDIN (FORMAT BINARY)", ct);
             foreach (var (badge, employer) in pairs.Order())
             {
                 await w.StartRowAsync(ct);
@@ -182,7 +189,7 @@ public sealed class DemoSeeder(NpgsqlDataSource db)
 
         public async Task<long> CommunitiesAsync(NpgsqlConnection conn, CancellationToken ct)
         {
-            await using var w = await conn.BeginBinaryImportAsync(
+            await using var w = await CopyAsync(conn, 
                 "COPY app.communities (street, community, caseworker_name, caseworker_email) FROM STDIN (FORMAT BINARY)", ct);
             for (var s = 0; s < _streets.Length; s++)
             {
@@ -205,7 +212,7 @@ public sealed class DemoSeeder(NpgsqlDataSource db)
         /// </summary>
         public async Task<long> PersonsAsync(NpgsqlConnection conn, CancellationToken ct)
         {
-            await using var w = await conn.BeginBinaryImportAsync(
+            await using var w = await CopyAsync(conn, 
                 "COPY app.persons (id_number, name, household_no, street, community, hukou, able_to_work, wants_work, employment, employment_since, business_income, female_baseline) FROM STDIN (FORMAT BINARY)", ct);
             var household = 0;
             while (_persons.Count < scale.Persons)
@@ -290,7 +297,7 @@ public sealed class DemoSeeder(NpgsqlDataSource db)
             ChooseHolders();
             var accounts = new HashSet<string>(StringComparer.Ordinal);
             string? previous = null;
-            await using var w = await conn.BeginBinaryImportAsync(
+            await using var w = await CopyAsync(conn, 
                 "COPY app.cards (id_number, card_no, bank_code, bank_account, financial_status) FROM STDIN (FORMAT BINARY)", ct);
             for (var i = 0; i < _holders.Count; i++)
             {
@@ -320,7 +327,7 @@ public sealed class DemoSeeder(NpgsqlDataSource db)
         public async Task<long> EntitlementsAsync(NpgsqlConnection conn, CancellationToken ct)
         {
             var second = scale.Entitlements - _holders.Count;
-            await using var w = await conn.BeginBinaryImportAsync(
+            await using var w = await CopyAsync(conn, 
                 "COPY app.entitlements (id_number, benefit, monthly_amount_fen, start_period, end_period, suspended) FROM STDIN (FORMAT BINARY)", ct);
             for (var i = 0; i < _holders.Count; i++)
             {
@@ -363,7 +370,7 @@ public sealed class DemoSeeder(NpgsqlDataSource db)
         /// <summary>Annual eligibility verifications (most within 12 months, some lapsed), a few deaths and suspensions.</summary>
         public async Task<long> LifeEventsAsync(NpgsqlConnection conn, CancellationToken ct)
         {
-            await using var w = await conn.BeginBinaryImportAsync("COPY app.life_events (id_number, event, date) FROM STDIN (FORMAT BINARY)", ct);
+            await using var w = await CopyAsync(conn, "COPY app.life_events (id_number, event, date) FROM STDIN (FORMAT BINARY)", ct);
             async Task Event(string id, string kind, DateOnly date)
             {
                 await w.StartRowAsync(ct);
@@ -393,7 +400,7 @@ public sealed class DemoSeeder(NpgsqlDataSource db)
         /// </summary>
         public async Task<long> ArrearsCasesAsync(NpgsqlConnection conn, CancellationToken ct)
         {
-            await using var w = await conn.BeginBinaryImportAsync(
+            await using var w = await CopyAsync(conn, 
                 "COPY app.arrears_cases (case_no, uscc, workers_affected, amount_owed_fen, max_months_owed, order_issued_on, pay_deadline, paid_on, incident, credit_promise_on, responsible_persons) FROM STDIN (FORMAT BINARY)", ct);
             for (var i = 1; i <= scale.ArrearsCases; i++)
             {

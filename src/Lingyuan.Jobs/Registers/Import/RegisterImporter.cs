@@ -41,6 +41,9 @@ public sealed class RegisterImporter(NpgsqlDataSource db, ImportKinds kinds, Tim
     /// <summary>More problems than this are counted, not listed.</summary>
     public const int MaxListedProblems = 200;
 
+    /// <summary>A million-row upsert on a busy server outlasts Npgsql's 30 s default; the import is bounded by its file instead.</summary>
+    private const int NoTimeout = 0;
+
     private static readonly TimeZoneInfo Shanghai = TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai");
 
     public async Task<ImportResult> ImportAsync(ImportRequest req, TextWriter progress, CancellationToken ct)
@@ -87,7 +90,7 @@ public sealed class RegisterImporter(NpgsqlDataSource db, ImportKinds kinds, Tim
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         // Two imports of one kind at once would race on the same keys; the second waits for the first.
-        await conn.ExecuteAsync("SELECT pg_advisory_xact_lock(hashtext('lingyuan.import:' || @kind))", new { kind = kind.Name }, tx);
+        await conn.ExecuteAsync("SELECT pg_advisory_xact_lock(hashtext('lingyuan.import:' || @kind))", new { kind = kind.Name }, tx, NoTimeout);
         var sql = new UpsertSql(kind, columns.Select(c => c.Column).ToList());
         await conn.ExecuteAsync(sql.CreateStage, transaction: tx);
 
@@ -96,6 +99,7 @@ public sealed class RegisterImporter(NpgsqlDataSource db, ImportKinds kinds, Tim
         var lastReport = TimeSpan.Zero;
         await using (var copy = await conn.BeginBinaryImportAsync(sql.Copy, ct))
         {
+            copy.Timeout = TimeSpan.Zero;
             var rowNo = 1; // the header is row 1, as a spreadsheet shows it
             while (true)
             {
@@ -167,19 +171,19 @@ public sealed class RegisterImporter(NpgsqlDataSource db, ImportKinds kinds, Tim
             await copy.CompleteAsync(ct);
         }
         var loaded = started.Elapsed;
-        await conn.ExecuteAsync("ANALYZE import_stage", transaction: tx);
+        await conn.ExecuteAsync("ANALYZE import_stage", transaction: tx, commandTimeout: NoTimeout);
 
         long inserted, updated;
         if (req.DryRun)
         {
-            (inserted, updated) = await conn.QuerySingleAsync<(long, long)>(sql.Preview, transaction: tx);
+            (inserted, updated) = await conn.QuerySingleAsync<(long, long)>(sql.Preview, transaction: tx, commandTimeout: NoTimeout);
             await tx.RollbackAsync(ct);
         }
         else
         {
             if (sql.Audit is not null)
-                await conn.ExecuteAsync(sql.Audit, new { actor = req.Actor, details = file }, tx);
-            (inserted, updated) = await conn.QuerySingleAsync<(long, long)>(sql.Upsert, transaction: tx);
+                await conn.ExecuteAsync(sql.Audit, new { actor = req.Actor, details = file }, tx, NoTimeout);
+            (inserted, updated) = await conn.QuerySingleAsync<(long, long)>(sql.Upsert, transaction: tx, commandTimeout: NoTimeout);
             await Audit.AuditLog.WriteAsync(conn, tx, req.Actor, "import", "register", kind.Name,
                 details: string.Create(CultureInfo.InvariantCulture,
                     $"{file}: {rows} rows, {inserted} inserted, {updated} updated, {written - inserted - updated} unchanged, {rejects.Count} rejected"));

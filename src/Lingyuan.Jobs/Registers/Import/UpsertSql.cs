@@ -20,9 +20,10 @@ internal sealed class UpsertSql
         var cols = string.Join(", ", columns.Select(c => c.DbColumn));
         var keys = kind.Key.Select(k => columns.First(c => c.Name == k).DbColumn).ToList();
         var rest = columns.Select(c => c.DbColumn).Except(keys).ToList();
-        var join = string.Join(" AND ", keys.Select(k => $"t.{k} = s.{k}"));
+        string Join(string current) => string.Join(" AND ", keys.Select(k => $"{current}.{k} = s.{k}"));
+        var join = Join("t");
         string Row(string alias, IEnumerable<string> names) => "(" + string.Join(", ", names.Select(n => $"{alias}.{n}")) + ")";
-        string Differs(string incoming) => rest.Count == 0 ? "false" : $"{Row("t", rest)} IS DISTINCT FROM {Row(incoming, rest)}";
+        string Differs(string incoming, string current = "t") => rest.Count == 0 ? "false" : $"{Row(current, rest)} IS DISTINCT FROM {Row(incoming, rest)}";
         var differs = Differs("s");
 
         CreateStage = $"""
@@ -54,7 +55,10 @@ internal sealed class UpsertSql
         Upsert = $"""
             WITH up AS (
                 INSERT INTO {kind.Table} AS t ({cols})
-                SELECT {cols} FROM import_stage
+                SELECT {string.Join(", ", columns.Select(c => "s." + c.DbColumn))}
+                FROM import_stage s LEFT JOIN {kind.Table} cur ON {Join("cur")}
+                -- Unchanged rows are left out before ON CONFLICT sees them: it would lock (and so write) each one.
+                WHERE cur.{keys[0]} IS NULL OR {Differs("s", "cur")}
                 ON CONFLICT ({string.Join(", ", keys)}) {onConflict}
                 RETURNING (xmax = 0) AS inserted)
             SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up
