@@ -169,4 +169,36 @@ public sealed class ImportFacts(DatabaseFixture db) : IClassFixture<DatabaseFixt
         Assert.Equal((Uscc(1), "B", IdNumber(1)), await conn.QuerySingleAsync<(string, string, string)>("SELECT uscc, risk_class, legal_rep_id_number FROM app.employers"));
         Assert.Equal("holiday", await conn.ExecuteScalarAsync<string>("SELECT kind FROM app.holidays WHERE date = '2027-01-01'"));
     }
+
+    [Fact]
+    public async Task A_feature_adds_its_own_kind_with_AddImportKind_on_the_same_frame()
+    {
+        await ExecuteAsync(db, "CREATE TABLE IF NOT EXISTS public.probe_results (code text PRIMARY KEY, amount_fen bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())");
+        var upsertKind = new ImportKind("probe-results", "public.probe_results",
+            [new("code", NpgsqlTypes.NpgsqlDbType.Text, Fields.Code(20)), new("amount", "amount_fen", NpgsqlTypes.NpgsqlDbType.Bigint, Fields.Yuan())], ["code"]);
+        var appliedRows = -1L;
+        var applyKind = upsertKind with
+        {
+            Name = "probe-apply",
+            Apply = async ctx =>
+            {
+                appliedRows = await ctx.Connection.ExecuteScalarAsync<long>("SELECT count(*) FROM import_stage", transaction: ctx.Transaction);
+                return (0, appliedRows);
+            },
+        };
+        await using var app = db.BuildApp(testServices: s => s.AddImportKind(upsertKind).AddImportKind(applyKind));
+        var importer = app.Services.GetRequiredService<RegisterImporter>();
+        var file = Write(_dir, "probe.csv", Csv([["amount", "code"], ["1.5", "A-1"], ["2", "A-2"]]));
+
+        var upserted = await importer.ImportAsync(new ImportRequest("probe-results", file), TextWriter.Null, CancellationToken.None);
+        var applied = await importer.ImportAsync(new ImportRequest("probe-apply", file), TextWriter.Null, CancellationToken.None);
+
+        Assert.Equal(2, upserted.Inserted);
+        await using var conn = await db.DataSource.OpenConnectionAsync();
+        Assert.Equal([150L, 200L], await conn.QueryAsync<long>("SELECT amount_fen FROM public.probe_results ORDER BY code"));
+        Assert.Equal((2L, 2L), (appliedRows, applied.Updated));
+        var bad = await Assert.ThrowsAsync<BadInputException>(() =>
+            importer.ImportAsync(new ImportRequest("probe-results", Write(_dir, "bad.csv", Csv([["code", "amount"], ["A-3", "1.234"]]))), TextWriter.Null, CancellationToken.None));
+        Assert.Equal("bad.csv:2: amount: '1.234' has 3 decimals, expected at most 2 (fen)", bad.Problems[0]);
+    }
 }

@@ -31,15 +31,25 @@ public sealed class RowValues(IReadOnlyDictionary<string, int> slots, object?[] 
 /// <param name="Table">the register table, e.g. <c>app.persons</c>; it has a unique key on the key columns and an <c>updated_at</c> column</param>
 /// <param name="Key">CSV names of the natural key (the first column of the file, or first two/three)</param>
 /// <param name="RowCheck">rules across fields of one row, run when every field parsed</param>
+/// <param name="Apply">
+/// replaces the default upsert for a file that is not a register (e.g. a bank return file to reconcile): it runs
+/// in the import's transaction, reads the validated rows from the temporary table <c>import_stage</c> (shaped
+/// like <see cref="Table"/>), and returns what it inserted and updated. Under --dry-run it runs and is rolled back.
+/// </param>
 public sealed record ImportKind(
     string Name,
     string Table,
     IReadOnlyList<ImportColumn> Columns,
     IReadOnlyList<string> Key,
-    Func<RowValues, RowProblem?>? RowCheck = null)
+    Func<RowValues, RowProblem?>? RowCheck = null,
+    Func<ImportApplyContext, Task<(long Inserted, long Updated)>>? Apply = null)
 {
     public ImportColumn Column(string name) => Columns.First(c => c.Name == name);
 }
+
+/// <summary>What a kind's own <see cref="ImportKind.Apply"/> step gets: the import's open transaction and who asked.</summary>
+public sealed record ImportApplyContext(
+    Npgsql.NpgsqlConnection Connection, Npgsql.NpgsqlTransaction Transaction, string Actor, string File, bool DryRun, CancellationToken Cancellation);
 
 /// <summary>All kinds known to this process, by name.</summary>
 public sealed class ImportKinds(IEnumerable<ImportKind> kinds)

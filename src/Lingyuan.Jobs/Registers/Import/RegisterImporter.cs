@@ -174,16 +174,20 @@ public sealed class RegisterImporter(NpgsqlDataSource db, ImportKinds kinds, Tim
         await conn.ExecuteAsync("ANALYZE import_stage", transaction: tx, commandTimeout: NoTimeout);
 
         long inserted, updated;
-        if (req.DryRun)
-        {
+        if (kind.Apply is not null)
+            (inserted, updated) = await kind.Apply(new ImportApplyContext(conn, tx, req.Actor, file, req.DryRun, ct));
+        else if (req.DryRun)
             (inserted, updated) = await conn.QuerySingleAsync<(long, long)>(sql.Preview, transaction: tx, commandTimeout: NoTimeout);
-            await tx.RollbackAsync(ct);
-        }
         else
         {
             if (sql.Audit is not null)
                 await conn.ExecuteAsync(sql.Audit, new { actor = req.Actor, details = file }, tx, NoTimeout);
             (inserted, updated) = await conn.QuerySingleAsync<(long, long)>(sql.Upsert, transaction: tx, commandTimeout: NoTimeout);
+        }
+        if (req.DryRun)
+            await tx.RollbackAsync(ct);
+        else
+        {
             await Audit.AuditLog.WriteAsync(conn, tx, req.Actor, "import", "register", kind.Name,
                 details: string.Create(CultureInfo.InvariantCulture,
                     $"{file}: {rows} rows, {inserted} inserted, {updated} updated, {written - inserted - updated} unchanged, {rejects.Count} rejected"));
