@@ -154,6 +154,17 @@ public sealed class ImportBadInputFacts(DatabaseFixture db) : IClassFixture<Data
     }
 
     [Fact]
+    public async Task An_over_long_header_or_first_row_is_pinned_to_its_row()
+    {
+        var header = Write(_dir, "header.csv", string.Join(',', PersonsHeader) + new string('x', 100_000) + "\r\n" + Csv(GoodRows()));
+        Assert.Equal([$"header.csv:1: header: the line is longer than {RegisterImporter.MaxRecordChars:N0} characters, expected a header of column names"],
+            await RefusedAsync("persons", header));
+        var first = Write(_dir, "first.csv", Csv([PersonsHeader]) + new string('x', 100_000) + "\r\n" + Csv(GoodRows()));
+        Assert.Equal([$"first.csv:2: line: is longer than {RegisterImporter.MaxRecordChars:N0} characters, expected a register row of a few hundred"],
+            await RefusedAsync("persons", first));
+    }
+
+    [Fact]
     public async Task Formula_sql_and_html_in_names_do_not_rescue_a_file_with_a_bad_row()
     {
         var bad = Person(105); bad[5] = "town";

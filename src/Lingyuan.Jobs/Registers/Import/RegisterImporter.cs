@@ -58,25 +58,29 @@ public sealed class RegisterImporter(NpgsqlDataSource db, ImportKinds kinds, Tim
 
         await using var stream = new FileStream(req.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
         using var text = new StreamReader(stream, encoding, detectEncodingFromByteOrderMarks: encoding.CodePage == Encoding.UTF8.CodePage, 1 << 16);
+        // The header is read on its own (bounded) so that an over-long line is pinned to its row: Sylvan reads
+        // ahead into the first record when it opens, and could not tell the two apart.
+        var headerLine = await ReadHeaderLineAsync(text, ct)
+            ?? throw new BadInputException($"{file}:1: header: the line is longer than {MaxRecordChars:N0} characters, expected a header of column names");
+        var header = Header.Match(file, kind, headerLine);
         CsvDataReader csv;
         try
         {
             csv = await CsvDataReader.CreateAsync(text, new CsvDataReaderOptions
             {
-                HasHeaders = true,
+                HasHeaders = false,
+                // The buffer is the cap on a record: a 1 GB line costs this much memory, then stops the import.
                 BufferSize = MaxRecordChars,
                 MaxBufferSize = MaxRecordChars,
-                // Sylvan would otherwise treat a header without data rows oddly; we want every row, strings only.
                 ResultSetMode = ResultSetMode.SingleResult,
             }, ct);
         }
         catch (CsvRecordTooLargeException)
         {
-            throw new BadInputException($"{file}:1: header: the line is longer than {MaxRecordChars:N0} characters, expected a header of column names");
+            throw new BadInputException($"{file}:2: line: is longer than {MaxRecordChars:N0} characters, expected a register row of a few hundred");
         }
         using var _ = csv;
 
-        var header = Header.Match(file, kind, csv);
         var columns = header.Used;
         var problems = new Problems(file);
         var rejects = new List<string[]>();
@@ -203,6 +207,19 @@ public sealed class RegisterImporter(NpgsqlDataSource db, ImportKinds kinds, Tim
         };
     }
 
+    /// <summary>The first line without its line break, or null when it is longer than <see cref="MaxRecordChars"/>.</summary>
+    private static async Task<string?> ReadHeaderLineAsync(StreamReader text, CancellationToken ct)
+    {
+        var line = new StringBuilder();
+        var one = new char[1];
+        while (await text.ReadAsync(one, ct) == 1 && one[0] != '\n')
+        {
+            if (line.Length >= MaxRecordChars) return null;
+            line.Append(one[0]);
+        }
+        return line.ToString().TrimEnd('\r');
+    }
+
     private static string KeyOf(object?[] values, int[] keyIndexes)
     {
         if (keyIndexes.Length == 1) return Convert.ToString(values[keyIndexes[0]], CultureInfo.InvariantCulture)!;
@@ -253,8 +270,9 @@ public sealed class RegisterImporter(NpgsqlDataSource db, ImportKinds kinds, Tim
     /// <summary>The file's header matched against the kind: which file column feeds which register column.</summary>
     private sealed record Header(int FieldCount, IReadOnlyList<string> Names, List<(ImportColumn Column, int Ordinal)> Used)
     {
-        public static Header Match(string file, ImportKind kind, CsvDataReader csv)
+        public static Header Match(string file, ImportKind kind, string line)
         {
+            using var csv = CsvDataReader.Create(new StringReader(line), new CsvDataReaderOptions { HasHeaders = true });
             var names = Enumerable.Range(0, csv.FieldCount).Select(i => csv.GetName(i).Trim()).ToList();
             var byName = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
             var problems = new List<string>();
