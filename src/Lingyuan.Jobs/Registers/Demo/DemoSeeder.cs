@@ -127,7 +127,7 @@ public sealed class DemoSeeder(NpgsqlDataSource db)
         public async Task<long> EmployersAsync(NpgsqlConnection conn, CancellationToken ct)
         {
             var seen = new HashSet<string>(StringComparer.Ordinal);
-            await using var w = await CopyAsync(conn, 
+            await using var w = await CopyAsync(conn,
                 "COPY app.employers (uscc, name, street, community, industry, risk_class, migrant_workers, email, legal_rep_name, legal_rep_id_number, abnormal) FROM STDIN (FORMAT BINARY)", ct);
             for (var i = 0; i < scale.Employers; i++)
             {
@@ -189,7 +189,7 @@ public sealed class DemoSeeder(NpgsqlDataSource db)
 
         public async Task<long> CommunitiesAsync(NpgsqlConnection conn, CancellationToken ct)
         {
-            await using var w = await CopyAsync(conn, 
+            await using var w = await CopyAsync(conn,
                 "COPY app.communities (street, community, caseworker_name, caseworker_email) FROM STDIN (FORMAT BINARY)", ct);
             for (var s = 0; s < _streets.Length; s++)
             {
@@ -212,7 +212,7 @@ public sealed class DemoSeeder(NpgsqlDataSource db)
         /// </summary>
         public async Task<long> PersonsAsync(NpgsqlConnection conn, CancellationToken ct)
         {
-            await using var w = await CopyAsync(conn, 
+            await using var w = await CopyAsync(conn,
                 "COPY app.persons (id_number, name, household_no, street, community, hukou, able_to_work, wants_work, employment, employment_since, business_income, female_baseline) FROM STDIN (FORMAT BINARY)", ct);
             var household = 0;
             while (_persons.Count < scale.Persons)
@@ -261,8 +261,13 @@ public sealed class DemoSeeder(NpgsqlDataSource db)
             else if (zeroEmployment && able) employment = Chance(0.6) ? "registered_unemployed" : "unemployed";
             else employment = r.NextDouble() switch
             {
-                < 0.52 => "employed", < 0.60 => "self_employed", < 0.67 => "flexible_insured", < 0.72 => "flexible_uninsured",
-                < 0.80 => "unemployed", < 0.85 => "registered_unemployed", _ => "other",
+                < 0.52 => "employed",
+                < 0.60 => "self_employed",
+                < 0.67 => "flexible_insured",
+                < 0.72 => "flexible_uninsured",
+                < 0.80 => "unemployed",
+                < 0.85 => "registered_unemployed",
+                _ => "other",
             };
             var working = employment is "employed" or "self_employed" or "flexible_insured" or "flexible_uninsured";
             var wants = working || (employment is "unemployed" or "registered_unemployed" ? zeroEmployment || Chance(0.85) : employment == "other" && workingAge && Chance(0.3));
@@ -297,7 +302,7 @@ public sealed class DemoSeeder(NpgsqlDataSource db)
             ChooseHolders();
             var accounts = new HashSet<string>(StringComparer.Ordinal);
             string? previous = null;
-            await using var w = await CopyAsync(conn, 
+            await using var w = await CopyAsync(conn,
                 "COPY app.cards (id_number, card_no, bank_code, bank_account, financial_status) FROM STDIN (FORMAT BINARY)", ct);
             for (var i = 0; i < _holders.Count; i++)
             {
@@ -327,7 +332,7 @@ public sealed class DemoSeeder(NpgsqlDataSource db)
         public async Task<long> EntitlementsAsync(NpgsqlConnection conn, CancellationToken ct)
         {
             var second = scale.Entitlements - _holders.Count;
-            await using var w = await CopyAsync(conn, 
+            await using var w = await CopyAsync(conn,
                 "COPY app.entitlements (id_number, benefit, monthly_amount_fen, start_period, end_period, suspended) FROM STDIN (FORMAT BINARY)", ct);
             for (var i = 0; i < _holders.Count; i++)
             {
@@ -337,8 +342,12 @@ public sealed class DemoSeeder(NpgsqlDataSource db)
                     ? r.NextDouble() switch { < 0.6 => "enterprise_pension", < 0.7 => "institution_pension", _ => "resident_pension" }
                     : r.NextDouble() switch
                     {
-                        < 0.3 => "unemployment", < 0.45 => "work_injury", < 0.65 => "employment_subsidy",
-                        < 0.8 => "training_subsidy", < 0.95 => "insurance_subsidy", _ => "survivor_allowance",
+                        < 0.3 => "unemployment",
+                        < 0.45 => "work_injury",
+                        < 0.65 => "employment_subsidy",
+                        < 0.8 => "training_subsidy",
+                        < 0.95 => "insurance_subsidy",
+                        _ => "survivor_allowance",
                     };
                 await WriteEntitlementAsync(w, p, first, ct);
                 if (i < second)
@@ -351,8 +360,12 @@ public sealed class DemoSeeder(NpgsqlDataSource db)
         {
             var (minYuan, maxYuan) = benefit switch
             {
-                "enterprise_pension" => (1_800, 4_800), "institution_pension" => (3_500, 7_000), "resident_pension" => (150, 320),
-                "unemployment" => (1_500, 1_800), "work_injury" => (1_200, 4_000), "survivor_allowance" => (600, 1_500),
+                "enterprise_pension" => (1_800, 4_800),
+                "institution_pension" => (3_500, 7_000),
+                "resident_pension" => (150, 320),
+                "unemployment" => (1_500, 1_800),
+                "work_injury" => (1_200, 4_000),
+                "survivor_allowance" => (600, 1_500),
                 _ => (100, 1_000),
             };
             var start = new DateOnly(r.Next(2015, 2027), r.Next(1, 13), 1);
@@ -400,7 +413,7 @@ public sealed class DemoSeeder(NpgsqlDataSource db)
         /// </summary>
         public async Task<long> ArrearsCasesAsync(NpgsqlConnection conn, CancellationToken ct)
         {
-            await using var w = await CopyAsync(conn, 
+            await using var w = await CopyAsync(conn,
                 "COPY app.arrears_cases (case_no, uscc, workers_affected, amount_owed_fen, max_months_owed, order_issued_on, pay_deadline, paid_on, incident, credit_promise_on, responsible_persons) FROM STDIN (FORMAT BINARY)", ct);
             for (var i = 1; i <= scale.ArrearsCases; i++)
             {

@@ -164,6 +164,7 @@ public sealed class RegisterImporter(NpgsqlDataSource db, ImportKinds kinds, Tim
                     written++;
                 }
 
+                if ((rows & 0x3FFF) == 0) ct.ThrowIfCancellationRequested();
                 if ((rows & 0x3FFF) == 0 && started.Elapsed - lastReport >= TimeSpan.FromSeconds(1))
                 {
                     lastReport = started.Elapsed;
