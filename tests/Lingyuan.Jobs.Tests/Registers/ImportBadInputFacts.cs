@@ -132,6 +132,22 @@ public sealed class ImportBadInputFacts(DatabaseFixture db) : IClassFixture<Data
     }
 
     [Fact]
+    public async Task A_duplicate_composite_key_is_found_and_a_differing_part_is_not_a_duplicate()
+    {
+        var path = Write(_dir, "life-events.csv", Csv(
+        [
+            ["id_number", "event", "date"],
+            [IdNumber(1), "eligibility_verified", "2026-03-02"],
+            [IdNumber(1), "eligibility_verified", "2025-03-02"],
+            [IdNumber(1), "death", "2026-03-02"],
+            [IdNumber(2), "eligibility_verified", "2026-03-02"],
+            [IdNumber(1).ToLowerInvariant(), "ELIGIBILITY_VERIFIED", "2026-03-02"],
+        ]));
+        var problems = await RefusedAsync("life-events", path);
+        Assert.Equal(["life-events.csv:6: id_number+event+date: duplicate of row 2, expected each key once per file", "life-events.csv: 1 problem(s); nothing was imported / 数据有误,未导入任何记录"], problems);
+    }
+
+    [Fact]
     public async Task A_truncated_row_is_refused_with_its_field_count()
     {
         var truncated = Person(102)[..7];

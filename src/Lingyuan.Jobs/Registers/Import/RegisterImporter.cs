@@ -85,7 +85,7 @@ public sealed class RegisterImporter(NpgsqlDataSource db, ImportKinds kinds, Tim
         var problems = new Problems(file);
         var rejects = new List<string[]>();
         var keyIndexes = kind.Key.Select(k => columns.FindIndex(c => c.Column.Name == k)).ToArray();
-        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        var seen = new KeySet();
         var slots = columns.Select((c, i) => (c.Column.Name, i)).ToDictionary(p => p.Name, p => p.i);
         var values = new object?[columns.Count];
         var rowValues = new RowValues(slots, values);
@@ -143,11 +143,8 @@ public sealed class RegisterImporter(NpgsqlDataSource db, ImportKinds kinds, Tim
                         rowProblems.Add($"{rp.Column}: {rp.Message}");
                     if (rowProblems.Count == 0)
                     {
-                        var key = KeyOf(values, keyIndexes);
-                        if (seen.TryGetValue(key, out var firstRow))
+                        if (!seen.TryAdd(values, keyIndexes, rowNo, out var firstRow))
                             rowProblems.Add($"{string.Join("+", kind.Key)}: duplicate of row {firstRow}, expected each key once per file");
-                        else
-                            seen.Add(key, rowNo);
                     }
                 }
 
@@ -219,12 +216,6 @@ public sealed class RegisterImporter(NpgsqlDataSource db, ImportKinds kinds, Tim
             line.Append(one[0]);
         }
         return line.ToString().TrimEnd('\r');
-    }
-
-    private static string KeyOf(object?[] values, int[] keyIndexes)
-    {
-        if (keyIndexes.Length == 1) return Convert.ToString(values[keyIndexes[0]], CultureInfo.InvariantCulture)!;
-        return string.Join('\u001f', keyIndexes.Select(i => Convert.ToString(values[i], CultureInfo.InvariantCulture)));
     }
 
     // Synchronous on purpose: an await per field costs more than the parsing (the buffer flushes rarely block).
