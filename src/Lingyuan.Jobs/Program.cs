@@ -2,7 +2,10 @@ using Lingyuan.Jobs.Calendar;
 using Lingyuan.Jobs.Dashboard;
 using Lingyuan.Jobs.Database;
 using Lingyuan.Jobs.Hosting;
+using Lingyuan.Jobs.Inspections;
+using Lingyuan.Jobs.Notifications;
 using Lingyuan.Jobs.Registers;
+using Lingyuan.Jobs.WageArrears;
 
 return await CommandLine.RunAsync(args);
 
@@ -17,11 +20,17 @@ public partial class Program
         builder.AddHangfireJobs(role);
         builder.AddDashboard();
         builder.AddRegisters();
+        builder.AddNotifications();
+        builder.AddInspections();
+        builder.AddWageArrears();
     }
 
     public static void Map(WebApplication app)
     {
         app.UseDashboard();
         app.MapHealth();
+        app.MapNotifications();
+        app.MapInspections();
+        app.MapWageArrears();
     }
 }
