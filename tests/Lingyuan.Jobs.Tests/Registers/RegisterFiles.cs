@@ -101,5 +101,5 @@ internal static class RegisterFiles
     }
 
     public const string TruncateRegisters =
-        "TRUNCATE app.employers, app.inspectors, app.conflicts, app.communities, app.persons, app.cards, app.entitlements, app.life_events, app.arrears_cases";
+        "TRUNCATE app.employers, app.inspectors, app.conflicts, app.communities, app.persons, app.cards, app.entitlements, app.life_events, app.arrears_cases CASCADE";
 }
