@@ -5,6 +5,7 @@ using Lingyuan.Jobs.Disbursements;
 using Lingyuan.Jobs.Hosting;
 using Lingyuan.Jobs.Inspections;
 using Lingyuan.Jobs.Notifications;
+using Lingyuan.Jobs.Registers;
 using Lingyuan.Jobs.WageArrears;
 
 return await CommandLine.RunAsync(args);
@@ -19,6 +20,7 @@ public partial class Program
         builder.AddCalendar();
         builder.AddHangfireJobs(role);
         builder.AddDashboard();
+        builder.AddRegisters();
         builder.AddNotifications();
         builder.AddInspections();
         builder.AddWageArrears();

@@ -1,0 +1,324 @@
+using System.Data;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Dapper;
+using Lingyuan.Jobs.Hosting;
+using Npgsql;
+using NpgsqlTypes;
+using Sylvan.Data.Csv;
+
+namespace Lingyuan.Jobs.Registers.Import;
+
+public sealed record ImportRequest(
+    string Kind, string Path, string? Encoding = null, bool DryRun = false, string? RejectsPath = null, string Actor = "cli");
+
+public sealed record ImportResult(string File, long Rows, long Inserted, long Updated, long Unchanged, long Rejected, bool DryRun)
+{
+    /// <summary>With --accept-valid: the problems of the rejected rows, as the strict mode would have listed them.</summary>
+    public IReadOnlyList<string> Problems { get; init; } = [];
+
+    public override string ToString()
+    {
+        var rejected = Rejected > 0 ? string.Create(CultureInfo.InvariantCulture, $", {Rejected:N0} rejected") : "";
+        var dry = DryRun ? " (dry run: nothing changed / 试运行,未作任何修改)" : "";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{File}: {Rows:N0} rows: {Inserted:N0} inserted, {Updated:N0} updated, {Unchanged:N0} unchanged{rejected}{dry}");
+    }
+}
+
+/// <summary>
+/// Loads one register file: every field checked while the rows stream into a binary COPY of a staging
+/// table, then one audited, set-based upsert on the natural key, all in one transaction. Any bad row
+/// (unless <c>--accept-valid</c>) throws <see cref="BadInputException"/> listing every problem, and the
+/// transaction is rolled back: not a single row changes.
+/// </summary>
+public sealed class RegisterImporter(NpgsqlDataSource db, ImportKinds kinds, TimeProvider clock)
+{
+    /// <summary>A register line is a few hundred characters; this bounds the memory a hostile 1 GB line can take.</summary>
+    public const int MaxRecordChars = 1 << 16;
+
+    /// <summary>More problems than this are counted, not listed.</summary>
+    public const int MaxListedProblems = 200;
+
+    /// <summary>A million-row upsert on a busy server outlasts Npgsql's 30 s default; the import is bounded by its file instead.</summary>
+    private const int NoTimeout = 0;
+
+    private static readonly TimeZoneInfo Shanghai = TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai");
+
+    public async Task<ImportResult> ImportAsync(ImportRequest req, TextWriter progress, CancellationToken ct)
+    {
+        var kind = kinds.Find(req.Kind) ?? throw new UsageException(
+            $"unknown register kind '{req.Kind}', expected one of {string.Join(", ", kinds.Names)} / 未知的名录类型");
+        if (!File.Exists(req.Path)) throw new UsageException($"no such file: {req.Path} / 文件不存在");
+        var file = Path.GetFileName(req.Path);
+        var encoding = RegisterFileEncoding.Detect(req.Path, req.Encoding);
+        var ctx = new ParseContext(DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(clock.GetUtcNow(), Shanghai).DateTime));
+        var acceptValid = req.RejectsPath is not null;
+
+        await using var stream = new FileStream(req.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        using var text = new StreamReader(stream, encoding, detectEncodingFromByteOrderMarks: encoding.CodePage == Encoding.UTF8.CodePage, 1 << 16);
+        // The header is read on its own (bounded) so that an over-long line is pinned to its row: Sylvan reads
+        // ahead into the first record when it opens, and could not tell the two apart.
+        var headerLine = await ReadHeaderLineAsync(text, ct)
+            ?? throw new BadInputException($"{file}:1: header: the line is longer than {MaxRecordChars:N0} characters, expected a header of column names");
+        var header = Header.Match(file, kind, headerLine);
+        CsvDataReader csv;
+        try
+        {
+            csv = await CsvDataReader.CreateAsync(text, new CsvDataReaderOptions
+            {
+                HasHeaders = false,
+                // The buffer is the cap on a record: a 1 GB line costs this much memory, then stops the import.
+                BufferSize = MaxRecordChars,
+                MaxBufferSize = MaxRecordChars,
+                ResultSetMode = ResultSetMode.SingleResult,
+            }, ct);
+        }
+        catch (CsvRecordTooLargeException)
+        {
+            throw new BadInputException($"{file}:2: line: is longer than {MaxRecordChars:N0} characters, expected a register row of a few hundred");
+        }
+        using var _ = csv;
+
+        var columns = header.Used;
+        var problems = new Problems(file);
+        var rejects = new List<string[]>();
+        var keyIndexes = kind.Key.Select(k => columns.FindIndex(c => c.Column.Name == k)).ToArray();
+        var seen = new KeySet();
+        var slots = columns.Select((c, i) => (c.Column.Name, i)).ToDictionary(p => p.Name, p => p.i);
+        var values = new object?[columns.Count];
+        var rowValues = new RowValues(slots, values);
+        var rowProblems = new List<string>();
+
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        // Two imports of one kind at once would race on the same keys; the second waits for the first.
+        await conn.ExecuteAsync("SELECT pg_advisory_xact_lock(hashtext('lingyuan.import:' || @kind))", new { kind = kind.Name }, tx, NoTimeout);
+        var sql = new UpsertSql(kind, columns.Select(c => c.Column).ToList());
+        await conn.ExecuteAsync(sql.CreateStage, transaction: tx);
+
+        long rows = 0, written = 0;
+        var started = Stopwatch.StartNew();
+        var lastReport = TimeSpan.Zero;
+        await using (var copy = await conn.BeginBinaryImportAsync(sql.Copy, ct))
+        {
+            copy.Timeout = TimeSpan.Zero;
+            var rowNo = 1; // the header is row 1, as a spreadsheet shows it
+            while (true)
+            {
+                try
+                {
+                    if (!csv.Read()) break;
+                }
+                catch (CsvRecordTooLargeException)
+                {
+                    // The reader cannot resynchronise after a record it could not hold: stop here.
+                    problems.Add(rowNo + 1, "line", $"is longer than {MaxRecordChars:N0} characters, expected a register row of a few hundred");
+                    throw problems.ToException();
+                }
+                catch (DecoderFallbackException)
+                {
+                    problems.Add(rowNo + 1, "encoding", $"bytes are not valid {encoding.WebName}, expected one encoding throughout");
+                    throw problems.ToException();
+                }
+                rowNo++;
+                if (csv.RowFieldCount == 1 && csv.GetFieldSpan(0).IsEmpty) continue; // a blank line carries no row
+                rows++;
+                rowProblems.Clear();
+
+                if (csv.RowFieldCount != header.FieldCount)
+                {
+                    rowProblems.Add($"row: has {csv.RowFieldCount} fields, expected {header.FieldCount} as in the header (truncated or unquoted comma?)");
+                }
+                else
+                {
+                    for (var i = 0; i < columns.Count; i++)
+                    {
+                        var (column, ordinal) = columns[i];
+                        if (column.Parse(csv.GetString(ordinal), in ctx, out values[i]) is { } error)
+                            rowProblems.Add($"{column.Name}: {error}");
+                    }
+                    if (rowProblems.Count == 0 && kind.RowCheck?.Invoke(rowValues) is { } rp)
+                        rowProblems.Add($"{rp.Column}: {rp.Message}");
+                    if (rowProblems.Count == 0)
+                    {
+                        if (!seen.TryAdd(values, keyIndexes, rowNo, out var firstRow))
+                            rowProblems.Add($"{string.Join("+", kind.Key)}: duplicate of row {firstRow}, expected each key once per file");
+                    }
+                }
+
+                if (rowProblems.Count > 0)
+                {
+                    foreach (var p in rowProblems) problems.Add(rowNo, p);
+                    if (acceptValid) rejects.Add(RejectRow(csv, header.FieldCount, rowNo, rowProblems));
+                }
+                else if (acceptValid || problems.Count == 0)
+                {
+                    // Once a strict import has a problem nothing will be written, so stop feeding COPY.
+                    copy.StartRow();
+                    for (var i = 0; i < values.Length; i++) Write(copy, values[i], columns[i].Column.DbType);
+                    written++;
+                }
+
+                if ((rows & 0x3FFF) == 0) ct.ThrowIfCancellationRequested();
+                if ((rows & 0x3FFF) == 0 && started.Elapsed - lastReport >= TimeSpan.FromSeconds(1))
+                {
+                    lastReport = started.Elapsed;
+                    progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{file}: {rows:N0} rows, {rows / started.Elapsed.TotalSeconds:N0} rows/s"));
+                }
+            }
+            if (problems.Count > 0 && !acceptValid) throw problems.ToException();
+            await copy.CompleteAsync(ct);
+        }
+        var loaded = started.Elapsed;
+        await conn.ExecuteAsync("ANALYZE import_stage", transaction: tx, commandTimeout: NoTimeout);
+
+        long inserted, updated;
+        if (kind.Apply is not null)
+            (inserted, updated) = await kind.Apply(new ImportApplyContext(conn, tx, req.Actor, file, req.DryRun, ct));
+        else if (req.DryRun)
+            (inserted, updated) = await conn.QuerySingleAsync<(long, long)>(sql.Preview, transaction: tx, commandTimeout: NoTimeout);
+        else
+        {
+            if (sql.Audit is not null)
+                await conn.ExecuteAsync(sql.Audit, new { actor = req.Actor, details = file }, tx, NoTimeout);
+            (inserted, updated) = await conn.QuerySingleAsync<(long, long)>(sql.Upsert, transaction: tx, commandTimeout: NoTimeout);
+        }
+        if (req.DryRun)
+            await tx.RollbackAsync(ct);
+        else
+        {
+            await Audit.AuditLog.WriteAsync(conn, tx, req.Actor, "import", "register", kind.Name,
+                details: string.Create(CultureInfo.InvariantCulture,
+                    $"{file}: {rows} rows, {inserted} inserted, {updated} updated, {written - inserted - updated} unchanged, {rejects.Count} rejected"));
+            await tx.CommitAsync(ct);
+        }
+        if (req.RejectsPath is not null) await WriteRejectsAsync(req.RejectsPath, header.Names, rejects, ct);
+        if (started.Elapsed > TimeSpan.FromSeconds(1))
+            progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{file}: {rows:N0} rows in {started.Elapsed.TotalSeconds:0.0} s ({loaded.TotalSeconds:0.0} s checking and staging, {(started.Elapsed - loaded).TotalSeconds:0.0} s upserting), {rows / started.Elapsed.TotalSeconds:N0} rows/s"));
+        return new ImportResult(file, rows, inserted, updated, written - inserted - updated, rejects.Count, req.DryRun)
+        {
+            Problems = problems.Count == 0 ? [] : problems.ToException().Problems.SkipLast(1).ToList(),
+        };
+    }
+
+    /// <summary>The first line without its line break, or null when it is longer than <see cref="MaxRecordChars"/>.</summary>
+    private static async Task<string?> ReadHeaderLineAsync(StreamReader text, CancellationToken ct)
+    {
+        var line = new StringBuilder();
+        var one = new char[1];
+        while (await text.ReadAsync(one, ct) == 1 && one[0] != '\n')
+        {
+            if (line.Length >= MaxRecordChars) return null;
+            line.Append(one[0]);
+        }
+        return line.ToString().TrimEnd('\r');
+    }
+
+    // Synchronous on purpose: an await per field costs more than the parsing (the buffer flushes rarely block).
+    private static void Write(NpgsqlBinaryImporter copy, object? value, NpgsqlDbType type)
+    {
+        switch (value)
+        {
+            case null: copy.WriteNull(); break;
+            case string s: copy.Write(s, type); break;
+            case bool b: copy.Write(b, type); break;
+            case DateOnly d: copy.Write(d, type); break;
+            case long l: copy.Write(l, type); break;
+            case int i: copy.Write(i, type); break;
+            case short h: copy.Write(h, type); break;
+            default: throw new InvalidOperationException($"no COPY writer for {value.GetType().Name}");
+        }
+    }
+
+    private static string[] RejectRow(CsvDataReader csv, int fieldCount, int rowNo, List<string> rowProblems)
+    {
+        var row = new string[fieldCount + 2];
+        row[0] = rowNo.ToString(CultureInfo.InvariantCulture);
+        for (var i = 0; i < fieldCount; i++) row[i + 1] = i < csv.RowFieldCount ? csv.GetString(i) : "";
+        row[^1] = string.Join("; ", rowProblems);
+        return row;
+    }
+
+    /// <summary>
+    /// The rows that were not imported, with the reason, for the operator to fix in Excel: UTF-8 with a BOM
+    /// (Excel guesses the ANSI code page without one) and formula-like cells neutralised (QUALITY.md, Security).
+    /// </summary>
+    private static async Task WriteRejectsAsync(string path, IReadOnlyList<string> names, List<string[]> rejects, CancellationToken ct)
+    {
+        var table = new DataTable();
+        table.Columns.Add("row");
+        foreach (var n in names) table.Columns.Add(table.Columns.Contains(n) ? n + "_" : n);
+        table.Columns.Add("reason");
+        foreach (var r in rejects) table.Rows.Add(r.Select(SpreadsheetText.Neutralise).ToArray<object>());
+        await using var writer = new StreamWriter(path, false, new UTF8Encoding(encoderShouldEmitUTF8Identifier: true));
+        await using var csvOut = CsvDataWriter.Create(writer);
+        await csvOut.WriteAsync(table.CreateDataReader(), ct);
+    }
+
+    /// <summary>The file's header matched against the kind: which file column feeds which register column.</summary>
+    private sealed record Header(int FieldCount, IReadOnlyList<string> Names, List<(ImportColumn Column, int Ordinal)> Used)
+    {
+        public static Header Match(string file, ImportKind kind, string line)
+        {
+            using var csv = CsvDataReader.Create(new StringReader(line), new CsvDataReaderOptions { HasHeaders = true });
+            var names = Enumerable.Range(0, csv.FieldCount).Select(i => csv.GetName(i).Trim()).ToList();
+            var byName = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+            var problems = new List<string>();
+            for (var i = 0; i < names.Count; i++)
+                if (!byName.TryAdd(names[i], i))
+                    problems.Add($"{file}:1: header: column '{Fields.Clip(names[i])}' appears twice, expected each column once");
+            var used = new List<(ImportColumn, int)>();
+            foreach (var c in kind.Columns)
+            {
+                if (byName.TryGetValue(c.Name, out var ordinal)) used.Add((c, ordinal));
+                else if (!c.Optional)
+                {
+                    var near = names.Where(n => !kind.Columns.Any(k => k.Name.Equals(n, StringComparison.OrdinalIgnoreCase)))
+                        .FirstOrDefault(n => Distance(n.ToLowerInvariant(), c.Name) <= 2);
+                    problems.Add($"{file}:1: header: missing column '{c.Name}'" + (near is null ? "" : $" (is '{Fields.Clip(near)}' a typo?)") +
+                                 $", found: {Fields.Clip(string.Join(", ", names), 400)}");
+                }
+            }
+            if (problems.Count > 0) throw new BadInputException(problems);
+            return new Header(names.Count, names, used);
+        }
+
+        private static int Distance(string a, string b)
+        {
+            var d = new int[a.Length + 1, b.Length + 1];
+            for (var i = 0; i <= a.Length; i++) d[i, 0] = i;
+            for (var j = 0; j <= b.Length; j++) d[0, j] = j;
+            for (var i = 1; i <= a.Length; i++)
+                for (var j = 1; j <= b.Length; j++)
+                    d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            return d[a.Length, b.Length];
+        }
+    }
+
+    /// <summary>Problem lines in the contract's shape, the first <see cref="MaxListedProblems"/> kept.</summary>
+    private sealed class Problems(string file)
+    {
+        private readonly List<string> _lines = [];
+        public int Count { get; private set; }
+
+        public void Add(int row, string column, string message) => Add(row, $"{column}: {message}");
+
+        public void Add(int row, string problem)
+        {
+            Count++;
+            if (_lines.Count < MaxListedProblems) _lines.Add($"{file}:{row}: {problem}");
+        }
+
+        public BadInputException ToException()
+        {
+            var lines = new List<string>(_lines);
+            if (Count > _lines.Count) lines.Add($"{file}: … and {Count - _lines.Count:N0} more problems ({Count:N0} in all)");
+            lines.Add($"{file}: {Count:N0} problem(s); nothing was imported / 数据有误,未导入任何记录");
+            return new BadInputException(lines);
+        }
+    }
+}

@@ -1,0 +1,146 @@
+using NpgsqlTypes;
+using static Lingyuan.Jobs.Registers.Import.Fields;
+
+namespace Lingyuan.Jobs.Registers.Import;
+
+/// <summary>The bureau's register files (INTERFACES.md, Register files) mapped onto the tables of 0002_registers.sql.</summary>
+public static class RegisterKinds
+{
+    private const NpgsqlDbType Str = NpgsqlDbType.Text, Bool = NpgsqlDbType.Boolean, Day = NpgsqlDbType.Date,
+        Int = NpgsqlDbType.Integer, Fen = NpgsqlDbType.Bigint, Small = NpgsqlDbType.Smallint;
+
+    public const int NameMax = 200, PlaceMax = 100, TextMax = 1000;
+
+    public static readonly string[] Employments =
+        ["employed", "self_employed", "flexible_insured", "flexible_uninsured", "unemployed", "registered_unemployed", "student", "retired", "other"];
+
+    public static readonly string[] Benefits =
+        ["enterprise_pension", "institution_pension", "resident_pension", "work_injury", "unemployment", "employment_subsidy",
+         "training_subsidy", "insurance_subsidy", "survivor_allowance"];
+
+    public static readonly ImportKind Employers = new("employers", "app.employers",
+    [
+        new("uscc", Str, CreditCode),
+        new("name", Str, Text(NameMax)),
+        new("street", Str, Text(PlaceMax)),
+        new("community", Str, Text(PlaceMax)),
+        new("industry", Str, Text(PlaceMax)),
+        new("risk_class", Str, Enum("A", "B", "C", "D")),
+        new("migrant_workers", Int, Count()),
+        new("email", Str, Email(optional: true)),
+        new("legal_rep_name", Str, Text(NameMax)),
+        new("legal_rep_id_number", Str, ResidentId),
+        new("abnormal", Bool, TrueFalse),
+    ], ["uscc"]);
+
+    public static readonly ImportKind Inspectors = new("inspectors", "app.inspectors",
+    [
+        new("badge_no", Str, Code(30)),
+        new("name", Str, Text(NameMax)),
+        new("email", Str, Email()),
+        new("unit", Str, Text(NameMax)),
+        new("street", Str, Text(PlaceMax)),
+        new("active", Bool, TrueFalse),
+    ], ["badge_no"]);
+
+    public static readonly ImportKind Conflicts = new("conflicts", "app.conflicts",
+    [
+        new("badge_no", Str, Code(30)),
+        new("uscc", Str, CreditCode),
+        new("reason", Str, Text(TextMax)),
+    ], ["badge_no", "uscc"]);
+
+    public static readonly ImportKind Communities = new("communities", "app.communities",
+    [
+        new("street", Str, Text(PlaceMax)),
+        new("community", Str, Text(PlaceMax)),
+        new("caseworker_name", Str, Text(NameMax)),
+        new("caseworker_email", Str, Email()),
+    ], ["street", "community"]);
+
+    public static readonly ImportKind Persons = new("persons", "app.persons",
+    [
+        new("id_number", Str, ResidentId),
+        new("name", Str, Text(NameMax)),
+        new("household_no", Str, Code(50)),
+        new("street", Str, Text(PlaceMax)),
+        new("community", Str, Text(PlaceMax)),
+        new("hukou", Str, Enum("urban", "rural")),
+        new("able_to_work", Bool, TrueFalse),
+        new("wants_work", Bool, TrueFalse),
+        new("employment", Str, Enum(Employments)),
+        new("employment_since", Day, Date(optional: true, notFuture: true)),
+        new("business_income", Bool, TrueFalse),
+        // Not in the contract's list; accepted when present (DOMAIN.md §0, retirement-age baseline of women).
+        new("female_baseline", Small, FemaleBaseline, optional: true),
+    ], ["id_number"]);
+
+    public static readonly ImportKind Cards = new("cards", "app.cards",
+    [
+        new("id_number", Str, ResidentId),
+        new("card_no", Str, Code(30)),
+        new("bank_code", Str, Code(20)),
+        new("bank_account", Str, CardAccount),
+        new("financial_status", Str, Enum("active", "inactive", "frozen", "lost")),
+    ], ["id_number"]);
+
+    public static readonly ImportKind Entitlements = new("entitlements", "app.entitlements",
+    [
+        new("id_number", Str, ResidentId),
+        new("benefit", Str, Enum(Benefits)),
+        new("monthly_amount", "monthly_amount_fen", Fen, Yuan(1_000_000)),
+        new("start_period", Day, Period()),
+        new("end_period", Day, Period(optional: true)),
+        new("suspended", Bool, TrueFalse),
+    ], ["id_number", "benefit"],
+    row => row["end_period"] is DateOnly end && row["start_period"] is DateOnly start && end < start
+        ? new RowProblem("end_period", $"{end:yyyy-MM} is before start_period {start:yyyy-MM}, expected the same month or later")
+        : null);
+
+    public static readonly ImportKind LifeEvents = new("life-events", "app.life_events",
+    [
+        new("id_number", Str, ResidentId),
+        new("event", Str, Enum("death", "eligibility_verified", "suspended", "resumed")),
+        new("date", Day, Date(notFuture: true)),
+    ], ["id_number", "event", "date"]);
+
+    public static readonly ImportKind ArrearsCases = new("arrears-cases", "app.arrears_cases",
+    [
+        new("case_no", Str, Code(50)),
+        new("uscc", Str, CreditCode),
+        new("workers_affected", Int, Count()),
+        new("amount_owed", "amount_owed_fen", Fen, Yuan()),
+        new("max_months_owed", Int, Count(1200)),
+        new("order_issued_on", Day, Date(notFuture: true)),
+        new("pay_deadline", Day, Date()),
+        new("paid_on", Day, Date(optional: true, notFuture: true)),
+        new("incident", Str, Enum("none", "group", "extreme")),
+        new("credit_promise_on", Day, Date(optional: true, notFuture: true)),
+        new("responsible_persons", Str, Text(TextMax, optional: true)),
+    ], ["case_no"],
+    row => row["pay_deadline"] is DateOnly due && row["order_issued_on"] is DateOnly issued && due < issued
+        ? new RowProblem("pay_deadline", $"{due:yyyy-MM-dd} is before order_issued_on {issued:yyyy-MM-dd}, expected the same day or later")
+        : null);
+
+    /// <summary>The working-day calendar (DOMAIN.md §0): exceptions to Monday-Friday, read by the Calendar code.</summary>
+    public static readonly ImportKind Holidays = new("holidays", "app.holidays",
+    [
+        new("date", Day, Date()),
+        new("kind", Str, Enum("holiday", "workday")),
+    ], ["date"]);
+
+    public static readonly ImportKind[] All =
+        [Employers, Inspectors, Conflicts, Communities, Persons, Cards, Entitlements, LifeEvents, ArrearsCases, Holidays];
+
+    private static string? FemaleBaseline(string raw, in ParseContext _, out object? value)
+    {
+        value = null;
+        switch (raw.Trim())
+        {
+            case "": return null;
+            case "50": value = (short)50; return null;
+            case "55": value = (short)55; return null;
+            default: return $"'{Clip(raw.Trim())}' is not a baseline, expected 50, 55 or empty";
+        }
+    }
+}

@@ -1,0 +1,67 @@
+namespace Lingyuan.Jobs.Registers.Import;
+
+/// <summary>
+/// The SQL of one import, generated from the kind's declaration (names come from code, never from the file).
+/// Only the columns the file has are compared and written; a register column the file lacks keeps its value.
+/// </summary>
+internal sealed class UpsertSql
+{
+    public string CreateStage { get; }
+    public string Copy { get; }
+    /// <summary>Counts (would be inserted, would be updated) without changing anything.</summary>
+    public string Preview { get; }
+    /// <summary>One INSERT … SELECT into app.audit_log: before/after of every row the upsert will change; null when every column is key.</summary>
+    public string? Audit { get; }
+    /// <summary>The upsert, returning (inserted, updated); equal rows are left alone (no write, no new updated_at).</summary>
+    public string Upsert { get; }
+
+    public UpsertSql(ImportKind kind, IReadOnlyList<ImportColumn> columns)
+    {
+        var cols = string.Join(", ", columns.Select(c => c.DbColumn));
+        var keys = kind.Key.Select(k => columns.First(c => c.Name == k).DbColumn).ToList();
+        var rest = columns.Select(c => c.DbColumn).Except(keys).ToList();
+        string Join(string current) => string.Join(" AND ", keys.Select(k => $"{current}.{k} = s.{k}"));
+        var join = Join("t");
+        string Row(string alias, IEnumerable<string> names) => "(" + string.Join(", ", names.Select(n => $"{alias}.{n}")) + ")";
+        string Differs(string incoming, string current = "t") => rest.Count == 0 ? "false" : $"{Row(current, rest)} IS DISTINCT FROM {Row(incoming, rest)}";
+        var differs = Differs("s");
+
+        CreateStage = $"""
+            DROP TABLE IF EXISTS pg_temp.import_stage;
+            CREATE TEMP TABLE import_stage ON COMMIT DROP AS SELECT {cols} FROM {kind.Table} WITH NO DATA;
+            """;
+        Copy = $"COPY import_stage ({cols}) FROM STDIN (FORMAT BINARY)";
+        Preview = $"""
+            SELECT count(*) FILTER (WHERE t.{keys[0]} IS NULL),
+                   count(*) FILTER (WHERE t.{keys[0]} IS NOT NULL AND {differs})
+            FROM import_stage s LEFT JOIN {kind.Table} t ON {join}
+            """;
+        var subject = kind.Table[(kind.Table.IndexOf('.') + 1)..];
+        Audit = rest.Count == 0 ? null : $"""
+            INSERT INTO app.audit_log (actor, action, subject_type, subject_id, before, after, details)
+            SELECT @actor, 'import.update', '{subject}', concat_ws('|', {string.Join(", ", keys.Select(k => $"s.{k}::text"))}),
+                   jsonb_build_object({string.Join(", ", rest.Select(c => $"'{c}', t.{c}"))}),
+                   jsonb_build_object({string.Join(", ", rest.Select(c => $"'{c}', s.{c}"))}),
+                   @details
+            FROM import_stage s JOIN {kind.Table} t ON {join}
+            WHERE {differs}
+            """;
+        var onConflict = rest.Count == 0
+            ? "DO NOTHING"
+            : $"""
+              DO UPDATE SET {string.Join(", ", rest.Select(c => $"{c} = EXCLUDED.{c}"))}, updated_at = now()
+                  WHERE {Differs("EXCLUDED")}
+              """;
+        Upsert = $"""
+            WITH up AS (
+                INSERT INTO {kind.Table} AS t ({cols})
+                SELECT {string.Join(", ", columns.Select(c => "s." + c.DbColumn))}
+                FROM import_stage s LEFT JOIN {kind.Table} cur ON {Join("cur")}
+                -- Unchanged rows are left out before ON CONFLICT sees them: it would lock (and so write) each one.
+                WHERE cur.{keys[0]} IS NULL OR {Differs("s", "cur")}
+                ON CONFLICT ({string.Join(", ", keys)}) {onConflict}
+                RETURNING (xmax = 0) AS inserted)
+            SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up
+            """;
+    }
+}
