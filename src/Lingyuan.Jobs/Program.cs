@@ -2,6 +2,7 @@ using Lingyuan.Jobs.Calendar;
 using Lingyuan.Jobs.Dashboard;
 using Lingyuan.Jobs.Database;
 using Lingyuan.Jobs.Hosting;
+using Lingyuan.Jobs.ZeroEmployment;
 
 return await CommandLine.RunAsync(args);
 
@@ -15,11 +16,13 @@ public partial class Program
         builder.AddCalendar();
         builder.AddHangfireJobs(role);
         builder.AddDashboard();
+        builder.AddZeroEmployment();
     }
 
     public static void Map(WebApplication app)
     {
         app.UseDashboard();
         app.MapHealth();
+        app.MapZeroEmployment();
     }
 }
