@@ -66,7 +66,7 @@ CREATE TABLE app.zero_employment_cases (
 );
 -- At most one open case per household: the daily run cannot open a second one, whatever races.
 CREATE UNIQUE INDEX zero_employment_cases_one_open ON app.zero_employment_cases (household_no) WHERE state IN ('identified', 'overdue');
-CREATE INDEX zero_employment_cases_household ON app.zero_employment_cases (household_no);
+CREATE INDEX zero_employment_cases_household ON app.zero_employment_cases (household_no, id);
 CREATE INDEX zero_employment_cases_place ON app.zero_employment_cases (street, community, identified_on);
 
 -- A cleared or closed case is a record: it never changes again.

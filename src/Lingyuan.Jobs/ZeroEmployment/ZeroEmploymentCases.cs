@@ -40,39 +40,37 @@ public sealed class ZeroEmploymentCases(NpgsqlDataSource db, TimeProvider clock,
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     private const string SelectCase = """
-        SELECT c.id, c.household_no, c.street, c.community, c.state, c.identified_on, c.deadline, c.reminded_on, c.overdue_on,
-               c.cleared_on, c.closed_on, c.close_reason, c.close_note, c.closed_by,
-               cw.caseworker_name, nullif(btrim(cw.caseworker_email), '') AS caseworker_email,
-               c.reason::text AS reason, coalesce(c.cleared_by, '[]')::text AS cleared_by
+        SELECT c.id, c.household_no AS HouseholdNo, c.street, c.community, c.state, c.identified_on AS IdentifiedOn, c.deadline,
+               c.reminded_on AS RemindedOn, c.overdue_on AS OverdueOn, c.cleared_on AS ClearedOn, c.closed_on AS ClosedOn,
+               c.close_reason AS CloseReason, c.close_note AS CloseNote, c.closed_by AS ClosedBy,
+               cw.caseworker_name AS CaseworkerName, nullif(btrim(cw.caseworker_email), '') AS CaseworkerEmail,
+               c.reason::text AS Reason, coalesce(c.cleared_by, '[]')::text AS ClearedBy
         FROM app.zero_employment_cases c
         LEFT JOIN app.communities cw ON cw.street = c.street AND cw.community = c.community
         """;
 
     private sealed record Row(
         long Id, string HouseholdNo, string Street, string Community, string State,
-        DateTime IdentifiedOn, DateTime Deadline, DateTime? RemindedOn, DateTime? OverdueOn,
-        DateTime? ClearedOn, DateTime? ClosedOn, string? CloseReason, string? CloseNote, string? ClosedBy,
+        DateOnly IdentifiedOn, DateOnly Deadline, DateOnly? RemindedOn, DateOnly? OverdueOn,
+        DateOnly? ClearedOn, DateOnly? ClosedOn, string? CloseReason, string? CloseNote, string? ClosedBy,
         string? CaseworkerName, string? CaseworkerEmail, string Reason, string ClearedBy)
     {
         public CaseView ToView() => new(Id, HouseholdNo, Street, Community, State,
-            D(IdentifiedOn), D(Deadline), D(RemindedOn), D(OverdueOn), D(ClearedOn), D(ClosedOn), CloseReason, CloseNote, ClosedBy,
+            IdentifiedOn, Deadline, RemindedOn, OverdueOn, ClearedOn, ClosedOn, CloseReason, CloseNote, ClosedBy,
             CaseworkerName, CaseworkerEmail,
             JsonSerializer.Deserialize<CaseReason>(Reason, Json)!, JsonSerializer.Deserialize<List<ClearedMember>>(ClearedBy, Json)!);
     }
 
-    private static DateOnly D(DateTime d) => DateOnly.FromDateTime(d);
-    private static DateOnly? D(DateTime? d) => d is null ? null : DateOnly.FromDateTime(d.Value);
-
     public static async Task<Dictionary<long, CaseView>> LoadForMailAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long[] ids, CancellationToken ct)
     {
         if (ids.Length == 0) return [];
-        var rows = await conn.QueryAsync<Row>(new CommandDefinition(SelectCase + " WHERE c.id = ANY(@ids)", new { ids }, tx, cancellationToken: ct));
+        var rows = await conn.QueryAsync<Row>(new CommandDefinition(SelectCase + " WHERE c.id = ANY(@ids)", new { ids }, tx, commandTimeout: 900, cancellationToken: ct));
         return rows.Select(r => r.ToView()).ToDictionary(c => c.Id);
     }
 
     public static async Task<IReadOnlyList<CaseView>> OpenOverdueAsync(NpgsqlConnection conn, NpgsqlTransaction tx, CancellationToken ct) =>
         (await conn.QueryAsync<Row>(new CommandDefinition(
-            SelectCase + " WHERE c.state = 'overdue' ORDER BY c.deadline, c.id", transaction: tx, cancellationToken: ct)))
+            SelectCase + " WHERE c.state = 'overdue' ORDER BY c.deadline, c.id", transaction: tx, commandTimeout: 900, cancellationToken: ct)))
         .Select(r => r.ToView()).ToList();
 
     public async Task<CaseView?> FindAsync(long id, CancellationToken ct)
@@ -112,14 +110,14 @@ public sealed class ZeroEmploymentCases(NpgsqlDataSource db, TimeProvider clock,
     }
 
     public const string LedgerSql = """
-        SELECT CASE WHEN grouping(street) = 0 THEN street END AS street,
-               CASE WHEN grouping(community) = 0 THEN community END AS community,
+        SELECT CASE WHEN grouping(street) = 0 THEN street END AS Street,
+               CASE WHEN grouping(community) = 0 THEN community END AS Community,
                count(*) FILTER (WHERE identified_on >= @start AND identified_on < @end)::int AS identified,
                count(*) FILTER (WHERE cleared_on >= @start AND cleared_on < @end)::int AS cleared,
                count(*) FILTER (WHERE identified_on <= @at AND coalesce(cleared_on, closed_on, 'infinity') > @at)::int AS open,
                count(*) FILTER (WHERE identified_on <= @at AND coalesce(cleared_on, closed_on, 'infinity') > @at AND deadline < @at)::int AS overdue,
                percentile_cont(0.5) WITHIN GROUP (ORDER BY cleared_on - identified_on)
-                   FILTER (WHERE cleared_on >= @start AND cleared_on < @end) AS median_days_to_clear
+                   FILTER (WHERE cleared_on >= @start AND cleared_on < @end) AS MedianDaysToClear
         FROM app.zero_employment_cases
         WHERE identified_on < @end AND coalesce(cleared_on, closed_on, 'infinity') >= @start
         GROUP BY GROUPING SETS ((street, community), (street), ())

@@ -185,21 +185,27 @@ public static class ZeroEmploymentMail
         if (messages.Count == 0) return 0;
         if (messages.Any(m => m.Recipients.Count != 1 || m.Attachments is { Count: > 0 }))
             throw new ArgumentException("bulk enqueue takes one recipient and no attachment per message", nameof(messages));
-        return await conn.ExecuteAsync(new CommandDefinition("""
-            INSERT INTO app.outbox (dedupe_key, recipients, subject, text_body, html_body, regarding_type, regarding_id)
-            SELECT k, ARRAY[r], s, t, h, rt, ri
-            FROM unnest(@keys, @recipients, @subjects, @texts, @htmls, @types, @ids) AS m(k, r, s, t, h, rt, ri)
-            ON CONFLICT (dedupe_key) DO NOTHING
-            """,
-            new
-            {
-                keys = messages.Select(m => m.DedupeKey).ToArray(),
-                recipients = messages.Select(m => m.Recipients[0]).ToArray(),
-                subjects = messages.Select(m => m.Subject).ToArray(),
-                texts = messages.Select(m => m.TextBody).ToArray(),
-                htmls = messages.Select(m => m.HtmlBody).ToArray(),
-                types = messages.Select(m => m.RegardingType).ToArray(),
-                ids = messages.Select(m => m.RegardingId).ToArray(),
-            }, tx, cancellationToken: ct));
+        var stored = 0;
+        // Chunks keep one command's parameters to a few megabytes; all in the caller's one transaction.
+        foreach (var chunk in messages.Chunk(1000))
+        {
+            stored += await conn.ExecuteAsync(new CommandDefinition("""
+                INSERT INTO app.outbox (dedupe_key, recipients, subject, text_body, html_body, regarding_type, regarding_id)
+                SELECT k, ARRAY[r], s, t, h, rt, ri
+                FROM unnest(@keys, @recipients, @subjects, @texts, @htmls, @types, @ids) AS m(k, r, s, t, h, rt, ri)
+                ON CONFLICT (dedupe_key) DO NOTHING
+                """,
+                new
+                {
+                    keys = chunk.Select(m => m.DedupeKey).ToArray(),
+                    recipients = chunk.Select(m => m.Recipients[0]).ToArray(),
+                    subjects = chunk.Select(m => m.Subject).ToArray(),
+                    texts = chunk.Select(m => m.TextBody).ToArray(),
+                    htmls = chunk.Select(m => m.HtmlBody).ToArray(),
+                    types = chunk.Select(m => m.RegardingType).ToArray(),
+                    ids = chunk.Select(m => m.RegardingId).ToArray(),
+                }, tx, commandTimeout: 900, cancellationToken: ct));
+        }
+        return stored;
     }
 }
