@@ -46,7 +46,10 @@ public static class ZeroEmploymentData
     public static Task ResetAsync(NpgsqlConnection conn) =>
         conn.ExecuteAsync("TRUNCATE app.zero_employment_cases, app.persons, app.communities, app.outbox, app.outbox_attachments");
 
-    public sealed record Mail(string DedupeKey, string[] Recipients, string Subject, string TextBody, string HtmlBody);
+    public sealed record Mail(string DedupeKey, string RecipientList, string Subject, string TextBody, string HtmlBody)
+    {
+        public string[] Recipients => RecipientList.Split(',');
+    }
 
     /// <summary>
     /// What the check queued for delivery to recipients of a domain. The outbox delivery job is not on main yet,
@@ -54,7 +57,7 @@ public static class ZeroEmploymentData
     /// </summary>
     public static async Task<List<Mail>> QueuedToAsync(NpgsqlConnection conn, string domain) =>
         (await conn.QueryAsync<Mail>(
-            "SELECT dedupe_key AS DedupeKey, recipients AS Recipients, subject AS Subject, text_body AS TextBody, html_body AS HtmlBody FROM app.outbox WHERE EXISTS (SELECT 1 FROM unnest(recipients) r WHERE r LIKE '%@' || @domain) ORDER BY id",
+            "SELECT dedupe_key AS DedupeKey, array_to_string(recipients, ',') AS RecipientList, subject AS Subject, text_body AS TextBody, html_body AS HtmlBody FROM app.outbox WHERE EXISTS (SELECT 1 FROM unnest(recipients) r WHERE r LIKE '%@' || @domain) ORDER BY id",
             new { domain })).AsList();
 
     /// <summary>The synthetic household generator shared with the bench (synthetic-households.sql beside this file).</summary>
