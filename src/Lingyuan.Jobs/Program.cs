@@ -2,6 +2,8 @@ using Lingyuan.Jobs.Calendar;
 using Lingyuan.Jobs.Dashboard;
 using Lingyuan.Jobs.Database;
 using Lingyuan.Jobs.Hosting;
+using Lingyuan.Jobs.Inspections;
+using Lingyuan.Jobs.WageArrears;
 using Lingyuan.Jobs.ZeroEmployment;
 
 return await CommandLine.RunAsync(args);
@@ -16,6 +18,8 @@ public partial class Program
         builder.AddCalendar();
         builder.AddHangfireJobs(role);
         builder.AddDashboard();
+        builder.AddInspections();
+        builder.AddWageArrears();
         builder.AddZeroEmployment();
     }
 
@@ -23,6 +27,8 @@ public partial class Program
     {
         app.UseDashboard();
         app.MapHealth();
+        app.MapInspections();
+        app.MapWageArrears();
         app.MapZeroEmployment();
     }
 }

@@ -22,7 +22,10 @@ public readonly struct Html(string value)
 
     public static Html Join(IEnumerable<Html> parts) => new(string.Concat(parts.Select(p => p.Value)));
 
-    public static string Encode(string? text) => HtmlEncoder.Default.Encode(text ?? "");
+    // Chinese text stays readable in the page source; only markup-significant characters are encoded.
+    private static readonly HtmlEncoder Encoder = HtmlEncoder.Create(System.Text.Unicode.UnicodeRanges.All);
+
+    public static string Encode(string? text) => Encoder.Encode(text ?? "");
 
     public override string ToString() => Value;
 }

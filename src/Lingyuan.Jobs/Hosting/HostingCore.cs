@@ -37,7 +37,9 @@ public sealed class JobsOptionsValidator : IValidateOptions<JobsOptions>
 
     private static bool CronIsValid(string cron)
     {
-        try { Cronos.CronExpression.Parse(cron); return true; }
+        // Hangfire takes 5-part expressions, or 6 with seconds first.
+        var format = cron.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length == 6 ? Cronos.CronFormat.IncludeSeconds : Cronos.CronFormat.Standard;
+        try { Cronos.CronExpression.Parse(cron, format); return true; }
         catch (Cronos.CronFormatException) { return false; }
     }
 }

@@ -1,0 +1,75 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Options;
+
+namespace Lingyuan.Jobs.Inspections;
+
+/// <summary>Settings of the inspection draws (section <c>Inspections</c>); plan fields default to these.</summary>
+public sealed class InspectionOptions
+{
+    /// <summary>
+    /// Sampling ratio per risk class A..D in whole percent. Practice varies by city (国办发〔2015〕58号
+    /// leaves it to local plans); default A 3, B 5, C 20, D 60 (DOMAIN.md §1).
+    /// </summary>
+    public int[] DefaultRatios { get; set; } = [.. DrawParameters.DefaultRatios];
+
+    /// <summary>Inspectors per employer; 劳动保障监察条例 art. 16 requires at least 2.</summary>
+    public int DefaultTeamSize { get; set; } = 2;
+
+    /// <summary>Most employers one inspector is assigned in one draw (local practice).</summary>
+    public int DefaultWorkloadCap { get; set; } = 20;
+
+    /// <summary>An inspector is not drawn again for an employer inspected within this many months (rotation, local practice); 0 = off.</summary>
+    public int DefaultRotationLookbackMonths { get; set; } = 24;
+
+    /// <summary>Inspection finishes within this many working days of the draw (国发〔2019〕5号 practice: 60, extendable by 30).</summary>
+    public int CompletionWorkingDays { get; set; } = 60;
+
+    /// <summary>Results are published (公示) within this many working days after the inspection ends (国发〔2019〕5号: 20).</summary>
+    public int PublicationWorkingDays { get; set; } = 20;
+
+    /// <summary>Inspectors are reminded this many working days before a deadline.</summary>
+    public int ReminderWorkingDaysBefore { get; set; } = 5;
+}
+
+public sealed class InspectionOptionsValidator : IValidateOptions<InspectionOptions>
+{
+    public ValidateOptionsResult Validate(string? name, InspectionOptions o)
+    {
+        var problems = new List<string>();
+        if (o.DefaultRatios.Length != 4 || o.DefaultRatios.Any(r => r is < 0 or > 100))
+            problems.Add("Inspections:DefaultRatios must be four whole percentages 0-100 for classes A-D / 抽查比例应为四个 0-100 的整数");
+        if (o.DefaultTeamSize < 2) problems.Add("Inspections:DefaultTeamSize must be at least 2 (劳动保障监察条例 art. 16) / 每组至少 2 名执法人员");
+        if (o.DefaultWorkloadCap < 1) problems.Add("Inspections:DefaultWorkloadCap must be at least 1 / 工作量上限至少为 1");
+        if (o.DefaultRotationLookbackMonths is < 0 or > 240) problems.Add("Inspections:DefaultRotationLookbackMonths must be 0-240 / 轮换回溯月数应为 0-240");
+        if (o.CompletionWorkingDays is < 1 or > 365) problems.Add("Inspections:CompletionWorkingDays must be 1-365 / 完成期限应为 1-365 个工作日");
+        if (o.PublicationWorkingDays is < 1 or > 365) problems.Add("Inspections:PublicationWorkingDays must be 1-365 / 公示期限应为 1-365 个工作日");
+        if (o.ReminderWorkingDaysBefore is < 0 or > 60) problems.Add("Inspections:ReminderWorkingDaysBefore must be 0-60 / 提前提醒天数应为 0-60");
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+}
+
+/// <summary>A plan period: a month <c>YYYY-MM</c> or a quarter <c>YYYY-Qn</c>; its window is its first to last day.</summary>
+public readonly partial record struct InspectionPeriod(string Text, DateOnly Start, DateOnly End)
+{
+    public static bool TryParse(string? text, out InspectionPeriod period)
+    {
+        period = default;
+        var m = Shape().Match(text ?? "");
+        if (!m.Success) return false;
+        var year = int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
+        if (year is < 2000 or > 2999) return false;
+        var (first, months) = m.Groups[2].Success
+            ? (int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture), 1)
+            : ((int.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture) - 1) * 3 + 1, 3);
+        if (first is < 1 or > 12) return false;
+        var start = new DateOnly(year, first, 1);
+        period = new InspectionPeriod(text!, start, start.AddMonths(months).AddDays(-1));
+        return true;
+    }
+
+    public override string ToString() => Text;
+
+    [GeneratedRegex(@"^([0-9]{4})-(?:([0-9]{2})|Q([1-4]))$")]
+    private static partial Regex Shape();
+}

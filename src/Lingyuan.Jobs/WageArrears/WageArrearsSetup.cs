@@ -1,0 +1,33 @@
+using Lingyuan.Jobs.Dashboard;
+using Lingyuan.Jobs.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Lingyuan.Jobs.WageArrears;
+
+/// <summary>The daily run of the listing procedure: screening, notices, due decisions, expiries, reminders, the partner digest.</summary>
+public sealed class WageArrearsDailyJob(ArrearsProcedure procedure) : IRecurringJob
+{
+    public Task RunAsync(CancellationToken ct) => procedure.RunDailyAsync(ct);
+}
+
+public static class WageArrearsSetup
+{
+    public const string JobId = "wage-arrears-daily";
+
+    public static WebApplicationBuilder AddWageArrears(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<WageArrearsOptions>().BindConfiguration("WageArrears").ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<WageArrearsOptions>, WageArrearsOptionsValidator>();
+        builder.Services.AddSingleton<ArrearsProcedure>();
+        builder.Services.AddSingleton<PublicList>();
+        builder.AddRecurringJob<WageArrearsDailyJob>(JobId, "欠薪失信名单每日处理", "0 7 * * *");
+        builder.AddDashboardPage("arrears", "欠薪失信名单", Roles.Inspection, Roles.Operator);
+        return builder;
+    }
+
+    public static WebApplication MapWageArrears(this WebApplication app)
+    {
+        ArrearsPages.Map(app);
+        return app;
+    }
+}

@@ -1,0 +1,41 @@
+using Dapper;
+using Lingyuan.Jobs.Tests.Infrastructure;
+using Xunit.Abstractions;
+using static Lingyuan.Jobs.Tests.Inspections.InspectionTestData;
+
+namespace Lingyuan.Jobs.Tests.Inspections;
+
+/// <summary>A register with two inspectors, one conflicted with every employer: no team of two can be formed.</summary>
+public class InfeasibleDrawFacts(DatabaseFixture db, ITestOutputHelper output) : IClassFixture<DatabaseFixture>
+{
+    [Fact]
+    public async Task An_infeasible_plan_fails_as_a_whole_with_a_report_naming_each_employer_and_each_exclusion_and_nothing_is_emailed()
+    {
+        var domain = $"{Guid.NewGuid():N}.test";
+        await AddInspectorsAsync(db, domain, ("JC-01", "甲", true), ("JC-02", "乙", true));
+        var usccs = await AddEmployersAsync(db, "城关街道", ("一号公司", 'A', false), ("二号公司", 'D', false));
+        foreach (var u in usccs) await AddConflictAsync(db, "JC-02", u);
+        var plan = await AddPlanAsync(db, "城关街道");
+
+        var (code, text) = await ServiceProcess.RunAsync(db, $"draw run {plan.Id}");
+        output.WriteLine(text);
+
+        Assert.Equal(1, code);
+        foreach (var u in usccs)
+        {
+            Assert.Contains($"employer {u} ", text);
+        }
+        Assert.Contains("inspector JC-02: conflict", text);
+        Assert.Contains("nothing was e-mailed", text);
+        await using var conn = await db.DataSource.OpenConnectionAsync();
+        Assert.Equal(0, await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM app.draws"));
+        Assert.Equal(0, await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM app.outbox"));
+        var report = await conn.ExecuteScalarAsync<string>("SELECT report::text FROM app.draw_failures WHERE plan_id = @id", new { id = plan.Id });
+        Assert.Contains("\"reasons\": [\"conflict\"]", report);
+
+        // The daily job retrying the unchanged register records nothing new and still sends nothing.
+        await db.Services.GetRequiredService<Lingyuan.Jobs.Inspections.InspectionDrawsJob>().RunAsync(CancellationToken.None);
+        Assert.Equal(1, await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM app.draw_failures WHERE plan_id = @id", new { id = plan.Id }));
+        Assert.Equal(0, await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM app.outbox"));
+    }
+}
