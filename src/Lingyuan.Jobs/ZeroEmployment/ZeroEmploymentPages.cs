@@ -154,12 +154,18 @@ public static class ZeroEmploymentPages
             {
                 ["街道"] = Cell(r.Street ?? "全市合计"),
                 ["社区"] = Cell(r.Street is not null && r.Community is null ? "街道小计" : r.Community),
-                ["认定"] = r.Identified, ["清零"] = r.Cleared, ["在办"] = r.Open, ["逾期"] = r.Overdue,
+                ["认定"] = r.Identified,
+                ["清零"] = r.Cleared,
+                ["在办"] = r.Open,
+                ["逾期"] = r.Overdue,
                 ["清零天数中位数"] = r.MedianDaysToClear,
             }).ToList(),
             ["案件"] = list.Select(c => new Dictionary<string, object?>
             {
-                ["案件编号"] = c.Id, ["街道"] = Cell(c.Street), ["社区"] = Cell(c.Community), ["户号"] = Cell(c.HouseholdNo),
+                ["案件编号"] = c.Id,
+                ["街道"] = Cell(c.Street),
+                ["社区"] = Cell(c.Community),
+                ["户号"] = Cell(c.HouseholdNo),
                 ["成员(脱敏)"] = Cell(string.Join("、", c.Reason.Members.Select(x => x.Member))),
                 ["状态"] = ZeroEmploymentMail.StateZh(c.State),
                 ["认定日期"] = c.IdentifiedOn.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),

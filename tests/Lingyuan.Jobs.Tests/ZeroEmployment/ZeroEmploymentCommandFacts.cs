@@ -50,4 +50,16 @@ public class ZeroEmploymentCommandFacts(DatabaseFixture db) : IClassFixture<Data
         (code, _) = await ServiceProcess.RunAsync(db, "zero-employment check --as-of 2026-02-30", settings);
         Assert.Equal(64, code);
     }
+
+    [Theory]
+    [InlineData("ZeroEmployment:ClearWithinDays", "0")]
+    [InlineData("ZeroEmployment:RemindDaysBefore", "30")]
+    [InlineData("ZeroEmployment:EscalationEmail", "not an address")]
+    public void A_bad_setting_stops_the_start_with_a_message_naming_the_key(string key, string value)
+    {
+        using var app = db.BuildApp(extra: new() { [key] = value });
+        var ex = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(
+            () => app.Services.GetRequiredService<Microsoft.Extensions.Options.IStartupValidator>().Validate());
+        Assert.Contains(key, ex.Message);
+    }
 }

@@ -67,7 +67,9 @@ public class ZeroEmploymentPageFacts(ZeroEmploymentPageFixture fx) : IClassFixtu
         var token = await TestServer.AntiforgeryTokenAsync(op, $"{Base}/cases/{fx.CaseId}");
         var response = await op.PostAsync($"{Base}/cases/{fx.CaseId}/close", new FormUrlEncodedContent(new Dictionary<string, string>
         {
-            ["__RequestVerificationToken"] = token, ["reason"] = "moved", ["note"] = "迁往朝阳市",
+            ["__RequestVerificationToken"] = token,
+            ["reason"] = "moved",
+            ["note"] = "迁往朝阳市",
         }));
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
 
