@@ -136,6 +136,24 @@ public sealed class ZeroEmploymentCases(NpgsqlDataSource db, TimeProvider clock,
     /// </summary>
     public async Task CloseAsync(long id, string reason, string note, string actor, CancellationToken ct)
     {
+        await CloseCoreAsync(id, reason, note, actor, ct);
+    }
+
+    /// <summary>The command line's close: the same rule as the dashboard, the account named must be an enabled admin.</summary>
+    public async Task CloseAsAccountAsync(long id, string reason, string note, string user, CancellationToken ct)
+    {
+        await using (var conn = await db.OpenConnectionAsync(ct))
+        {
+            var role = await conn.ExecuteScalarAsync<string?>(new CommandDefinition(
+                "SELECT role FROM app.users WHERE name = @user AND NOT disabled", new { user }, cancellationToken: ct));
+            if (role != Dashboard.Roles.Admin)
+                throw new DomainRuleException($"'{user}' is not an enabled admin account; closing a case is an admin's action / 结案需管理员账号");
+        }
+        await CloseCoreAsync(id, reason, note, user, ct);
+    }
+
+    private async Task CloseCoreAsync(long id, string reason, string note, string actor, CancellationToken ct)
+    {
         if (!OperatorCloseReasons.ContainsKey(reason))
             throw new UsageException($"reason must be one of {string.Join(", ", OperatorCloseReasons.Keys)}, got '{reason}' / 结案原因无效");
         note = note.Trim();

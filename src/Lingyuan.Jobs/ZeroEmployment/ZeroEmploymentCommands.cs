@@ -47,6 +47,7 @@ public sealed class ZeroEmploymentCloseCommand(ZeroEmploymentCases cases) : ICli
         用法:  Lingyuan.Jobs zero-employment close 案件编号 --reason moved|refused_referrals --note 说明 --user 账号
           moved              the household moved away / 已迁出本辖区
           refused_referrals  refused three referrals to suitable work / 三次拒绝推荐就业
+          --user             an enabled admin account (as on the dashboard) / 须为启用的管理员账号
         Clearing (a member employed) and "no longer qualifies" are recorded by the daily check itself.
         清零(成员已就业)和"不再符合条件"由每日排查自动记录。
         """,
@@ -59,7 +60,7 @@ public sealed class ZeroEmploymentCloseCommand(ZeroEmploymentCases cases) : ICli
         var reason = args.Option("reason") ?? throw new UsageException("--reason is required / 需要 --reason");
         var note = args.Option("note") ?? throw new UsageException("--note is required / 需要 --note");
         var user = args.Option("user") ?? throw new UsageException("--user is required / 需要 --user");
-        await cases.CloseAsync(id, reason, note, actor: user, ct);
+        await cases.CloseAsAccountAsync(id, reason, note, user, ct);
         Console.WriteLine($"case {id} closed ({reason}) / 案件 {id} 已结案({ZeroEmploymentMail.CloseReasonZh(reason)})");
         return ExitCodes.Ok;
     }

@@ -38,6 +38,12 @@ public class ZeroEmploymentCommandFacts(DatabaseFixture db) : IClassFixture<Data
         Assert.True(code == 1, text);
 
         var id = await conn.ExecuteScalarAsync<long>("SELECT id FROM app.zero_employment_cases WHERE household_no = 'H-CLI-1'");
+        var users = db.Services.GetRequiredService<Lingyuan.Jobs.Dashboard.UserStore>();
+        await users.AddAsync("zhangsan", "admin", "a-long-password", "test", CancellationToken.None);
+        await users.AddAsync("lisi", "operator", "a-long-password", "test", CancellationToken.None);
+        (code, text) = await ServiceProcess.RunAsync(db, $"zero-employment close {id} --reason moved --note 迁往外省 --user lisi", settings);
+        Assert.True(code == 1, text);
+        Assert.Equal("identified", await conn.ExecuteScalarAsync<string>("SELECT state FROM app.zero_employment_cases WHERE id = @id", new { id }));
         (code, text) = await ServiceProcess.RunAsync(db, $"zero-employment close {id} --reason moved --note 迁往外省 --user zhangsan", settings);
         Assert.True(code == 0, text);
         Assert.Equal(("closed", "moved", "zhangsan"), await conn.QuerySingleAsync<(string, string, string)>(

@@ -190,4 +190,18 @@ public class ZeroEmploymentLifecycleFacts(DatabaseFixture db) : IClassFixture<Da
         var check = _app.Services.GetRequiredService<ZeroEmploymentCheck>();
         await Assert.ThrowsAsync<DomainRuleException>(() => check.RunAsync(new DateOnly(2026, 3, 1), CancellationToken.None));
     }
+
+    [Fact]
+    public async Task Two_checks_at_once_open_each_case_once_and_queue_each_mail_once()
+    {
+        await ZeroEmploymentData.AddCommunityAsync(_conn, "城关街道", "南街社区", "王芳", Caseworker);
+        await ZeroEmploymentData.InsertAsync(_conn, null,
+            Enumerable.Range(0, 20).Select(i => new Member($"H-RACE-{i}", new DateOnly(1980 + i, 1, 1), Male: i % 2 == 0)).ToArray());
+        var check = _app.Services.GetRequiredService<ZeroEmploymentCheck>();
+        var asOf = new DateOnly(2026, 3, 2);
+        var results = await Task.WhenAll(check.RunAsync(asOf, CancellationToken.None), check.RunAsync(asOf, CancellationToken.None));
+        Assert.Equal(20, results.Sum(r => r.Opened));
+        Assert.Equal(20, await _conn.ExecuteScalarAsync<int>("SELECT count(*) FROM app.zero_employment_cases"));
+        Assert.Equal(20, (await ZeroEmploymentData.QueuedToAsync(_conn, _domain)).Count);
+    }
 }
