@@ -56,7 +56,7 @@ smtp_start() {
   (cd "$REPO_ROOT" && dotnet tool restore >/dev/null)
   log "starting smtp4dev: web/API http://127.0.0.1:$http, SMTP 127.0.0.1:$smtp"
   (cd "$REPO_ROOT" && setsid dotnet tool run smtp4dev -- --urls "http://127.0.0.1:$http" --smtpport "$smtp" \
-      --imapport $((smtp + 10)) --pop3port $((smtp + 20)) --bindaddress 127.0.0.1 --db "" \
+      --imapport $((smtp + 10)) --pop3port $((smtp + 20)) --bindaddress 127.0.0.1 --db "" --messagestokeep 100000 \
       >"$logfile" 2>&1 & echo $! >"$pidfile")
   for _ in $(seq 1 120); do
     curl -fsS "http://127.0.0.1:$http/api/messages" >/dev/null 2>&1 && return 0

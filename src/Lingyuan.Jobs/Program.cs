@@ -3,6 +3,7 @@ using Lingyuan.Jobs.Dashboard;
 using Lingyuan.Jobs.Database;
 using Lingyuan.Jobs.Hosting;
 using Lingyuan.Jobs.Inspections;
+using Lingyuan.Jobs.Notifications;
 using Lingyuan.Jobs.WageArrears;
 using Lingyuan.Jobs.ZeroEmployment;
 
@@ -18,6 +19,7 @@ public partial class Program
         builder.AddCalendar();
         builder.AddHangfireJobs(role);
         builder.AddDashboard();
+        builder.AddNotifications();
         builder.AddInspections();
         builder.AddWageArrears();
         builder.AddZeroEmployment();
@@ -27,6 +29,7 @@ public partial class Program
     {
         app.UseDashboard();
         app.MapHealth();
+        app.MapNotifications();
         app.MapInspections();
         app.MapWageArrears();
         app.MapZeroEmployment();

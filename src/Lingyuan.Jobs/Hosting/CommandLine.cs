@@ -111,6 +111,12 @@ public static class CommandLine
                 Console.Error.WriteLine("cancelled / 已取消");
                 return ExitCodes.Failure;
         }
+        // A setting that does not parse (an unknown enum name, "abc" for a number) is a configuration error.
+        if (ex is InvalidOperationException && ex.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
+        {
+            Console.Error.WriteLine($"configuration error / 配置错误: {OneLine(ex.Message)}");
+            return ExitCodes.Usage;
+        }
         if (IsDatabaseUnreachable(ex))
         {
             Console.Error.WriteLine($"service unavailable / 服务不可达: database (ConnectionStrings:Jobs) / 数据库无法连接: {Innermost(ex).Message}");

@@ -38,8 +38,11 @@ public sealed class Smtp4dev
         return all.Where(m => m.To.Any(r => r.TrimEnd('>').EndsWith(recipientSuffix, StringComparison.OrdinalIgnoreCase))).ToList();
     }
 
-    /// <summary>The raw RFC 5322 source of a message (headers, MIME parts, attachments).</summary>
-    public static Task<string> SourceAsync(Guid id) => Http.GetStringAsync($"/api/messages/{id}/source");
+    /// <summary>
+    /// The raw RFC 5322 source of a message (headers, MIME parts, attachments). smtp4dev 3.x serves it
+    /// at <c>/raw</c>; its <c>/source</c> is only the HTML body.
+    /// </summary>
+    public static Task<string> SourceAsync(Guid id) => Http.GetStringAsync($"/api/messages/{id}/raw");
 
     public static async Task<IReadOnlyList<Summary>> WaitForAsync(string recipientSuffix, int count, TimeSpan timeout)
     {
