@@ -23,6 +23,7 @@ public sealed class ZeroEmploymentCheck(
     IOptions<ZeroEmploymentOptions> options,
     IOptions<WorkingAgeOptions> workingAge,
     IOptions<JobsOptions> jobs,
+    Notifications.IOutboxSignal outbox,
     ILogger<ZeroEmploymentCheck> log)
 {
     private const long LockKey = 0x4C59_5A45_524F; // "LYZERO"
@@ -200,8 +201,15 @@ public sealed class ZeroEmploymentCheck(
         var queued = await ZeroEmploymentMail.EnqueueAllAsync(conn, tx, messages, ct);
         TestHooks.Point("zero-employment:before-commit");
 
-        if (dryRun) await tx.RollbackAsync(ct);
-        else await tx.CommitAsync(ct);
+        if (dryRun)
+        {
+            await tx.RollbackAsync(ct);
+        }
+        else
+        {
+            await tx.CommitAsync(ct);
+            if (queued > 0) outbox.MailQueued();
+        }
         var result = new CheckResult(asOf, qualifying, opened.Count, cleared.Count, closed.Count, reminded.Count, overdue.Count, queued, scanTime, dryRun);
         log.LogInformation(
             "zero-employment check as of {AsOf}: {Qualifying} qualifying, {Opened} opened, {Cleared} cleared, {Closed} closed, {Reminded} reminded, {Overdue} overdue, {Queued} messages, scan {ScanMs} ms{Dry}",

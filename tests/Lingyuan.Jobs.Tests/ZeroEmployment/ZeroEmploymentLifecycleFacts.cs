@@ -8,8 +8,8 @@ using Npgsql;
 namespace Lingyuan.Jobs.Tests.ZeroEmployment;
 
 /// <summary>
-/// Cases through time with a fake clock. Mail is counted in the outbox: the delivery job (notifications)
-/// is not on main yet, so nothing here reaches smtp4dev.
+/// Cases through time with a fake clock. Mail is counted where it arrives: the real delivery job sends the
+/// outbox to the test run's smtp4dev, and the test reads it back by its own recipient domain.
 /// </summary>
 public class ZeroEmploymentLifecycleFacts(DatabaseFixture db) : IClassFixture<DatabaseFixture>, IAsyncLifetime
 {
@@ -42,6 +42,16 @@ public class ZeroEmploymentLifecycleFacts(DatabaseFixture db) : IClassFixture<Da
         var catalog = scope.ServiceProvider.GetRequiredService<JobCatalog>();
         var job = (IRecurringJob)scope.ServiceProvider.GetRequiredService(catalog.Find("zero-employment-check")!.JobType);
         await job.RunAsync(CancellationToken.None);
+    }
+
+    /// <summary>Delivers the outbox with the fixture's app (real clock: the fake one would make no message due yet).</summary>
+    private async Task<IReadOnlyList<Smtp4dev.Summary>> DeliverAndReadMailboxAsync(int expected)
+    {
+        var report = await db.Services.GetRequiredService<Lingyuan.Jobs.Notifications.OutboxDelivery>().DeliverDueAsync(CancellationToken.None);
+        Assert.True(report.ServerDown is null, report.ToString());
+        var received = await Smtp4dev.WaitForAsync(_domain, expected, TimeSpan.FromSeconds(30));
+        await Task.Delay(500); // a late duplicate would show now
+        return await Smtp4dev.MessagesToAsync(_domain);
     }
 
     private sealed record CaseRow(long Id, string State, DateOnly IdentifiedOn, DateOnly Deadline, DateOnly? RemindedOn, DateOnly? OverdueOn, DateOnly? ClearedOn, string? ClearedBy, string? CloseReason);
@@ -82,6 +92,10 @@ public class ZeroEmploymentLifecycleFacts(DatabaseFixture db) : IClassFixture<Da
         await RunDailyJobAt(2026, 3, 2);
         Assert.Equal([c], await CasesAsync("H-LIFE"));
         Assert.Single(await ZeroEmploymentData.QueuedToAsync(_conn, _domain));
+        var inbox = await DeliverAndReadMailboxAsync(1);
+        var received = Assert.Single(inbox);
+        Assert.Equal(opened.Subject, received.Subject);
+        Assert.Contains(Caseworker, received.To.Single());
 
         // Day before the reminder window, nothing; 7 days before the deadline, the reminder, once.
         await RunDailyJobAt(2026, 3, 24);
@@ -125,6 +139,12 @@ public class ZeroEmploymentLifecycleFacts(DatabaseFixture db) : IClassFixture<Da
         await RunDailyJobAt(2026, 4, 7);
         await RunDailyJobAt(2026, 4, 13); // no overdue case left: no digest
         Assert.Equal(count, (await ZeroEmploymentData.QueuedToAsync(_conn, _domain)).Count);
+
+        // Everything queued so far arrived at the SMTP server exactly once.
+        var queuedAll = await ZeroEmploymentData.QueuedToAsync(_conn, _domain);
+        inbox = await DeliverAndReadMailboxAsync(queuedAll.Count);
+        Assert.Equal(queuedAll.Select(m => m.Subject).Order(), inbox.Select(m => m.Subject).Order());
+        Assert.Equal(3, inbox.Count(m => m.To.Single().Contains(Escalation)));
 
         // A cleared case is a record: the database refuses to change it.
         var ex = await Assert.ThrowsAsync<PostgresException>(() => _conn.ExecuteAsync("UPDATE app.zero_employment_cases SET state = 'identified' WHERE id = @Id", new { c.Id }));
