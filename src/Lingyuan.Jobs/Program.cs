@@ -7,6 +7,7 @@ using Lingyuan.Jobs.Inspections;
 using Lingyuan.Jobs.Notifications;
 using Lingyuan.Jobs.Registers;
 using Lingyuan.Jobs.WageArrears;
+using Lingyuan.Jobs.ZeroEmployment;
 
 return await CommandLine.RunAsync(args);
 
@@ -25,6 +26,7 @@ public partial class Program
         builder.AddInspections();
         builder.AddWageArrears();
         builder.AddDisbursements();
+        builder.AddZeroEmployment();
     }
 
     public static void Map(WebApplication app)
@@ -35,5 +37,6 @@ public partial class Program
         app.MapInspections();
         app.MapWageArrears();
         app.MapDisbursements();
+        app.MapZeroEmployment();
     }
 }

@@ -1,0 +1,185 @@
+using System.Globalization;
+using Lingyuan.Jobs.Dashboard;
+using Lingyuan.Jobs.Hosting;
+using Microsoft.AspNetCore.Mvc;
+using MiniExcelLibs;
+
+namespace Lingyuan.Jobs.ZeroEmployment;
+
+/// <summary>
+/// The ledger (台账) page, its drill-down to cases, the case page with the admin's closing form, and the
+/// XLSX export. Operators read; closing a case for another reason is a business action, admins only.
+/// </summary>
+public static class ZeroEmploymentPages
+{
+    private const string Base = "/hangfire/" + ZeroEmploymentSetup.PagePath;
+
+    public static void Map(WebApplication app)
+    {
+        var group = app.MapGroup(Base).RequireAuthorization(p => p.RequireRole(Roles.Operator, Roles.Admin));
+        group.MapGet("", Ledger);
+        group.MapGet("/cases", CaseList);
+        group.MapGet("/cases/{id:long}", CasePage);
+        group.MapPost("/cases/{id:long}/close", Close).RequireAuthorization(Policies.Admin);
+        group.MapGet("/export.xlsx", Export);
+    }
+
+    private static DateOnly Month(string? month, ZeroEmploymentCases cases)
+    {
+        if (month is not null && DateOnly.TryParseExact(month + "-01", "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var m))
+            return m;
+        var today = cases.Today();
+        return new DateOnly(today.Year, today.Month, 1);
+    }
+
+    private static string M(DateOnly month) => month.ToString("yyyy-MM", CultureInfo.InvariantCulture);
+
+    private static string Link(string path, params (string Key, string? Value)[] query) =>
+        path + "?" + string.Join("&", query.Where(q => q.Value is not null).Select(q => $"{q.Key}={Uri.EscapeDataString(q.Value!)}"));
+
+    private static async Task<IResult> Ledger(HttpContext ctx, ZeroEmploymentCases cases, string? month, CancellationToken ct)
+    {
+        var m = Month(month, cases);
+        var rows = await cases.LedgerAsync(m, ct);
+        var body = Html.Of($"""
+            <form method="get" action="{Base}">
+              <label>月份 <input type="month" name="month" value="{M(m)}"></label> <button type="submit">查询</button>
+              <a href="{Link(Base + "/export.xlsx", ("month", M(m)))}">导出 Excel</a>
+              <a href="{Link(Base + "/cases", ("month", M(m)))}">全部案件</a>
+            </form>
+            <p>认定、清零:当月发生数;在办、逾期:月末(本月为今日)状态;清零天数中位数:当月清零案件自认定至清零的天数。</p>
+            <table>
+            <tr><th>街道</th><th>社区</th><th>认定</th><th>清零</th><th>在办</th><th>逾期</th><th>清零天数中位数</th></tr>
+            {rows.Select(r => Html.Of($"""
+                <tr{(r.Street is null ? Html.Raw(" style=\"font-weight:bold\"") : r.Community is null ? Html.Raw(" style=\"background:#f4f4f4\"") : Html.Empty)}>
+                <td>{r.Street ?? "全市合计"}</td><td>{(r.Street is not null && r.Community is null ? "街道小计" : r.Community)}</td>
+                <td class="num">{r.Identified}</td><td class="num">{r.Cleared}</td><td class="num">{r.Open}</td>
+                <td class="num">{(r.Overdue > 0 ? Html.Of($"<span class=\"error\">{r.Overdue}</span>") : Html.Of($"{r.Overdue}"))}</td>
+                <td class="num">{(r.MedianDaysToClear is { } d ? d.ToString("0.#", CultureInfo.InvariantCulture) : "—")}</td>
+                <td><a href="{Link(Base + "/cases", ("month", M(m)), ("street", r.Street), ("community", r.Community))}">案件</a></td></tr>
+                """))}
+            </table>
+            {(rows.Count == 0 ? Html.Of($"<p>{M(m)} 没有零就业家庭案件。</p>") : Html.Empty)}
+            """);
+        return Layout.Page(ctx, $"零就业家庭台账 · {M(m)}", body);
+    }
+
+    private static async Task<IResult> CaseList(HttpContext ctx, ZeroEmploymentCases cases, string? month, string? street, string? community, CancellationToken ct)
+    {
+        var m = Month(month, cases);
+        const int limit = 1000;
+        var list = await cases.ListAsync(m, street, community, limit, ct);
+        var body = Html.Of($"""
+            <p><a href="{Link(Base, ("month", M(m)))}">返回台账</a> · {street ?? "全部街道"} {community ?? ""} · {M(m)} 期间在办过的案件{(list.Count == limit ? $"(仅显示前 {limit} 条)" : "")}</p>
+            <table>
+            <tr><th>案件</th><th>街道</th><th>社区</th><th>户号</th><th>成员(脱敏)</th><th>状态</th><th>认定日期</th><th>清零期限</th><th>清零/结案</th></tr>
+            {list.Select(c => Html.Of($"""
+                <tr><td><a href="{Base}/cases/{c.Id}">{c.Id}</a></td><td>{c.Street}</td><td>{c.Community}</td><td>{c.HouseholdNo}</td>
+                <td>{string.Join("、", c.Reason.Members.Select(x => x.Member))}</td>
+                <td class="{(c.State == "overdue" ? "error" : c.State == "cleared" ? "ok" : "")}">{ZeroEmploymentMail.StateZh(c.State)}</td>
+                <td>{c.IdentifiedOn:yyyy-MM-dd}</td><td>{c.Deadline:yyyy-MM-dd}</td>
+                <td>{(c.ClearedOn ?? c.ClosedOn)?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)} {ZeroEmploymentMail.CloseReasonZh(c.CloseReason)}</td></tr>
+                """))}
+            </table>
+            """);
+        return Layout.Page(ctx, "零就业家庭案件", body);
+    }
+
+    private static async Task<IResult> CasePage(HttpContext ctx, ZeroEmploymentCases cases, long id, CancellationToken ct)
+    {
+        var c = await cases.FindAsync(id, ct);
+        if (c is null) return Layout.Page(ctx, "零就业家庭案件", Html.Of($"<p class=\"error\">没有编号为 {id} 的案件。</p>"), 404);
+        var isAdmin = ctx.User.IsInRole(Roles.Admin);
+        var open = c.State is "identified" or "overdue";
+        var closeForm = !open ? Html.Empty : isAdmin
+            ? Html.Of($"""
+                <h2>结案(其他原因)</h2>
+                <form method="post" action="{Base}/cases/{c.Id}/close">
+                  {Layout.AntiforgeryField(ctx)}
+                  <label>原因 <select name="reason">{ZeroEmploymentCases.OperatorCloseReasons.Select(r => Html.Of($"<option value=\"{r.Key}\">{r.Value}</option>"))}</select></label>
+                  <label>说明 <input name="note" required maxlength="500" size="60"></label>
+                  <button type="submit">结案</button>
+                </form>
+                <p>成员就业(清零)与不再符合条件由每日排查自动记录,无需手工结案。</p>
+                """)
+            : Html.Of($"<p>结案(迁出、三次拒绝推荐就业)需管理员操作。</p>");
+        var body = Html.Of($"""
+            <p><a href="{Link(Base + "/cases", ("street", c.Street), ("community", c.Community))}">返回案件列表</a></p>
+            <table>
+            <tr><th>案件编号</th><td>{c.Id}</td></tr>
+            <tr><th>街道 / 社区</th><td>{c.Street} / {c.Community}</td></tr>
+            <tr><th>户号</th><td>{c.HouseholdNo}</td></tr>
+            <tr><th>状态</th><td>{ZeroEmploymentMail.StateZh(c.State)}</td></tr>
+            <tr><th>认定日期</th><td>{ZeroEmploymentMail.Day(c.IdentifiedOn)}</td></tr>
+            <tr><th>清零期限</th><td>{ZeroEmploymentMail.Day(c.Deadline)}</td></tr>
+            <tr><th>提醒</th><td>{(c.RemindedOn is { } r ? ZeroEmploymentMail.Day(r) : "—")}</td></tr>
+            <tr><th>逾期</th><td>{(c.OverdueOn is { } o ? ZeroEmploymentMail.Day(o) : "—")}</td></tr>
+            <tr><th>清零</th><td>{(c.ClearedOn is { } cl ? ZeroEmploymentMail.Day(cl) + ":" + string.Join(";", c.ClearedBy.Select(x => $"{x.Member} {ZeroEmploymentMail.EmploymentZh(x.Employment)}{(x.Since is { } s ? $"(自{ZeroEmploymentMail.Day(s)})" : "")}")) : "—")}</td></tr>
+            <tr><th>结案</th><td>{(c.ClosedOn is { } cd ? $"{ZeroEmploymentMail.Day(cd)} {ZeroEmploymentMail.CloseReasonZh(c.CloseReason)}:{c.CloseNote}({c.ClosedBy})" : "—")}</td></tr>
+            <tr><th>社区协理员</th><td>{(c.CaseworkerEmail is null ? "名册中没有(邮件改发就业服务机构)" : c.CaseworkerName)}</td></tr>
+            </table>
+            <h2>认定理由</h2>
+            <p>{ZeroEmploymentMail.Why(c)}</p>
+            {ZeroEmploymentMail.MembersHtml(c)}
+            {closeForm}
+            """);
+        return Layout.Page(ctx, $"零就业家庭案件 {c.Id}", body);
+    }
+
+    private static async Task<IResult> Close(HttpContext ctx, ZeroEmploymentCases cases, long id, [FromForm] string? reason, [FromForm] string? note, CancellationToken ct)
+    {
+        try
+        {
+            await cases.CloseAsync(id, reason ?? "", note ?? "", ctx.User.Identity?.Name ?? "unknown", ct);
+        }
+        catch (Exception ex) when (ex is UsageException or DomainRuleException)
+        {
+            return Layout.Page(ctx, "结案失败", Html.Of($"""<p class="error">{ex.Message}</p><p><a href="{Base}/cases/{id}">返回案件</a></p>"""), 400);
+        }
+        return Results.Redirect($"{Base}/cases/{id}");
+    }
+
+    /// <summary>Excel opens a cell starting with = + - @ (or a tab/CR) as a formula: prefix it with a quote.</summary>
+    public static string Cell(string? value) =>
+        value is { Length: > 0 } v && v[0] is '=' or '+' or '-' or '@' or '\t' or '\r' ? "'" + v : value ?? "";
+
+    private static async Task<IResult> Export(ZeroEmploymentCases cases, string? month, CancellationToken ct)
+    {
+        var m = Month(month, cases);
+        var ledger = await cases.LedgerAsync(m, ct);
+        var list = await cases.ListAsync(m, null, null, int.MaxValue, ct);
+        var sheets = new Dictionary<string, object>
+        {
+            ["台账"] = ledger.Select(r => new Dictionary<string, object?>
+            {
+                ["街道"] = Cell(r.Street ?? "全市合计"),
+                ["社区"] = Cell(r.Street is not null && r.Community is null ? "街道小计" : r.Community),
+                ["认定"] = r.Identified,
+                ["清零"] = r.Cleared,
+                ["在办"] = r.Open,
+                ["逾期"] = r.Overdue,
+                ["清零天数中位数"] = r.MedianDaysToClear,
+            }).ToList(),
+            ["案件"] = list.Select(c => new Dictionary<string, object?>
+            {
+                ["案件编号"] = c.Id,
+                ["街道"] = Cell(c.Street),
+                ["社区"] = Cell(c.Community),
+                ["户号"] = Cell(c.HouseholdNo),
+                ["成员(脱敏)"] = Cell(string.Join("、", c.Reason.Members.Select(x => x.Member))),
+                ["状态"] = ZeroEmploymentMail.StateZh(c.State),
+                ["认定日期"] = c.IdentifiedOn.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                ["清零期限"] = c.Deadline.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                ["清零日期"] = c.ClearedOn?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "",
+                ["结案日期"] = c.ClosedOn?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "",
+                ["结案原因"] = ZeroEmploymentMail.CloseReasonZh(c.CloseReason),
+                ["结案说明"] = Cell(c.CloseNote),
+                ["认定理由"] = ZeroEmploymentMail.Why(c),
+            }).ToList(),
+        };
+        var stream = new MemoryStream();
+        await stream.SaveAsAsync(sheets, cancellationToken: ct);
+        stream.Position = 0;
+        return Results.File(stream, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", $"zero-employment-{M(m)}.xlsx");
+    }
+}

@@ -1,0 +1,78 @@
+using System.Net.Mail;
+using Lingyuan.Jobs.Dashboard;
+using Lingyuan.Jobs.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Lingyuan.Jobs.ZeroEmployment;
+
+/// <summary>Settings of the zero-employment household work (section <c>ZeroEmployment</c>, DOMAIN.md §3).</summary>
+public sealed class ZeroEmploymentOptions
+{
+    /// <summary>
+    /// Count rural-hukou households too. Off by default: the rule (就业促进法 art. 56 and the local
+    /// notices of Fuzhou, Tangshan, Ningbo) targets urban households (城镇零就业家庭).
+    /// </summary>
+    public bool IncludeRural { get; set; }
+
+    /// <summary>
+    /// Calendar days from identification by which a member must be in work (动态清零). Local practice
+    /// ranges from 10 working days to one quarter; 30 calendar days is the bureau's default.
+    /// </summary>
+    public int ClearWithinDays { get; set; } = 30;
+
+    /// <summary>Calendar days before the deadline at which the caseworker is reminded.</summary>
+    public int RemindDaysBefore { get; set; } = 7;
+
+    /// <summary>
+    /// The bureau's employment service (就业服务机构): receives each overdue case, the weekly digest of
+    /// overdue cases, and the mail of households whose community has no caseworker in the register.
+    /// </summary>
+    public string EscalationEmail { get; set; } = "jiuye@lingyuan-hrss.local";
+}
+
+public sealed class ZeroEmploymentOptionsValidator : IValidateOptions<ZeroEmploymentOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ZeroEmploymentOptions o)
+    {
+        var problems = new List<string>();
+        if (o.ClearWithinDays is < 1 or > 366)
+            problems.Add($"ZeroEmployment:ClearWithinDays must be between 1 and 366 calendar days, got {o.ClearWithinDays} / 清零期限应在 1 到 366 天之间");
+        if (o.RemindDaysBefore < 0 || o.RemindDaysBefore >= o.ClearWithinDays)
+            problems.Add($"ZeroEmployment:RemindDaysBefore must be at least 0 and less than ClearWithinDays ({o.ClearWithinDays}), got {o.RemindDaysBefore} / 提醒天数应小于清零期限");
+        if (!MailAddress.TryCreate(o.EscalationEmail, out _))
+            problems.Add($"ZeroEmployment:EscalationEmail: '{o.EscalationEmail}' is not an e-mail address / 就业服务机构邮箱无效");
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+}
+
+public static class ZeroEmploymentSetup
+{
+    public const string JobId = "zero-employment-check";
+    public const string PagePath = "zero-employment";
+
+    public static WebApplicationBuilder AddZeroEmployment(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<ZeroEmploymentOptions>().BindConfiguration("ZeroEmployment").ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<ZeroEmploymentOptions>, ZeroEmploymentOptionsValidator>();
+        builder.Services.AddSingleton<ZeroEmploymentCheck>();
+        builder.Services.AddSingleton<ZeroEmploymentCases>();
+        // Daily at 03:00 in Jobs:TimeZone (Asia/Shanghai), when the registers' nightly imports are done.
+        builder.AddRecurringJob<ZeroEmploymentCheckJob>(JobId, "零就业家庭排查", "0 3 * * *");
+        builder.Services.AddCommand<ZeroEmploymentCheckCommand>();
+        builder.Services.AddCommand<ZeroEmploymentCloseCommand>();
+        builder.AddDashboardPage(PagePath, "零就业家庭", Roles.Operator);
+        return builder;
+    }
+
+    public static WebApplication MapZeroEmployment(this WebApplication app)
+    {
+        ZeroEmploymentPages.Map(app);
+        return app;
+    }
+}
+
+/// <summary>The recurring job: thin, calls the check for today's date in the bureau's zone.</summary>
+public sealed class ZeroEmploymentCheckJob(ZeroEmploymentCheck check) : IRecurringJob
+{
+    public Task RunAsync(CancellationToken ct) => check.RunAsync(check.Today(), ct);
+}
