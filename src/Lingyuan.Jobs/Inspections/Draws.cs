@@ -143,7 +143,9 @@ public sealed class DrawService(
         var mails = await AssignmentMail.EnqueueAsync(conn, tx, drawId, plan, completion, options.Value.CompletionWorkingDays, options.Value.PublicationWorkingDays, ct);
         await AuditLog.WriteAsync(conn, tx, actor, "draw.run", "draw", drawId.ToString(CultureInfo.InvariantCulture),
             after: new { planId, attempt, employers = outcome.Drawn.Count, seed = Convert.ToHexStringLower(outcome.Seed) });
+        TestHooks.Point("inspection-draw:before-commit");
         await tx.CommitAsync(ct);
+        TestHooks.Point("inspection-draw:committed");
         log.LogInformation("plan {PlanId}: draw {DrawId} drew {Count} employer(s), {Mails} assignment mail(s) queued", planId, drawId, outcome.Drawn.Count, mails);
         return new DrawRun(planId, drawId, false, null, [], mails);
     }

@@ -5,27 +5,31 @@ using static Lingyuan.Jobs.Tests.Inspections.InspectionTestData;
 
 namespace Lingyuan.Jobs.Tests.Inspections;
 
-/// <summary>The draw job killed (SIGKILL) after the draw rows are written but before commit, then run again.</summary>
+/// <summary>The draw job killed (SIGKILL) at points before and after its commit, ten times, then run again.</summary>
 public class DrawCrashFacts(DatabaseFixture db, ITestOutputHelper output) : IClassFixture<DatabaseFixture>
 {
     [Fact]
-    public async Task A_draw_job_killed_mid_draw_leaves_nothing_and_the_rerun_records_one_draw_with_one_mail_per_inspector()
+    public async Task A_draw_job_killed_at_random_points_ten_times_ends_with_one_draw_per_plan_and_one_mail_per_inspector()
     {
         await AddInspectorsAsync(db, $"{Guid.NewGuid():N}.test", ("CR-01", "甲", true), ("CR-02", "乙", true), ("CR-03", "丙", true));
-        const int Trials = 3;
+        // Kill points across the draw: rows written, mail queued (just before commit), just after commit.
+        string[] points = ["inspection-draw:recorded", "inspection-draw:before-commit", "inspection-draw:committed"];
+        const int Trials = 10;
         for (var trial = 1; trial <= Trials; trial++)
         {
+            var point = points[Random.Shared.Next(points.Length)];
             var street = $"街道{Guid.NewGuid():N}"[..10];
             await AddEmployersAsync(db, street, ("一公司", 'D', false), ("二公司", 'C', false));
             var plan = await AddPlanAsync(db, street);
 
-            await using (var killed = ServiceProcess.Start(db, "jobs run inspection-draws", killAt: "inspection-draw:recorded:1"))
+            await using (var killed = ServiceProcess.Start(db, "jobs run inspection-draws", killAt: $"{point}:1"))
             {
                 await killed.WaitForExitAsync(TimeSpan.FromMinutes(2));
                 Assert.True(killed.WasKilled, killed.Output);
             }
             await using var conn = await db.DataSource.OpenConnectionAsync();
-            Assert.Equal(0, await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM app.draws WHERE plan_id = @id", new { id = plan.Id }));
+            var afterKill = await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM app.draws WHERE plan_id = @id", new { id = plan.Id });
+            Assert.Equal(point == "inspection-draw:committed" ? 1 : 0, afterKill);
 
             var (code, text) = await ServiceProcess.RunAsync(db, "jobs run inspection-draws");
             Assert.True(code == 0, text);
@@ -34,7 +38,7 @@ public class DrawCrashFacts(DatabaseFixture db, ITestOutputHelper output) : ICla
             var inspectors = await conn.ExecuteScalarAsync<int>("SELECT count(DISTINCT b) FROM app.draw_results, unnest(team) b WHERE draw_id = @id", new { id = drawId });
             var mails = await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM app.outbox WHERE regarding_type = 'draw' AND regarding_id = @id", new { id = drawId.ToString() });
             Assert.Equal(inspectors, mails);
-            output.WriteLine($"trial {trial}: killed before commit, rerun drew {drawId} with {mails} mail(s)");
+            output.WriteLine($"trial {trial}: killed at {point}, after the rerun: 1 draw ({drawId}), {mails} mail(s) for {inspectors} inspector(s)");
         }
     }
 
