@@ -1,0 +1,89 @@
+# Disbursements (QUALITY.md): build a batch of 1,000,000 entitlements (~2 % held) against a bare
+# INSERT … SELECT of the same lines; export the bank file against COPY (SELECT …) TO STDOUT of the same
+# columns; reconcile the bank's return file against a raw COPY of it; the build again at 1/10 size for
+# the growth ratio (target ≤ 12); the build's peak RSS (the worker memory row). Our side is the real CLI
+# (batch build / submit / approve / export / reconcile), so each time includes the process start-up
+# (the "process start-up" row measures it); the bounds are psql processes. Data: ops/bench/disbursements.sql.
+disb_data() { # DB ROWS: a migrated database with the registers filled and two finance accounts
+  fresh_db "$1"
+  psql_bench "$1" -v rows="$2" -f "$BENCH_DIR/disbursements.sql" >/dev/null
+  echo 'bench-password-1' | dotnet "$DLL" users add bench-a --role finance >/dev/null
+  echo 'bench-password-2' | dotnet "$DLL" users add bench-b --role finance >/dev/null
+}
+
+disb_reset() { # DB: no batch at all (TRUNCATE skips the frozen-line triggers)
+  psql_bench "$1" -c "TRUNCATE app.disbursement_recoveries, app.disbursement_outcomes, app.disbursement_lines, app.disbursement_batches" \
+    -c "VACUUM ANALYZE app.disbursement_lines" -c "CHECKPOINT" >/dev/null
+}
+
+# disb_build PREFIX PERIOD: `batch build PERIOD` measured; prints the batch id.
+disb_build() {
+  measure "$1" dotnet "$DLL" batch build "$2"
+  grep -E '^[0-9]+$' "$1.log" | tail -1
+}
+
+bench_disbursements() {
+  local rows small id payable bound_sql
+  rows=$(nominal 1000000)
+  small=$(nominal 100000)
+  rm -f "$WORK"/db-*
+  bound_sql="INSERT INTO bench_bound (batch_id, kind, id_number, benefit, period, amount_fen, status, bank_code, bank_account, account_name)
+    SELECT 0, 'regular', e.id_number, e.benefit, date '2026-03-01', e.monthly_amount_fen, 'payable', c.bank_code, c.bank_account, p.name
+    FROM app.entitlements e JOIN app.persons p ON p.id_number = e.id_number JOIN app.cards c ON c.id_number = e.id_number"
+
+  # 1/10 size first (its database is dropped before the full size is generated).
+  disb_data bench_disb_small "$small"
+  for _ in $(seq "$REPEAT"); do
+    disb_reset bench_disb_small
+    disb_build "$WORK/db-small-first" 2026-02 >/dev/null
+    psql_bench bench_disb_small -c "VACUUM ANALYZE app.disbursement_lines" -c "CHECKPOINT" >/dev/null
+    disb_build "$WORK/db-small-build" 2026-03 >/dev/null
+  done
+  psql_bench postgres -c "DROP DATABASE bench_disb_small WITH (FORCE)" >/dev/null
+
+  disb_data bench_disb "$rows"
+  for _ in $(seq "$REPEAT"); do
+    disb_reset bench_disb
+    psql_bench bench_disb -c "DROP TABLE IF EXISTS bench_bound" \
+      -c "CREATE TABLE bench_bound (LIKE app.disbursement_lines INCLUDING DEFAULTS INCLUDING IDENTITY)" -c "CHECKPOINT" >/dev/null
+    measure "$WORK/db-bound" "${PSQL[@]}" -d bench_disb -c "$bound_sql"
+    psql_bench bench_disb -c "DROP TABLE bench_bound" -c "CHECKPOINT" >/dev/null
+    disb_build "$WORK/db-first" 2026-02 >/dev/null
+    psql_bench bench_disb -c "VACUUM ANALYZE app.disbursement_lines" -c "CHECKPOINT" >/dev/null
+    id=$(disb_build "$WORK/db-build" 2026-03)
+    [ -n "$id" ] || { echo "batch build printed no batch id" >&2; cat "$WORK/db-build.log" >&2; return 1; }
+    # The same verb again has nothing to do: what every CLI time here pays for start-up and connecting.
+    measure "$WORK/db-startup" dotnet "$DLL" batch build 2026-03
+    payable=$(psql_bench bench_disb -tAc "SELECT count(*) FROM app.disbursement_lines WHERE batch_id = $id AND status = 'payable'")
+    dotnet "$DLL" batch submit "$id" --user bench-a >/dev/null
+    measure "$WORK/db-approve" dotnet "$DLL" batch approve "$id" --user bench-b
+
+    measure "$WORK/db-bound-export" "${PSQL[@]}" -d bench_disb -c "COPY (SELECT 'D', id, bank_code, bank_account, account_name, amount_fen, benefit
+      FROM app.disbursement_lines WHERE batch_id = $id AND status = 'payable' ORDER BY id) TO STDOUT (FORMAT csv)"
+    measure "$WORK/db-export" dotnet "$DLL" batch export "$id" --out "$WORK/bank.csv"
+    [ "$(($(wc -l <"$WORK/bank.csv") - 1))" = "$payable" ] || { echo "bank file: expected $payable lines" >&2; return 1; }
+
+    # The bank's return file: every line paid (as the test bench does).
+    awk -F, 'BEGIN { print "line_ref,status,amount,bank_txn_ref,failure_code,failure_reason" } NR > 1 { print $2 ",paid," $6 ",T" $2 ",," }' \
+      "$WORK/bank.csv" >"$WORK/returns.csv"
+    psql_bench bench_disb -c "DROP TABLE IF EXISTS bench_returns" \
+      -c "CREATE TABLE bench_returns (line_ref text, status text, amount text, bank_txn_ref text, failure_code text, failure_reason text)" \
+      -c "CHECKPOINT" >/dev/null
+    measure "$WORK/db-bound-reconcile" "${PSQL[@]}" -d bench_disb -c "\\copy bench_returns FROM '$WORK/returns.csv' (FORMAT csv, HEADER true)"
+    psql_bench bench_disb -c "DROP TABLE bench_returns" -c "CHECKPOINT" >/dev/null
+    measure "$WORK/db-reconcile" dotnet "$DLL" batch reconcile "$id" "$WORK/returns.csv"
+    grep -q "$payable paid, 0 failed.*state reconciled" "$WORK/db-reconcile.log" || { cat "$WORK/db-reconcile.log" >&2; return 1; }
+  done
+  local build_rss
+  build_rss=$(sort -n "$WORK/db-build.rss" | tail -1)
+  bench_row "process start-up: batch build of a period already built" 1 "$(median "$WORK/db-startup.s")" 0 "$(sort -n "$WORK/db-startup.rss" | tail -1)"
+  bench_row "build a disbursement batch (first month)" "$rows" "$(median "$WORK/db-first.s")" "$(median "$WORK/db-bound.s")" "$(sort -n "$WORK/db-first.rss" | tail -1)"
+  bench_row "build a disbursement batch (with last month's lines)" "$rows" "$(median "$WORK/db-build.s")" "$(median "$WORK/db-bound.s")" "$build_rss"
+  bench_row "build growth: full size vs 1/10 (ratio = growth, target ≤ 12)" "$rows" "$(median "$WORK/db-build.s")" "$(median "$WORK/db-small-build.s")" "$build_rss"
+  bench_row "approve a batch (count, total, SHA-256)" "$payable" "$(median "$WORK/db-approve.s")" 0 "$(sort -n "$WORK/db-approve.rss" | tail -1)"
+  bench_row "export the bank file" "$payable" "$(median "$WORK/db-export.s")" "$(median "$WORK/db-bound-export.s")" "$(sort -n "$WORK/db-export.rss" | tail -1)"
+  bench_row "reconcile a bank return file" "$payable" "$(median "$WORK/db-reconcile.s")" "$(median "$WORK/db-bound-reconcile.s")" "$(sort -n "$WORK/db-reconcile.rss" | tail -1)"
+  bench_row "worker memory: peak RSS during the batch build" "$rows" "$(median "$WORK/db-build.s")" 0 "$build_rss"
+  psql_bench postgres -c "DROP DATABASE bench_disb WITH (FORCE)" >/dev/null
+  rm -f "$WORK/bank.csv" "$WORK/returns.csv" "$WORK"/db-*.log
+}

@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using System.Globalization;
+using Hangfire;
+using Hangfire.InMemory;
+using Hangfire.PostgreSql;
+using Lingyuan.Jobs.Hosting;
+using Lingyuan.Jobs.Inspections;
+
+// The in-process workloads of ops/bench. Each prints lines "ROW<TAB>name<TAB>rows<TAB>our seconds<TAB>bound seconds"
+// (bound 0 = none), which ops/bench turns into table rows with the peak RSS it measured around this process.
+//   Lingyuan.Jobs.Bench draw EMPLOYERS INSPECTORS CONFLICTS REPEATS
+//   Lingyuan.Jobs.Bench hangfire JOBS          (PostgreSQL from ConnectionStrings__Jobs, then Hangfire.InMemory)
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+try
+{
+    switch (args)
+    {
+        case ["draw", var e, var i, var c, var r]:
+            Draw(int.Parse(e), int.Parse(i), int.Parse(c), int.Parse(r));
+            return 0;
+        case ["hangfire", var n]:
+            Hangfire(int.Parse(n));
+            return 0;
+        default:
+            Console.Error.WriteLine("usage: Lingyuan.Jobs.Bench draw EMPLOYERS INSPECTORS CONFLICTS REPEATS | hangfire JOBS");
+            return 64;
+    }
+}
+catch (FormatException ex)
+{
+    Console.Error.WriteLine($"bad number: {ex.Message}");
+    return 64;
+}
+
+static void Row(string name, long rows, double ours, double bound) =>
+    Console.WriteLine($"ROW\t{name}\t{rows}\t{ours:0.0000}\t{bound:0.0000}");
+
+static void Draw(int employers, int inspectors, int conflicts, int repeats)
+{
+    // Teams of 2 (DrawBenchmark.Synthetic's default); the figures are the best of `repeats` runs.
+    var f = DrawBenchmark.Measure(employers, inspectors, conflicts, repeats);
+    var what = $"{f.Employers:N0} employers, {f.Inspectors:N0} inspectors, {f.Conflicts:N0} conflicts, teams of 2; {f.Drawn:N0} drawn";
+    Row($"double-random draw ({what})", f.Employers, f.Draw.TotalSeconds, 0);
+    Row($"double-random verify ({what})", f.Employers, f.Verify.TotalSeconds, 0);
+}
+
+static void Hangfire(int jobs)
+{
+    var cs = Environment.GetEnvironmentVariable("ConnectionStrings__Jobs")
+        ?? throw new InvalidOperationException("ConnectionStrings__Jobs is not set");
+    // The app's global configuration and storage options (src/Lingyuan.Jobs/Hosting/HangfireSetup.cs).
+    var config = GlobalConfiguration.Configuration
+        .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+        .UseSimpleAssemblyNameTypeSerializer()
+        .UseRecommendedSerializerSettings();
+    var pg = config.UsePostgreSqlStorage(c => c.UseNpgsqlConnection(cs), new PostgreSqlStorageOptions
+    {
+        SchemaName = HangfireSetup.Schema,
+        PrepareSchemaIfNecessary = true,
+        QueuePollInterval = TimeSpan.FromSeconds(1),
+        InvisibilityTimeout = TimeSpan.FromMinutes(30),
+        DistributedLockTimeout = TimeSpan.FromMinutes(1),
+    }).Entry;
+    var onPg = RoundTrip(pg, jobs);
+    var mem = config.UseInMemoryStorage(new InMemoryStorageOptions()).Entry;
+    var inMemory = RoundTrip(mem, jobs);
+    var workers = new JobsOptions().WorkerCount;
+    Row($"Hangfire round trip, PostgreSQL storage vs Hangfire.InMemory ({workers} workers)", jobs, onPg, inMemory);
+}
+
+// From the first enqueue to the last job succeeded, with a server of the app's worker count running.
+static double RoundTrip(JobStorage storage, int jobs)
+{
+    var options = new BackgroundJobServerOptions
+    {
+        ServerName = $"bench:{Environment.ProcessId}:{Guid.NewGuid():N}",
+        WorkerCount = new JobsOptions().WorkerCount,
+        SchedulePollingInterval = TimeSpan.FromSeconds(5),
+    };
+    var monitor = storage.GetMonitoringApi();
+    var before = monitor.SucceededListCount();
+    using var server = new BackgroundJobServer(options, storage);
+    var client = new BackgroundJobClient(storage);
+    var started = Stopwatch.GetTimestamp();
+    for (var i = 0; i < jobs; i++) client.Enqueue(() => TrivialJob.Run());
+    var deadline = DateTime.UtcNow.AddMinutes(15);
+    while (monitor.SucceededListCount() - before < jobs)
+    {
+        if (DateTime.UtcNow > deadline) throw new TimeoutException($"{jobs} jobs did not all succeed within 15 minutes");
+        Thread.Sleep(20);
+    }
+    var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+    server.SendStop();
+    return seconds;
+}
+
+/// <summary>The trivial job of the round trip: does nothing, so the figure is Hangfire's own cost.</summary>
+public static class TrivialJob
+{
+    public static void Run() { }
+}
