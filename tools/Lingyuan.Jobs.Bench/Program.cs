@@ -66,7 +66,8 @@ static void Hangfire(int jobs)
     var mem = config.UseInMemoryStorage(new InMemoryStorageOptions()).Entry;
     var inMemory = RoundTrip(mem, jobs);
     var workers = new JobsOptions().WorkerCount;
-    Row($"Hangfire round trip, PostgreSQL storage vs Hangfire.InMemory ({workers} workers)", jobs, onPg, inMemory);
+    Row($"Hangfire round trip, PostgreSQL storage vs Hangfire.InMemory ({workers} workers; jobs/s)", jobs, onPg, inMemory);
+    Row("Hangfire round trip, Hangfire.InMemory (the bound alone)", jobs, inMemory, 0);
 }
 
 // From the first enqueue to the last job succeeded, with a server of the app's worker count running.
