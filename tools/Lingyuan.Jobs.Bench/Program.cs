@@ -3,6 +3,7 @@ using System.Globalization;
 using Hangfire;
 using Hangfire.InMemory;
 using Hangfire.PostgreSql;
+using Hangfire.Storage;
 using Lingyuan.Jobs.Hosting;
 using Lingyuan.Jobs.Inspections;
 
@@ -10,6 +11,8 @@ using Lingyuan.Jobs.Inspections;
 // (bound 0 = none), which ops/bench turns into table rows with the peak RSS it measured around this process.
 //   Lingyuan.Jobs.Bench draw EMPLOYERS INSPECTORS CONFLICTS REPEATS
 //   Lingyuan.Jobs.Bench hangfire JOBS          (PostgreSQL from ConnectionStrings__Jobs, then Hangfire.InMemory)
+//   Lingyuan.Jobs.Bench trigger RECURRING_ID   (a running worker's recurring job, now; prints the seconds
+//                                               from the trigger to its success)
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 try
@@ -21,6 +24,9 @@ try
             return 0;
         case ["hangfire", var n]:
             Hangfire(int.Parse(n));
+            return 0;
+        case ["trigger", var id]:
+            Trigger(id);
             return 0;
         default:
             Console.Error.WriteLine("usage: Lingyuan.Jobs.Bench draw EMPLOYERS INSPECTORS CONFLICTS REPEATS | hangfire JOBS");
@@ -45,16 +51,17 @@ static void Draw(int employers, int inspectors, int conflicts, int repeats)
     Row($"double-random verify ({what})", f.Employers, f.Verify.TotalSeconds, 0);
 }
 
-static void Hangfire(int jobs)
+// The app's global configuration and storage options (src/Lingyuan.Jobs/Hosting/HangfireSetup.cs).
+static IGlobalConfiguration AppConfiguration() => GlobalConfiguration.Configuration
+    .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+    .UseSimpleAssemblyNameTypeSerializer()
+    .UseRecommendedSerializerSettings();
+
+static PostgreSqlStorage UseAppStorage(IGlobalConfiguration config)
 {
     var cs = Environment.GetEnvironmentVariable("ConnectionStrings__Jobs")
         ?? throw new InvalidOperationException("ConnectionStrings__Jobs is not set");
-    // The app's global configuration and storage options (src/Lingyuan.Jobs/Hosting/HangfireSetup.cs).
-    var config = GlobalConfiguration.Configuration
-        .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
-        .UseSimpleAssemblyNameTypeSerializer()
-        .UseRecommendedSerializerSettings();
-    var pg = config.UsePostgreSqlStorage(c => c.UseNpgsqlConnection(cs), new PostgreSqlStorageOptions
+    return config.UsePostgreSqlStorage(c => c.UseNpgsqlConnection(cs), new PostgreSqlStorageOptions
     {
         SchemaName = HangfireSetup.Schema,
         PrepareSchemaIfNecessary = true,
@@ -62,6 +69,40 @@ static void Hangfire(int jobs)
         InvisibilityTimeout = TimeSpan.FromMinutes(30),
         DistributedLockTimeout = TimeSpan.FromMinutes(1),
     }).Entry;
+}
+
+// Triggers a recurring job the worker registered (waiting for the worker to register it) and waits for that run to succeed.
+static void Trigger(string recurringId)
+{
+    var storage = UseAppStorage(AppConfiguration());
+    var deadline = DateTime.UtcNow.AddMinutes(2);
+    while (true)
+    {
+        using (var conn = storage.GetConnection())
+            if (conn.GetRecurringJobs().Any(r => r.Id == recurringId)) break;
+        if (DateTime.UtcNow > deadline) throw new TimeoutException($"no worker registered the recurring job '{recurringId}'");
+        Thread.Sleep(200);
+    }
+    var started = Stopwatch.GetTimestamp();
+    var jobId = new RecurringJobManager(storage).TriggerJob(recurringId)
+        ?? throw new InvalidOperationException($"'{recurringId}' was not triggered");
+    var monitor = storage.GetMonitoringApi();
+    deadline = DateTime.UtcNow.AddMinutes(15);
+    while (true)
+    {
+        var state = monitor.JobDetails(jobId)?.History.FirstOrDefault()?.StateName;
+        if (state == "Succeeded") break;
+        if (state is "Failed" or "Deleted") throw new InvalidOperationException($"job {jobId} ({recurringId}) ended {state}");
+        if (DateTime.UtcNow > deadline) throw new TimeoutException($"job {jobId} ({recurringId}) did not succeed within 15 minutes");
+        Thread.Sleep(100);
+    }
+    Console.WriteLine($"{Stopwatch.GetElapsedTime(started).TotalSeconds:0.0000}");
+}
+
+static void Hangfire(int jobs)
+{
+    var config = AppConfiguration();
+    var pg = UseAppStorage(config);
     var onPg = RoundTrip(pg, jobs);
     var mem = config.UseInMemoryStorage(new InMemoryStorageOptions()).Entry;
     var inMemory = RoundTrip(mem, jobs);

@@ -35,7 +35,7 @@ bench_zero_employment() {
   for _ in $(seq "$REPEAT"); do ze_round bench_ze "$WORK/ze"; done
   local rss
   rss=$(sort -n "$WORK/ze-check.rss" | tail -1)
-  bench_row "zero-employment scan ($(nominal 400000) households; scan_ms vs GROUP BY count)" "$persons" "$(median "$WORK/ze-scan.s")" "$(median "$WORK/ze-bound.s")" "$rss"
+  bench_row "zero-employment scan ($(python3 -c "print(f'{$(nominal 400000):,}')") households; scan_ms vs GROUP BY count)" "$persons" "$(median "$WORK/ze-scan.s")" "$(median "$WORK/ze-bound.s")" "$rss"
   bench_row "zero-employment scan, 1/10 size ($small_persons persons)" "$small_persons" "$(median "$WORK/ze-small-scan.s")" "$(median "$WORK/ze-small-bound.s")" "$(sort -n "$WORK/ze-small-check.rss" | tail -1)"
   bench_row "zero-employment scan growth: full size vs 1/10 (ratio = growth, target ≤ 12)" "$persons" "$(median "$WORK/ze-scan.s")" "$(median "$WORK/ze-small-scan.s")" "$rss"
   bench_row "zero-employment check --dry-run, whole process (cases + mails, rolled back)" "$persons" "$(median "$WORK/ze-check.s")" "$(median "$WORK/ze-bound-proc.s")" "$rss"
