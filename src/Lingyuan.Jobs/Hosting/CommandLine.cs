@@ -131,7 +131,9 @@ public static class CommandLine
         for (var e = ex; e is not null; e = e.InnerException)
         {
             if (e is SocketException) return true;
-            if (e is NpgsqlException { InnerException: SocketException or TimeoutException or IOException }) return true;
+            // A command timeout also wraps a TimeoutException; only a failed connection means "unreachable".
+            if (e is NpgsqlException { InnerException: SocketException }) return true;
+            if (e is NpgsqlException { InnerException: TimeoutException or IOException } n && n.Message.StartsWith("Failed to connect", StringComparison.Ordinal)) return true;
             if (e is Npgsql.PostgresException { SqlState: "57P01" or "57P03" or "3D000" or "28P01" or "28000" }) return true;
         }
         return false;

@@ -2,48 +2,37 @@ using System.Text;
 
 namespace Lingyuan.Jobs.Inspections;
 
-/// <summary>Minimal RFC 4180 CSV for the results file and the public list (quoted fields, "" escapes, CRLF or LF).</summary>
+/// <summary>CSV for the results file (read with Sylvan.Data.Csv, as the register import does) and the public list.</summary>
 public static class Csv
 {
-    /// <summary>Records with the 1-based line each starts on; throws <see cref="FormatException"/> on an unterminated quote.</summary>
+    /// <summary>Longest record accepted: a results file line is short; a longer one is a broken file, not a reason to use more memory.</summary>
+    private const int MaxRecordChars = 1 << 20;
+
+    /// <summary>Records with their 1-based record number (the header is record 1, as a spreadsheet counts rows).</summary>
     public static IEnumerable<(int Line, List<string> Fields)> Read(TextReader reader)
     {
-        var fields = new List<string>();
-        var field = new StringBuilder();
-        int line = 1, startLine = 1;
-        var quoted = false;
-        var any = false;
-        int c;
-        while ((c = reader.Read()) >= 0)
+        using var csv = Sylvan.Data.Csv.CsvDataReader.Create(reader, new Sylvan.Data.Csv.CsvDataReaderOptions
         {
-            if (quoted)
-            {
-                if (c == '"')
-                {
-                    if (reader.Peek() == '"') { reader.Read(); field.Append('"'); }
-                    else quoted = false;
-                }
-                else
-                {
-                    if (c == '\n') line++;
-                    field.Append((char)c);
-                }
-                continue;
-            }
-            switch (c)
-            {
-                case '"' when field.Length == 0: quoted = true; any = true; break;
-                case ',': fields.Add(field.ToString()); field.Clear(); any = true; break;
-                case '\r': break;
-                case '\n':
-                    if (any || field.Length > 0) { fields.Add(field.ToString()); yield return (startLine, fields); }
-                    fields = []; field.Clear(); any = false; line++; startLine = line;
-                    break;
-                default: field.Append((char)c); any = true; break;
-            }
+            HasHeaders = false,
+            BufferSize = MaxRecordChars,
+            MaxBufferSize = MaxRecordChars,
+            ResultSetMode = Sylvan.Data.Csv.ResultSetMode.SingleResult,
+        });
+        var record = 0;
+        while (Read(csv))
+        {
+            record++;
+            var fields = new List<string>(csv.RowFieldCount);
+            for (var i = 0; i < csv.RowFieldCount; i++) fields.Add(csv.GetString(i));
+            if (fields.Count == 1 && fields[0].Length == 0) continue; // a blank line
+            yield return (record, fields);
         }
-        if (quoted) throw new FormatException($"line {startLine}: a quoted field is not closed");
-        if (any || field.Length > 0) { fields.Add(field.ToString()); yield return (startLine, fields); }
+    }
+
+    private static bool Read(Sylvan.Data.Csv.CsvDataReader csv)
+    {
+        try { return csv.Read(); }
+        catch (Sylvan.Data.Csv.CsvFormatException ex) { throw new FormatException($"line {ex.RowNumber}: {ex.Message}", ex); }
     }
 
     public static void WriteRow(StringBuilder sb, IEnumerable<string> fields)

@@ -15,7 +15,7 @@ public class DatabaseRestartFacts(ITestOutputHelper output)
         await using var cluster = await OwnCluster.CreateAsync();
         var db = await OwnClusterDatabase.CreateAsync(cluster);
         var domain = $"{Guid.NewGuid():N}.test";
-        var port = FreePort();
+        var port = TestNet.FreePort();
         await using var worker = ServiceProcess.Start(db, "serve --role worker", new()
         {
             ["Worker:Urls"] = $"http://127.0.0.1:{port}",
@@ -67,10 +67,4 @@ public class DatabaseRestartFacts(ITestOutputHelper output)
         return status;
     }
 
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
 }

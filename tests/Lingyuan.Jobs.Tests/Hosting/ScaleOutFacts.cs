@@ -16,7 +16,7 @@ public class ScaleOutFacts(DatabaseFixture db, ITestOutputHelper output) : IClas
         var schedule = new Dictionary<string, string?> { ["Jobs:Schedules:outbox-delivery"] = "*/3 * * * * *" };
         await using var w1 = ServiceProcess.Start(db, "serve --role worker", schedule);
         await using var w2 = ServiceProcess.Start(db, "serve --role worker", schedule);
-        var port = FreePort();
+        var port = TestNet.FreePort();
         await using var dash = ServiceProcess.Start(db, $"serve --role dashboard --urls http://127.0.0.1:{port}", schedule);
 
         await Task.Delay(TimeSpan.FromSeconds(25));
@@ -49,10 +49,4 @@ public class ScaleOutFacts(DatabaseFixture db, ITestOutputHelper output) : IClas
         Assert.Contains($":{w2.Id}", page);
     }
 
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
 }

@@ -21,7 +21,7 @@ public sealed class OwnCluster : IAsyncDisposable
     {
         var dir = Path.Combine("/var/tmp", $"lingyuan-own-{Guid.NewGuid():N}"[..28]);
         Directory.CreateDirectory(dir);
-        var cluster = new OwnCluster(dir, FreePort());
+        var cluster = new OwnCluster(dir, TestNet.FreePort());
         await RunAsync("chown", "postgres:postgres", dir);
         await cluster.AsPostgresAsync("initdb", "-D", dir, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8");
         await File.AppendAllTextAsync(Path.Combine(dir, "postgresql.conf"),
@@ -54,12 +54,6 @@ public sealed class OwnCluster : IAsyncDisposable
             throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited {p.ExitCode}: {await stderr}{await stdout}");
     }
 
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
 
     public async ValueTask DisposeAsync()
     {
