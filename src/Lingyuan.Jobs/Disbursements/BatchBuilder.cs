@@ -177,14 +177,21 @@ public sealed class BatchBuilder(
     // Back-pay and re-issues, after the regular lines: a person is payable now exactly when this batch holds a
     // payable regular line for them, which also carries the current card and name. Looked up per follow-up on
     // the one-payment index (few rows), instead of joining the whole evaluation again.
+    // The million lines just inserted are not in the planner's statistics yet (ANALYZE would cost ~0.5 s), and a
+    // plan guessed from them drove from the batch's lines and rescanned the held ones per line (minutes). The
+    // shape is therefore fixed: from the few held lines and failed outcomes, each looking up its person's line
+    // of this batch (LATERAL: always the inner side) on the one-payment index (seqscan off for this statement).
     private const string FollowUpLinesSql = """
+        SET LOCAL enable_seqscan = off;
         INSERT INTO app.disbursement_lines
             (batch_id, kind, id_number, benefit, period, amount_fen, status, hold_reason, refers_to, bank_code, bank_account, account_name)
         -- Back-pay: a held month of a live batch, not yet followed up, whose person is payable now.
         SELECT @batch, 'back_pay', h.id_number, h.benefit, h.period, h.amount_fen, 'payable', NULL, h.id, v.bank_code, v.bank_account, v.account_name
         FROM app.disbursement_lines h
-        JOIN app.disbursement_lines v ON v.id_number = h.id_number AND v.benefit = h.benefit AND v.period = @p
-             AND v.batch_id = @batch AND v.kind = 'regular' AND v.kind <> 'reissue' AND v.status = 'payable' AND NOT v.released
+        CROSS JOIN LATERAL (SELECT * FROM app.disbursement_lines v
+                            WHERE v.id_number = h.id_number AND v.benefit = h.benefit AND v.period = @p AND v.batch_id = @batch
+                              AND v.kind = 'regular' AND v.kind <> 'reissue' AND v.status = 'payable' AND NOT v.released
+                            LIMIT 1) v -- at most one (the unique index); LIMIT also keeps the subquery from being flattened
         WHERE h.status = 'held' AND NOT h.released AND h.period < @p
           AND NOT EXISTS (SELECT 1 FROM app.disbursement_lines x WHERE x.refers_to = h.id AND NOT x.released)
         UNION ALL
@@ -192,14 +199,17 @@ public sealed class BatchBuilder(
         SELECT @batch, 'reissue', f.id_number, f.benefit, f.period, f.amount_fen, 'payable', NULL, f.id, v.bank_code, v.bank_account, v.account_name
         FROM app.disbursement_outcomes o
         JOIN app.disbursement_lines f ON f.id = o.line_id
-        JOIN app.disbursement_lines v ON v.id_number = f.id_number AND v.benefit = f.benefit AND v.period = @p
-             AND v.batch_id = @batch AND v.kind = 'regular' AND v.kind <> 'reissue' AND v.status = 'payable' AND NOT v.released
         JOIN app.cards c ON c.id_number = f.id_number
         JOIN app.persons p ON p.id_number = f.id_number
+        CROSS JOIN LATERAL (SELECT * FROM app.disbursement_lines v
+                            WHERE v.id_number = f.id_number AND v.benefit = f.benefit AND v.period = @p AND v.batch_id = @batch
+                              AND v.kind = 'regular' AND v.kind <> 'reissue' AND v.status = 'payable' AND NOT v.released
+                            LIMIT 1) v -- at most one (the unique index); LIMIT also keeps the subquery from being flattened
         WHERE o.status = 'failed'
           AND NOT EXISTS (SELECT 1 FROM app.disbursement_lines x WHERE x.refers_to = f.id AND NOT x.released)
           AND (c.updated_at > o.recorded_at OR p.updated_at > o.recorded_at
-               OR c.bank_account <> f.bank_account OR c.bank_code <> f.bank_code OR p.name <> f.account_name)
+               OR c.bank_account <> f.bank_account OR c.bank_code <> f.bank_code OR p.name <> f.account_name);
+        SET LOCAL enable_seqscan = DEFAULT;
         """;
 
     /// <summary>
