@@ -46,7 +46,10 @@ CREATE TABLE app.disbursement_lines (
     status       text NOT NULL CHECK (status IN ('payable', 'held')),
     hold_reason  text CHECK (hold_reason IN ('dead', 'no_person', 'no_card', 'card_inactive', 'suspended',
                                              'eligibility_lapsed', 'duplicate_account', 'amount_change')),
-    refers_to    bigint REFERENCES app.disbursement_lines (id),
+    -- A line of this table: checked per statement by disbursement_lines_inserted below, not by a per-row foreign
+    -- key (1 M queued RI trigger events per build). Lines are never deleted nor their ids changed (guard), so
+    -- checking inserts is all the foreign key did.
+    refers_to    bigint,
     bank_code    text,
     bank_account text,
     account_name text,
@@ -88,29 +91,53 @@ CREATE INDEX disbursement_outcomes_failed ON app.disbursement_outcomes (line_id)
 CREATE TRIGGER disbursement_outcomes_append_only BEFORE UPDATE OR DELETE ON app.disbursement_outcomes
     FOR EACH ROW EXECUTE FUNCTION app.refuse_change();
 
--- Referential integrity of lines to batches, set-based: one check per INSERT statement over the new
--- rows. Lines never change batch (guard below) and batches are never deleted, so inserts are all to check.
-CREATE FUNCTION app.disbursement_lines_batch_exists() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Every INSERT into the lines, checked once per statement over its new rows (a build inserts a million lines:
+-- per-row triggers and foreign keys would dominate its cost):
+-- * the batch exists and is a draft: lines join a batch only while it is built (approved batches stay frozen);
+-- * refers_to names an existing line (the foreign key), and a re-issue follows a line the bank returned as failed;
+-- * the batch's counters (payable count and total, held count) are kept equal to its lines, whoever inserts them.
+-- Lines never change batch (guard below) and batches are never deleted, so inserts are all there is to check.
+CREATE FUNCTION app.disbursement_lines_inserted() RETURNS trigger LANGUAGE plpgsql
+    -- Builds run with hash aggregation off (merge joins suit them); one hash pass over the new rows suits this.
+    SET enable_hashagg = on AS $$
+DECLARE bad bigint; follow_ups bigint := 0; r record;
 BEGIN
-    IF EXISTS (SELECT 1 FROM (SELECT DISTINCT batch_id FROM new_lines) n
-               WHERE NOT EXISTS (SELECT 1 FROM app.disbursement_batches b WHERE b.id = n.batch_id)) THEN
-        RAISE EXCEPTION 'disbursement line refers to a batch that does not exist' USING ERRCODE = 'foreign_key_violation';
+    FOR r IN
+        SELECT n.batch_id, b.state,
+               count(*) FILTER (WHERE n.status = 'payable') AS payable,
+               coalesce(sum(n.amount_fen) FILTER (WHERE n.status = 'payable'), 0) AS total,
+               count(*) FILTER (WHERE n.status = 'held') AS held,
+               count(*) FILTER (WHERE n.refers_to IS NOT NULL) AS follow_ups
+        FROM new_lines n LEFT JOIN app.disbursement_batches b ON b.id = n.batch_id
+        GROUP BY n.batch_id, b.state
+    LOOP
+        IF r.state IS NULL THEN
+            RAISE EXCEPTION 'disbursement line refers to a batch that does not exist' USING ERRCODE = 'foreign_key_violation';
+        ELSIF r.state <> 'draft' THEN
+            RAISE EXCEPTION 'batch % is %: lines are added only while it is a draft', r.batch_id, r.state USING ERRCODE = 'raise_exception';
+        END IF;
+        UPDATE app.disbursement_batches
+        SET payable_count = payable_count + r.payable, payable_total_fen = payable_total_fen + r.total, held_count = held_count + r.held
+        WHERE id = r.batch_id;
+        follow_ups := follow_ups + r.follow_ups;
+    END LOOP;
+    IF follow_ups > 0 THEN
+        SELECT n.refers_to INTO bad FROM new_lines n
+        WHERE n.refers_to IS NOT NULL AND NOT EXISTS (SELECT 1 FROM app.disbursement_lines l WHERE l.id = n.refers_to) LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'disbursement line refers to line % which does not exist', bad USING ERRCODE = 'foreign_key_violation';
+        END IF;
+        SELECT n.refers_to INTO bad FROM new_lines n
+        WHERE n.kind = 'reissue'
+          AND NOT EXISTS (SELECT 1 FROM app.disbursement_outcomes o WHERE o.line_id = n.refers_to AND o.status = 'failed') LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 're-issue line refers to line % which has no failed outcome', bad USING ERRCODE = 'check_violation';
+        END IF;
     END IF;
     RETURN NULL;
 END $$;
-CREATE TRIGGER disbursement_lines_batch_exists AFTER INSERT ON app.disbursement_lines
-    REFERENCING NEW TABLE AS new_lines FOR EACH STATEMENT EXECUTE FUNCTION app.disbursement_lines_batch_exists();
-
--- A re-issue only follows a line the bank returned as failed.
-CREATE FUNCTION app.disbursement_reissue_needs_failure() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM app.disbursement_outcomes o WHERE o.line_id = NEW.refers_to AND o.status = 'failed') THEN
-        RAISE EXCEPTION 're-issue line refers to line % which has no failed outcome', NEW.refers_to USING ERRCODE = 'check_violation';
-    END IF;
-    RETURN NEW;
-END $$;
-CREATE TRIGGER disbursement_lines_reissue_check BEFORE INSERT ON app.disbursement_lines
-    FOR EACH ROW WHEN (NEW.kind = 'reissue') EXECUTE FUNCTION app.disbursement_reissue_needs_failure();
+CREATE TRIGGER disbursement_lines_inserted AFTER INSERT ON app.disbursement_lines
+    REFERENCING NEW TABLE AS new_lines FOR EACH STATEMENT EXECUTE FUNCTION app.disbursement_lines_inserted();
 
 -- Lines never change, except being released when their batch is rejected; once a batch is approved
 -- nothing about its lines changes at all (approval froze count, total and hash).

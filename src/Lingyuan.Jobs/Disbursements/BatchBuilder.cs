@@ -10,7 +10,7 @@ namespace Lingyuan.Jobs.Disbursements;
 public sealed record BuildResult(long BatchId, Period Period, bool Built);
 
 /// <summary>
-/// Builds a period's batch in one transaction with one set-based statement: the regular lines of every
+/// Builds a period's batch in one transaction with two set-based statements: the regular lines of every
 /// active entitlement (payable or held with a reason), back-pay for held months whose cause cleared,
 /// and re-issues of failed payments whose card data changed. A kill at any point leaves nothing half
 /// built (the transaction rolls back); the advisory lock and the one-batch-per-period index make two
@@ -79,7 +79,7 @@ public sealed class BatchBuilder(
         TestHooks.Point("disbursement.build-step");
 
         var o = options.Value;
-        var summary = await conn.QuerySingleAsync<(long Payable, long Total, long Held)>(new CommandDefinition(BuildSql, new
+        var args = new
         {
             batch = id,
             p = period.FirstDay,
@@ -87,7 +87,12 @@ public sealed class BatchBuilder(
             prev = period.FirstDay.AddMonths(-1),
             lapse = period.FirstDay.AddMonths(-o.EligibilityValidityMonths),
             pct = o.AmountChangeAlertPercent,
-        }, tx, commandTimeout: 0, cancellationToken: ct));
+        };
+        await conn.ExecuteAsync(new CommandDefinition(RegularLinesSql, args, tx, commandTimeout: 0, cancellationToken: ct));
+        await conn.ExecuteAsync(new CommandDefinition(FollowUpLinesSql, args, tx, commandTimeout: 0, cancellationToken: ct));
+        // The insert trigger keeps the batch's counters equal to its lines.
+        var summary = await conn.QuerySingleAsync<(long Payable, long Total, long Held)>(new CommandDefinition(
+            "SELECT payable_count, payable_total_fen, held_count FROM app.disbursement_batches WHERE id = @id", new { id }, tx, cancellationToken: ct));
         TestHooks.Point("disbursement.build-step");
 
         await conn.ExecuteAsync(new CommandDefinition(RecoveriesSql, transaction: tx, commandTimeout: 0, cancellationToken: ct));
@@ -113,21 +118,28 @@ public sealed class BatchBuilder(
         SET LOCAL enable_hashagg = off;
         """;
 
-    // One statement: evaluate every active entitlement once (eval), then regular lines, back-pay and
-    // re-issues from it; the batch's totals come from what was inserted. Hold reasons in priority order.
-    private const string BuildSql = """
+    // The regular lines: every active entitlement evaluated once, streamed straight into the table in id_number
+    // order (the merge joins' order, which is also the unique index's order). Hold reasons in priority order.
+    // Not materialised and nothing RETURNed: the follow-ups read the payable regular lines back from the table
+    // instead of a second pass over this evaluation, and the insert trigger counts the lines.
+    private const string RegularLinesSql = """
         WITH ev AS (
             SELECT id_number,
                    min(date) FILTER (WHERE event = 'death') AS died_on,
                    max(date) FILTER (WHERE event = 'eligibility_verified' AND date < @next) AS verified_on,
-                   (array_agg(event ORDER BY date DESC) FILTER (WHERE event IN ('suspended', 'resumed') AND date < @next))[1] AS suspension
+                   -- Suspended when the latest suspension is not followed by a resumption (same day: suspended,
+                   -- the cautious reading). Two maxima instead of an ordered array per person: one sort less per group.
+                   max(date) FILTER (WHERE event = 'suspended' AND date < @next) AS suspended_on,
+                   max(date) FILTER (WHERE event = 'resumed' AND date < @next) AS resumed_on
             FROM app.life_events
             GROUP BY id_number
         ),
         -- The same account receiving for persons of different households (DOMAIN.md §2: duplicate account).
-        dup AS (
+        -- Shared accounts are first found on the account index alone (no sort of a million cards), then checked.
+        dup AS MATERIALIZED (
             SELECT c.bank_account
             FROM app.cards c JOIN app.persons p ON p.id_number = c.id_number
+            WHERE c.bank_account IN (SELECT bank_account FROM app.cards GROUP BY bank_account HAVING count(*) > 1)
             GROUP BY c.bank_account
             HAVING min(p.household_no) <> max(p.household_no)
         ),
@@ -135,15 +147,19 @@ public sealed class BatchBuilder(
             SELECT l.id_number, l.benefit, l.amount_fen
             FROM app.disbursement_lines l JOIN app.disbursement_batches b ON b.id = l.batch_id
             WHERE b.period = @prev AND b.state <> 'rejected' AND l.kind = 'regular'
-        ),
-        eval AS MATERIALIZED (
+        )
+        INSERT INTO app.disbursement_lines
+            (batch_id, kind, id_number, benefit, period, amount_fen, status, hold_reason, refers_to, bank_code, bank_account, account_name)
+        SELECT @batch, 'regular', id_number, benefit, @p, amount_fen,
+               CASE WHEN hold_reason IS NULL THEN 'payable' ELSE 'held' END, hold_reason, NULL, bank_code, bank_account, name
+        FROM (
             SELECT e.id_number, e.benefit, e.monthly_amount_fen AS amount_fen, c.bank_code, c.bank_account, p.name,
                    CASE
                        WHEN ev.died_on <= @p THEN 'dead'
                        WHEN p.id_number IS NULL THEN 'no_person'
                        WHEN c.id_number IS NULL THEN 'no_card'
                        WHEN c.financial_status <> 'active' THEN 'card_inactive'
-                       WHEN e.suspended OR ev.suspension = 'suspended' THEN 'suspended'
+                       WHEN e.suspended OR ev.suspended_on >= coalesce(ev.resumed_on, ev.suspended_on) THEN 'suspended'
                        WHEN ev.verified_on IS NULL OR ev.verified_on <= @lapse THEN 'eligibility_lapsed'
                        WHEN c.bank_account IN (SELECT bank_account FROM dup) THEN 'duplicate_account'
                        WHEN pr.amount_fen IS NOT NULL AND abs(e.monthly_amount_fen - pr.amount_fen) * 100 > @pct * pr.amount_fen THEN 'amount_change'
@@ -154,45 +170,46 @@ public sealed class BatchBuilder(
             LEFT JOIN ev ON ev.id_number = e.id_number
             LEFT JOIN prev pr ON pr.id_number = e.id_number AND pr.benefit = e.benefit
             WHERE e.start_period <= @p AND (e.end_period IS NULL OR e.end_period >= @p)
-        ),
-        ins AS (
-            INSERT INTO app.disbursement_lines
-                (batch_id, kind, id_number, benefit, period, amount_fen, status, hold_reason, refers_to, bank_code, bank_account, account_name)
-            SELECT @batch, 'regular', id_number, benefit, @p, amount_fen,
-                   CASE WHEN hold_reason IS NULL THEN 'payable' ELSE 'held' END, hold_reason, NULL, bank_code, bank_account, name
-            FROM eval
-            UNION ALL
-            -- Back-pay: a held month of a live batch, not yet followed up, whose person is payable now.
-            SELECT @batch, 'back_pay', h.id_number, h.benefit, h.period, h.amount_fen, 'payable', NULL, h.id, v.bank_code, v.bank_account, v.name
-            FROM app.disbursement_lines h
-            JOIN eval v ON v.id_number = h.id_number AND v.benefit = h.benefit AND v.hold_reason IS NULL
-            WHERE h.status = 'held' AND NOT h.released AND h.period < @p
-              AND NOT EXISTS (SELECT 1 FROM app.disbursement_lines x WHERE x.refers_to = h.id AND NOT x.released)
-            UNION ALL
-            -- Re-issue: a payment the bank returned, once the card or name changed after the return.
-            SELECT @batch, 'reissue', f.id_number, f.benefit, f.period, f.amount_fen, 'payable', NULL, f.id, v.bank_code, v.bank_account, v.name
-            FROM app.disbursement_outcomes o
-            JOIN app.disbursement_lines f ON f.id = o.line_id
-            JOIN eval v ON v.id_number = f.id_number AND v.benefit = f.benefit AND v.hold_reason IS NULL
-            JOIN app.cards c ON c.id_number = f.id_number
-            JOIN app.persons p ON p.id_number = f.id_number
-            WHERE o.status = 'failed'
-              AND NOT EXISTS (SELECT 1 FROM app.disbursement_lines x WHERE x.refers_to = f.id AND NOT x.released)
-              AND (c.updated_at > o.recorded_at OR p.updated_at > o.recorded_at
-                   OR c.bank_account <> f.bank_account OR c.bank_code <> f.bank_code OR p.name <> f.account_name)
-            RETURNING status, amount_fen
-        ),
-        totals AS (
-            SELECT count(*) FILTER (WHERE status = 'payable') AS payable,
-                   coalesce(sum(amount_fen) FILTER (WHERE status = 'payable'), 0)::bigint AS total,
-                   count(*) FILTER (WHERE status = 'held') AS held
-            FROM ins
-        )
-        UPDATE app.disbursement_batches b
-        SET payable_count = t.payable, payable_total_fen = t.total, held_count = t.held
-        FROM totals t
-        WHERE b.id = @batch
-        RETURNING t.payable, t.total, t.held
+            OFFSET 0 -- evaluate the hold reason once per row, not once per output column that uses it
+        ) eval
+        """;
+
+    // Back-pay and re-issues, after the regular lines: a person is payable now exactly when this batch holds a
+    // payable regular line for them, which also carries the current card and name. Looked up per follow-up on
+    // the one-payment index (few rows), instead of joining the whole evaluation again.
+    // The million lines just inserted are not in the planner's statistics yet (ANALYZE would cost ~0.5 s), and a
+    // plan guessed from them drove from the batch's lines and rescanned the held ones per line (minutes). The
+    // shape is therefore fixed: from the few held lines and failed outcomes, each looking up its person's line
+    // of this batch (LATERAL: always the inner side) on the one-payment index (seqscan off for this statement).
+    private const string FollowUpLinesSql = """
+        SET LOCAL enable_seqscan = off;
+        INSERT INTO app.disbursement_lines
+            (batch_id, kind, id_number, benefit, period, amount_fen, status, hold_reason, refers_to, bank_code, bank_account, account_name)
+        -- Back-pay: a held month of a live batch, not yet followed up, whose person is payable now.
+        SELECT @batch, 'back_pay', h.id_number, h.benefit, h.period, h.amount_fen, 'payable', NULL, h.id, v.bank_code, v.bank_account, v.account_name
+        FROM app.disbursement_lines h
+        CROSS JOIN LATERAL (SELECT * FROM app.disbursement_lines v
+                            WHERE v.id_number = h.id_number AND v.benefit = h.benefit AND v.period = @p AND v.batch_id = @batch
+                              AND v.kind = 'regular' AND v.kind <> 'reissue' AND v.status = 'payable' AND NOT v.released
+                            LIMIT 1) v -- at most one (the unique index); LIMIT also keeps the subquery from being flattened
+        WHERE h.status = 'held' AND NOT h.released AND h.period < @p
+          AND NOT EXISTS (SELECT 1 FROM app.disbursement_lines x WHERE x.refers_to = h.id AND NOT x.released)
+        UNION ALL
+        -- Re-issue: a payment the bank returned, once the card or name changed after the return.
+        SELECT @batch, 'reissue', f.id_number, f.benefit, f.period, f.amount_fen, 'payable', NULL, f.id, v.bank_code, v.bank_account, v.account_name
+        FROM app.disbursement_outcomes o
+        JOIN app.disbursement_lines f ON f.id = o.line_id
+        JOIN app.cards c ON c.id_number = f.id_number
+        JOIN app.persons p ON p.id_number = f.id_number
+        CROSS JOIN LATERAL (SELECT * FROM app.disbursement_lines v
+                            WHERE v.id_number = f.id_number AND v.benefit = f.benefit AND v.period = @p AND v.batch_id = @batch
+                              AND v.kind = 'regular' AND v.kind <> 'reissue' AND v.status = 'payable' AND NOT v.released
+                            LIMIT 1) v -- at most one (the unique index); LIMIT also keeps the subquery from being flattened
+        WHERE o.status = 'failed'
+          AND NOT EXISTS (SELECT 1 FROM app.disbursement_lines x WHERE x.refers_to = f.id AND NOT x.released)
+          AND (c.updated_at > o.recorded_at OR p.updated_at > o.recorded_at
+               OR c.bank_account <> f.bank_account OR c.bank_code <> f.bank_code OR p.name <> f.account_name);
+        SET LOCAL enable_seqscan = DEFAULT;
         """;
 
     /// <summary>

@@ -126,6 +126,18 @@ public sealed class DisbursementBench(DatabaseFixture fixture, ITestOutputHelper
             while ((n = await reader.ReadAsync(buffer)) > 0) await writer.WriteAsync(buffer.AsMemory(0, n));
         });
         await conn.ExecuteAsync("DROP TABLE bench_returns");
+        // Informational floor (not a target): the same COPY into a logged table keyed by the line reference, i.e. what
+        // storing the outcomes durably with their primary key costs before any check.
+        var floorReconcile = await TimeAsync(async () =>
+        {
+            await conn.ExecuteAsync("DROP TABLE IF EXISTS bench_returns2; CREATE TABLE bench_returns2 (line_ref bigint PRIMARY KEY, status text, amount numeric, bank_txn_ref text, failure_code text, failure_reason text)");
+            await using var writer = await conn.BeginTextImportAsync("COPY bench_returns2 FROM STDIN (FORMAT csv, HEADER true)");
+            using var reader = new StreamReader(returns);
+            var buffer = new char[1 << 15];
+            int n;
+            while ((n = await reader.ReadAsync(buffer)) > 0) await writer.WriteAsync(buffer.AsMemory(0, n));
+        });
+        await conn.ExecuteAsync("DROP TABLE bench_returns2");
         ReconcileResult rec = null!;
         var reconcile = await TimeAsync(async () =>
         {
@@ -134,6 +146,7 @@ public sealed class DisbursementBench(DatabaseFixture fixture, ITestOutputHelper
         });
         Assert.Equal(("reconciled", header.PayableCount), (rec.State, rec.Paid));
         Row("reconcile return file", header.PayableCount, reconcile, boundReconcile);
+        Row("reconcile return file vs COPY into a logged table keyed by line_ref (floor, information only)", header.PayableCount, reconcile, floorReconcile);
 
         output.WriteLine(string.Join('\n', table));
         File.Delete(file); File.Delete(file2); File.Delete(returns);
