@@ -105,6 +105,14 @@ public sealed class BatchLifecycleTests(DatabaseFixture fixture) : IClassFixture
         Assert.Contains("frozen", ex.MessageText);
         await Assert.ThrowsAsync<PostgresException>(() => _r.ExecAsync("DELETE FROM app.disbursement_lines WHERE batch_id = @id", new { id }));
         await Assert.ThrowsAsync<PostgresException>(() => _r.ExecAsync("UPDATE app.disbursement_batches SET approved_total_fen = 1 WHERE id = @id", new { id }));
+        // No line joins an approved batch either (a held line, so no payment key stands in the way of the insert).
+        var added = await Assert.ThrowsAsync<PostgresException>(() => _r.ExecAsync(
+            """
+            INSERT INTO app.disbursement_lines (batch_id, kind, id_number, benefit, period, amount_fen, status, hold_reason)
+            SELECT batch_id, 'regular', id_number, 'resident_pension', period, 1, 'held', 'suspended'
+            FROM app.disbursement_lines WHERE batch_id = @id LIMIT 1
+            """, new { id }));
+        Assert.Contains("only while it is a draft", added.MessageText);
     }
 
     [Fact]
