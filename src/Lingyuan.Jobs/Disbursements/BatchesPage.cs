@@ -273,9 +273,7 @@ public static partial class BatchesPage
         return Results.File(ms, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", $"batch-{b.Id}-{b.P}.xlsx");
     }
 
-    /// <summary>Spreadsheet formula injection (QUALITY.md): a text starting with = + - @ (or tab/CR) is made literal with a leading '.</summary>
-    public static string Cell(string? s) =>
-        s is { Length: > 0 } && s[0] is '=' or '+' or '-' or '@' or '\t' or '\r' ? "'" + s : s ?? "";
+    public static string Cell(string? s) => Exports.SpreadsheetText.Neutralise(s);
 
     private static (string Where, DynamicParameters Args) LineFilter(long id, string? q, string? status, string? reason)
     {

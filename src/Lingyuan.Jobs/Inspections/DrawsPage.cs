@@ -1,3 +1,4 @@
+using Lingyuan.Jobs.Exports;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -242,7 +243,7 @@ public static class DrawsPage
         var sb = new StringBuilder();
         Csv.WriteRow(sb, ["计划编号", "计划名称", "期间", "摇号日期", "种子承诺值(SHA-256)"]);
         foreach (var p in await plans.ListAsync(ct))
-            Csv.WriteRow(sb, [p.Id.ToString(CultureInfo.InvariantCulture), InspectionResults.Neutralise(p.Name), p.Period,
+            Csv.WriteRow(sb, [p.Id.ToString(CultureInfo.InvariantCulture), SpreadsheetText.Neutralise(p.Name), p.Period,
                 p.DrawDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), p.CommitmentHex]);
         return Results.File([.. Encoding.UTF8.GetPreamble(), .. Encoding.UTF8.GetBytes(sb.ToString())], "text/csv; charset=utf-8", "inspection-commitments.csv");
     }

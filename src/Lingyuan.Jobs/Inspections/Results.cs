@@ -1,3 +1,4 @@
+using Lingyuan.Jobs.Exports;
 using System.Globalization;
 using System.Text;
 using Dapper;
@@ -178,15 +179,12 @@ public sealed class InspectionResults(NpgsqlDataSource db, InspectionPlans plans
         Csv.WriteRow(sb, ["序号", "单位名称", "统一社会信用代码", "抽查计划", "抽查期间", "摇号日期", "检查完成日期", "检查结果", "处理情况"]);
         foreach (var r in list)
             Csv.WriteRow(sb, [
-                r.Position.ToString(CultureInfo.InvariantCulture), Neutralise(r.EmployerName ?? ""), Neutralise(r.Uscc), Neutralise(r.PlanName), r.Period,
+                r.Position.ToString(CultureInfo.InvariantCulture), SpreadsheetText.Neutralise(r.EmployerName ?? ""), SpreadsheetText.Neutralise(r.Uscc), SpreadsheetText.Neutralise(r.PlanName), r.Period,
                 r.DrawDay.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), r.CompletedOn?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "",
-                FindingZh(r.Finding), Neutralise(r.Summary ?? "")]);
+                FindingZh(r.Finding), SpreadsheetText.Neutralise(r.Summary ?? "")]);
         return [.. Encoding.UTF8.GetPreamble(), .. Encoding.UTF8.GetBytes(sb.ToString())];
     }
 
-    /// <summary>A cell a spreadsheet would run as a formula (= + - @, or TAB/CR that hide one) gets a leading apostrophe (OWASP CSV injection).</summary>
-    public static string Neutralise(string cell) =>
-        cell.Length > 0 && cell[0] is '=' or '+' or '-' or '@' or '\t' or '\r' or '\n' or '＝' or '＋' or '－' or '＠' ? "'" + cell : cell;
 }
 
 public sealed class InspectionResultsImportCommand(InspectionResults results) : ICliCommand

@@ -1,3 +1,4 @@
+using Lingyuan.Jobs.Exports;
 using System.Text;
 using Dapper;
 using Lingyuan.Jobs.Registers;
@@ -63,7 +64,7 @@ public sealed class PublicList(NpgsqlDataSource db)
     /// </summary>
     public static string Cell(string value)
     {
-        var v = value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r' ? "'" + value : value;
+        var v = SpreadsheetText.Neutralise(value);
         return v.IndexOfAny([',', '"', '\r', '\n']) >= 0 ? "\"" + v.Replace("\"", "\"\"") + "\"" : v;
     }
 }

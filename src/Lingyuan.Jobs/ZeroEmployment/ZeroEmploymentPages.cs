@@ -139,9 +139,7 @@ public static class ZeroEmploymentPages
         return Results.Redirect($"{Base}/cases/{id}");
     }
 
-    /// <summary>Excel opens a cell starting with = + - @ (or a tab/CR) as a formula: prefix it with a quote.</summary>
-    public static string Cell(string? value) =>
-        value is { Length: > 0 } v && v[0] is '=' or '+' or '-' or '@' or '\t' or '\r' ? "'" + v : value ?? "";
+    public static string Cell(string? value) => Exports.SpreadsheetText.Neutralise(value);
 
     private static async Task<IResult> Export(ZeroEmploymentCases cases, string? month, CancellationToken ct)
     {

@@ -6,6 +6,7 @@ using Dapper;
 using Lingyuan.Jobs.Hosting;
 using Npgsql;
 using NpgsqlTypes;
+using Lingyuan.Jobs.Exports;
 using Sylvan.Data.Csv;
 
 namespace Lingyuan.Jobs.Registers.Import;
