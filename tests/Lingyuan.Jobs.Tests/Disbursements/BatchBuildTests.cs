@@ -69,6 +69,65 @@ public sealed class BatchBuildTests(DatabaseFixture fixture) : IClassFixture<Dat
     }
 
     [Fact]
+    public async Task A_suspension_holds_until_a_later_resumption_and_the_same_day_counts_as_suspended()
+    {
+        // Events dated before the 1st of the paid month count (life_events.date < next month's 1st).
+        var resumed = await _r.RecipientAsync(1);
+        await _r.ExecAsync("INSERT INTO app.life_events VALUES (@resumed, 'suspended', '2026-01-10'), (@resumed, 'resumed', '2026-02-05')", new { resumed });
+        var sameDay = await _r.RecipientAsync(2);
+        await _r.ExecAsync("INSERT INTO app.life_events VALUES (@sameDay, 'suspended', '2026-02-05'), (@sameDay, 'resumed', '2026-02-05')", new { sameDay });
+        var suspendedAgain = await _r.RecipientAsync(3);
+        await _r.ExecAsync("""
+            INSERT INTO app.life_events VALUES (@suspendedAgain, 'suspended', '2026-01-10'), (@suspendedAgain, 'resumed', '2026-01-20'),
+                                               (@suspendedAgain, 'suspended', '2026-02-03')
+            """, new { suspendedAgain });
+        var resumedNextMonth = await _r.RecipientAsync(4);
+        await _r.ExecAsync("INSERT INTO app.life_events VALUES (@resumedNextMonth, 'suspended', '2026-02-10'), (@resumedNextMonth, 'resumed', '2026-03-02')", new { resumedNextMonth });
+
+        var feb = await Builder.BuildAsync(P("2026-02"), "test", default);
+        var lines = (await _r.LinesAsync(feb.BatchId)).ToDictionary(l => l.IdNumber, l => l.HoldReason ?? "payable");
+        Assert.Equal("payable", lines[resumed]);
+        Assert.Equal("suspended", lines[sameDay]);
+        Assert.Equal("suspended", lines[suspendedAgain]);
+        Assert.Equal("suspended", lines[resumedNextMonth]); // the resumption of 03-02 is not yet known for February
+
+        var mar = await Builder.BuildAsync(P("2026-03"), "test", default);
+        var marLines = await _r.LinesAsync(mar.BatchId);
+        Assert.Equal("payable", Assert.Single(marLines, l => l.IdNumber == resumedNextMonth && l.Kind == "regular").Status);
+        // Its February is back-paid once, pointing at the held line.
+        var backPay = Assert.Single(marLines, l => l.IdNumber == resumedNextMonth && l.Kind == "back_pay");
+        Assert.Equal("2026-02", backPay.Period);
+    }
+
+    [Fact]
+    public async Task The_batch_counters_equal_a_count_of_its_lines()
+    {
+        // Regular, held and back-pay lines in one batch: the counters the insert trigger keeps
+        // must equal what a direct count of the lines says.
+        for (var n = 1; n <= 6; n++) await _r.RecipientAsync(n, amountFen: 100_000 + n);
+        var held = await _r.RecipientAsync(7);
+        await _r.ExecAsync("UPDATE app.cards SET financial_status = 'inactive' WHERE id_number = @held", new { held });
+        var heldThenPaid = await _r.RecipientAsync(8, amountFen: 77_777);
+        await _r.ExecAsync("UPDATE app.cards SET financial_status = 'lost' WHERE id_number = @heldThenPaid", new { heldThenPaid });
+        await Builder.BuildAsync(P("2026-03"), "test", default);
+        await _r.ExecAsync("UPDATE app.cards SET financial_status = 'active', updated_at = now() WHERE id_number = @heldThenPaid", new { heldThenPaid });
+        await Builder.BuildAsync(P("2026-04"), "test", default);
+
+        var mismatches = await _r.ScalarAsync<long>("""
+            SELECT count(*) FROM app.disbursement_batches b
+            LEFT JOIN LATERAL (
+                SELECT count(*) FILTER (WHERE status = 'payable') AS payable,
+                       coalesce(sum(amount_fen) FILTER (WHERE status = 'payable'), 0) AS total,
+                       count(*) FILTER (WHERE status = 'held') AS held
+                FROM app.disbursement_lines l WHERE l.batch_id = b.id) c ON true
+            WHERE (b.payable_count, b.payable_total_fen, b.held_count) IS DISTINCT FROM (c.payable, c.total, c.held)
+            """);
+        Assert.Equal(0L, mismatches);
+        Assert.Equal(2L, await _r.ScalarAsync<long>("SELECT count(*) FROM app.disbursement_batches"));
+        Assert.Equal(1L, await _r.ScalarAsync<long>("SELECT count(*) FROM app.disbursement_lines WHERE kind = 'back_pay'"));
+    }
+
+    [Fact]
     public async Task A_held_month_is_back_paid_once_when_its_cause_clears()
     {
         var id = await _r.RecipientAsync(1, amountFen: 180_000);
