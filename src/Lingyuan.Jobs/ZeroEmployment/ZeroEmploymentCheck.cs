@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Dapper;
 using Lingyuan.Jobs.Calendar;
 using Lingyuan.Jobs.Hosting;
+using Lingyuan.Jobs.Registers;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -42,28 +43,17 @@ public sealed class ZeroEmploymentCheck(
     /// table <c>ze_scan</c> (dropped at commit). Kept: households that qualify, and households with an open
     /// case (to clear or close it). Working age follows the 2025 reform: because the retirement date grows
     /// with the birth date, the working-age test of a run is one birth-date bound for the minimum age and one
-    /// per retirement rule, found first with <c>app.retirement_date</c> over the candidate birth days. The
-    /// pass itself reads only the covering index <c>persons_household_scan</c> (household number, birth date
+    /// per retirement rule (<see cref="ScanBounds"/>). The pass itself reads only the covering index <c>persons_household_scan</c> (household number, birth date
     /// as YYYYMMDD, the row's bits: migration 0070), in household order, and compares integers.
     /// Returns the number of qualifying households.
     /// </summary>
     public static async Task<int> ScanAsync(NpgsqlConnection conn, NpgsqlTransaction tx, DateOnly asOf, bool includeRural, int defaultFemaleBaseline, int minimumAge, CancellationToken ct)
     {
-        // Birth days as YYYYMMDD: the latest already of minimum age, and per rule the latest already retired.
-        // Retirement ages lie between 50 and 63 years, so those bounds fall between as_of - 64 and as_of - 49 years.
-        var b = await conn.QuerySingleAsync<ScanBounds>(new CommandDefinition("""
-            SELECT (SELECT to_char(max(d), 'YYYYMMDD')::int
-                    FROM generate_series(@asOf - make_interval(years => @minimumAge + 1), @asOf - make_interval(years => @minimumAge - 1), interval '1 day') AS y(d)
-                    WHERE d::date + make_interval(years => @minimumAge) <= @asOf) AS Youngest,
-                   to_char(max(d) FILTER (WHERE app.retirement_date(d::date, true, NULL) <= @asOf), 'YYYYMMDD')::int AS Male,
-                   to_char(max(d) FILTER (WHERE app.retirement_date(d::date, false, 55) <= @asOf), 'YYYYMMDD')::int AS Female55,
-                   to_char(max(d) FILTER (WHERE app.retirement_date(d::date, false, 50) <= @asOf), 'YYYYMMDD')::int AS Female50
-            FROM generate_series(@asOf - interval '64 years', @asOf - interval '49 years', interval '1 day') AS r(d)
-            """, new { asOf, minimumAge }, tx, commandTimeout: CommandTimeoutSeconds, cancellationToken: ct));
-
+        var b = ScanBounds.Of(asOf, minimumAge);
         // JIT compiling costs more than it saves here (measured: the pass is a few integer comparisons a row).
-        await conn.ExecuteAsync(new CommandDefinition("SET LOCAL jit = off", transaction: tx, cancellationToken: ct));
-        await conn.ExecuteAsync(new CommandDefinition("""
+        // One round trip: the setting, the pass into ze_scan, and the count of qualifying households.
+        return await conn.ExecuteScalarAsync<int>(new CommandDefinition("""
+            SET LOCAL jit = off;
             CREATE TEMP TABLE ze_scan ON COMMIT DROP AS
             WITH household AS (
                 -- One aggregate: the bits of ze_code (migration 0070) of every member, where a member
@@ -81,18 +71,37 @@ public sealed class ZeroEmploymentCheck(
                    f & 14 = 4 AND (f & 1 = 1 OR @includeRural) AS qualifies
             FROM household
             WHERE (f & 14 = 4 AND (f & 1 = 1 OR @includeRural))
-               OR household_no IN (SELECT household_no FROM app.zero_employment_cases WHERE state IN ('identified', 'overdue'))
+               OR household_no IN (SELECT household_no FROM app.zero_employment_cases WHERE state IN ('identified', 'overdue'));
+            SELECT count(*) FROM ze_scan WHERE qualifies;
             """,
             new
             {
                 youngest = b.Youngest, male = b.Male, female55 = b.Female55, female50 = b.Female50,
                 femaleDefault = defaultFemaleBaseline == 55 ? b.Female55 : b.Female50, includeRural,
             }, tx, commandTimeout: CommandTimeoutSeconds, cancellationToken: ct));
-        return await conn.ExecuteScalarAsync<int>(new CommandDefinition(
-            "SELECT count(*) FROM ze_scan WHERE qualifies", transaction: tx, commandTimeout: CommandTimeoutSeconds, cancellationToken: ct));
     }
 
-    private sealed record ScanBounds(int Youngest, int Male, int Female55, int Female50);
+    /// <summary>
+    /// A run's working-age test as birth days (YYYYMMDD integers, as <c>ze_birth</c>): the latest birth day
+    /// already of minimum age, and per retirement rule the latest already retired. The retirement date grows
+    /// with the birth date (RetirementAge), so walking back from the youngest possible pensioner (49 years)
+    /// finds each bound; the SQL definition, <c>app.is_working_age</c>, is held equal by ZeroEmploymentScanFacts.
+    /// </summary>
+    internal sealed record ScanBounds(int Youngest, int Male, int Female55, int Female50)
+    {
+        public static ScanBounds Of(DateOnly asOf, int minimumAge) => new(
+            Latest(asOf.AddYears(-minimumAge).AddDays(2), d => d.AddYears(minimumAge) <= asOf),
+            Latest(asOf.AddYears(-49), d => RetirementAge.RetirementDate(d, Sex.Male) <= asOf),
+            Latest(asOf.AddYears(-49), d => RetirementAge.RetirementDate(d, Sex.Female, 55) <= asOf),
+            Latest(asOf.AddYears(-49), d => RetirementAge.RetirementDate(d, Sex.Female, 50) <= asOf));
+
+        private static int Latest(DateOnly from, Func<DateOnly, bool> reached)
+        {
+            var d = from;
+            while (!reached(d)) d = d.AddDays(-1);
+            return d.Year * 10_000 + d.Month * 100 + d.Day;
+        }
+    }
 
     public async Task<CheckResult> RunAsync(DateOnly asOf, CancellationToken ct, bool dryRun = false)
     {
@@ -192,14 +201,24 @@ public sealed class ZeroEmploymentCheck(
             RETURNING id
             """, p, tx, commandTimeout: CommandTimeoutSeconds, cancellationToken: ct))).AsList();
 
-        var messages = new List<Notifications.OutboxMessage>();
-        var all = await ZeroEmploymentCases.LoadForMailAsync(conn, tx, [.. opened, .. overdue, .. reminded], ct);
-        foreach (var c in opened) messages.Add(ZeroEmploymentMail.Opened(all[c], o.EscalationEmail));
-        foreach (var c in reminded) messages.Add(ZeroEmploymentMail.Reminder(all[c], o.EscalationEmail, asOf));
-        foreach (var c in overdue) messages.Add(ZeroEmploymentMail.Overdue(all[c], o.EscalationEmail, asOf));
+        // A first run on a county opens tens of thousands of cases: their mails are built and queued a thousand
+        // cases at a time (in this one transaction), so memory stays flat whatever the count.
+        var queued = 0;
+        (List<long> Ids, Func<CaseView, Notifications.OutboxMessage> Mail)[] kinds =
+        [
+            (opened, c => ZeroEmploymentMail.Opened(c, o.EscalationEmail)),
+            (reminded, c => ZeroEmploymentMail.Reminder(c, o.EscalationEmail, asOf)),
+            (overdue, c => ZeroEmploymentMail.Overdue(c, o.EscalationEmail, asOf)),
+        ];
+        foreach (var (ids, mail) in kinds)
+            foreach (var chunk in ids.Chunk(1000))
+            {
+                var cases = await ZeroEmploymentCases.LoadForMailAsync(conn, tx, chunk, ct);
+                queued += await ZeroEmploymentMail.EnqueueAllAsync(conn, tx, [.. chunk.Select(id => mail(cases[id]))], ct);
+            }
         var allOverdue = await ZeroEmploymentCases.OpenOverdueAsync(conn, tx, ct);
-        if (allOverdue.Count > 0) messages.Add(ZeroEmploymentMail.WeeklyDigest(allOverdue, o.EscalationEmail, asOf));
-        var queued = await ZeroEmploymentMail.EnqueueAllAsync(conn, tx, messages, ct);
+        if (allOverdue.Count > 0)
+            queued += await ZeroEmploymentMail.EnqueueAllAsync(conn, tx, [ZeroEmploymentMail.WeeklyDigest(allOverdue, o.EscalationEmail, asOf)], ct);
         TestHooks.Point("zero-employment:before-commit");
 
         if (dryRun)
