@@ -185,7 +185,8 @@ public sealed class RegisterImporter(NpgsqlDataSource db, ImportKinds kinds, Tim
         {
             if (sql.Audit is not null)
                 await conn.ExecuteAsync(sql.Audit, new { actor = req.Actor, details = file }, tx, NoTimeout);
-            (inserted, updated) = await conn.QuerySingleAsync<(long, long)>(sql.Upsert, transaction: tx, commandTimeout: NoTimeout);
+            updated = sql.Update is null ? 0 : await conn.ExecuteAsync(sql.Update, transaction: tx, commandTimeout: NoTimeout);
+            inserted = await conn.ExecuteAsync(sql.Insert, transaction: tx, commandTimeout: NoTimeout);
         }
         if (req.DryRun)
             await tx.RollbackAsync(ct);
