@@ -43,8 +43,9 @@ public sealed class ZeroEmploymentCheck(
     /// table <c>ze_scan</c> (dropped at commit). Kept: households that qualify, and households with an open
     /// case (to clear or close it). Working age follows the 2025 reform: because the retirement date grows
     /// with the birth date, the working-age test of a run is one birth-date bound for the minimum age and one
-    /// per retirement rule (<see cref="ScanBounds"/>). The pass itself reads only the covering index <c>persons_household_scan</c> (household number, birth date
-    /// as YYYYMMDD, the row's bits: migration 0070), in household order, and compares integers.
+    /// per retirement rule (<see cref="ScanBounds"/>). The pass itself reads only the covering index
+    /// <c>persons_household_scan</c> (household number, birth date as YYYYMMDD, the row's bits: migration
+    /// 0070), in household order, and compares integers.
     /// Returns the number of qualifying households.
     /// </summary>
     public static async Task<int> ScanAsync(NpgsqlConnection conn, NpgsqlTransaction tx, DateOnly asOf, bool includeRural, int defaultFemaleBaseline, int minimumAge, CancellationToken ct)
