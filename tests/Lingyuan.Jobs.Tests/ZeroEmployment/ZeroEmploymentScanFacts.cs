@@ -8,29 +8,39 @@ namespace Lingyuan.Jobs.Tests.ZeroEmployment;
 /// The scan reads precomputed bits (migration 0070) and four birth-date bounds; the definition says it per
 /// person with <c>app.is_working_age</c>. Over 3,000 synthetic households, on dates that move members across
 /// the minimum age and the reformed retirement ages, under both default baselines and with rural households
-/// in and out, both must find exactly the same households.
+/// in and out, both must find exactly the same households — with the planner's statistics (the pass runs as
+/// two halves split at the median household number) and without them (one half is empty).
 /// </summary>
 public class ZeroEmploymentScanFacts(DatabaseFixture db) : IClassFixture<DatabaseFixture>
 {
-    public static TheoryData<string, int, bool> Runs() => new()
+    public static TheoryData<string, int, bool, bool> Runs() => new()
     {
-        { "2026-11-28", 50, false },
-        { "2026-11-28", 55, true },
-        { "2025-01-01", 50, false },
-        { "2028-02-29", 55, false },
-        { "2031-07-15", 50, true },
-        { "2040-03-01", 55, false },
+        { "2026-11-28", 50, false, true },
+        { "2026-11-28", 55, true, true },
+        { "2025-01-01", 50, false, true },
+        { "2028-02-29", 55, false, true },
+        { "2031-07-15", 50, true, true },
+        { "2040-03-01", 55, false, true },
+        { "2026-11-28", 50, false, false },
+        { "2031-07-15", 55, true, false },
     };
 
     [Theory]
     [MemberData(nameof(Runs))]
-    public async Task The_scan_finds_exactly_the_households_of_the_plain_definition(string date, int defaultBaseline, bool includeRural)
+    public async Task The_scan_finds_exactly_the_households_of_the_plain_definition(string date, int defaultBaseline, bool includeRural, bool statistics)
     {
         var asOf = DateOnly.Parse(date);
         await using var conn = await db.DataSource.OpenConnectionAsync();
         await using var tx = await conn.BeginTransactionAsync();
         await conn.ExecuteAsync(ZeroEmploymentData.SyntheticSql(), transaction: tx);
-        await conn.ExecuteAsync("SELECT pg_temp.ze_synthetic(3000, 'scan.test')", transaction: tx);
+        await conn.ExecuteAsync("SELECT pg_temp.ze_synthetic(3000, 'scan.test')", transaction: tx); // ends with ANALYZE
+        if (!statistics)
+            await conn.ExecuteAsync("DELETE FROM pg_statistic WHERE starelid = 'app.persons'::regclass", transaction: tx); // rolled back below
+        var median = await conn.ExecuteScalarAsync<string?>("""
+            SELECT (histogram_bounds::text::text[])[array_length(histogram_bounds::text::text[], 1) / 2 + 1]
+            FROM pg_stats WHERE schemaname = 'app' AND tablename = 'persons' AND attname = 'household_no'
+            """, transaction: tx);
+        Assert.Equal(statistics, median is not null);
 
         var count = await ZeroEmploymentCheck.ScanAsync(conn, tx, asOf, includeRural, defaultBaseline, minimumAge: 16, CancellationToken.None);
         var scanned = (await conn.QueryAsync<string>("SELECT household_no FROM ze_scan WHERE qualifies ORDER BY 1", transaction: tx)).ToList();
