@@ -58,9 +58,10 @@ public sealed class ZeroEmploymentCheck(
             SELECT (histogram_bounds::text::text[])[array_length(histogram_bounds::text::text[], 1) / 2 + 1]
             FROM pg_stats WHERE schemaname = 'app' AND tablename = 'persons' AND attname = 'household_no'
             """, transaction: tx, commandTimeout: CommandTimeoutSeconds, cancellationToken: ct)) ?? "";
-        // One round trip: the settings for this statement (JIT compiles longer than the pass of a few integer
-        // comparisons a row takes; the parallel plan must not be priced out for its ~50,000 output rows), the
-        // pass into ze_scan, the settings back, and the count of qualifying households.
+        // One round trip: the settings (JIT off for the whole check, as compiling takes longer than this pass of
+        // a few integer comparisons a row and than the case statements after it; parallel plans not priced out
+        // by their ~50,000 output rows, for this statement only), the pass into ze_scan, the parallel settings
+        // back, and the count of qualifying households.
         return await conn.ExecuteScalarAsync<int>(new CommandDefinition($$"""
             SET LOCAL jit = off;
             SET LOCAL parallel_setup_cost = 0;
@@ -74,7 +75,6 @@ public sealed class ZeroEmploymentCheck(
                   {{Pass("household_no >= @median")}}) household
             WHERE (f & 14 = 4 AND (f & 1 = 1 OR @includeRural))
                OR household_no IN (SELECT household_no FROM app.zero_employment_cases WHERE state IN ('identified', 'overdue'));
-            SET LOCAL jit = DEFAULT;
             SET LOCAL parallel_setup_cost = DEFAULT;
             SET LOCAL parallel_tuple_cost = DEFAULT;
             SET LOCAL min_parallel_index_scan_size = DEFAULT;
