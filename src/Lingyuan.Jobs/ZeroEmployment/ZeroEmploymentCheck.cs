@@ -54,10 +54,7 @@ public sealed class ZeroEmploymentCheck(
         // The pass runs as two halves of the household numbers, split at the median the planner's statistics
         // give ('' without statistics: the first half is empty), each half whole in one parallel worker: a
         // household is never split, so each worker filters its own households and only those kept travel.
-        var median = await conn.ExecuteScalarAsync<string?>(new CommandDefinition("""
-            SELECT (histogram_bounds::text::text[])[array_length(histogram_bounds::text::text[], 1) / 2 + 1]
-            FROM pg_stats WHERE schemaname = 'app' AND tablename = 'persons' AND attname = 'household_no'
-            """, transaction: tx, commandTimeout: CommandTimeoutSeconds, cancellationToken: ct)) ?? "";
+        var median = await MedianHouseholdAsync(conn, tx, ct) ?? "";
         // One round trip: the settings (JIT off for the whole check, as compiling takes longer than this pass of
         // a few integer comparisons a row and than the case statements after it; parallel plans not priced out
         // by their ~50,000 output rows, for this statement only), the pass into ze_scan, the parallel settings
@@ -99,6 +96,13 @@ public sealed class ZeroEmploymentCheck(
             GROUP BY household_no
             """;
     }
+
+    /// <summary>The median household number by the planner's statistics of <c>app.persons</c>; null without statistics.</summary>
+    internal static Task<string?> MedianHouseholdAsync(NpgsqlConnection conn, NpgsqlTransaction tx, CancellationToken ct) =>
+        conn.ExecuteScalarAsync<string?>(new CommandDefinition("""
+            SELECT (histogram_bounds::text::text[])[array_length(histogram_bounds::text::text[], 1) / 2 + 1]
+            FROM pg_stats WHERE schemaname = 'app' AND tablename = 'persons' AND attname = 'household_no'
+            """, transaction: tx, commandTimeout: CommandTimeoutSeconds, cancellationToken: ct));
 
     /// <summary>
     /// A run's working-age test as birth days (YYYYMMDD integers, as <c>ze_birth</c>): the latest birth day

@@ -36,11 +36,7 @@ public class ZeroEmploymentScanFacts(DatabaseFixture db) : IClassFixture<Databas
         await conn.ExecuteAsync("SELECT pg_temp.ze_synthetic(3000, 'scan.test')", transaction: tx); // ends with ANALYZE
         if (!statistics)
             await conn.ExecuteAsync("DELETE FROM pg_statistic WHERE starelid = 'app.persons'::regclass", transaction: tx); // rolled back below
-        var median = await conn.ExecuteScalarAsync<string?>("""
-            SELECT (histogram_bounds::text::text[])[array_length(histogram_bounds::text::text[], 1) / 2 + 1]
-            FROM pg_stats WHERE schemaname = 'app' AND tablename = 'persons' AND attname = 'household_no'
-            """, transaction: tx);
-        Assert.Equal(statistics, median is not null);
+        Assert.Equal(statistics, await ZeroEmploymentCheck.MedianHouseholdAsync(conn, tx, CancellationToken.None) is not null);
 
         var count = await ZeroEmploymentCheck.ScanAsync(conn, tx, asOf, includeRural, defaultBaseline, minimumAge: 16, CancellationToken.None);
         var scanned = (await conn.QueryAsync<string>("SELECT household_no FROM ze_scan WHERE qualifies ORDER BY 1", transaction: tx)).ToList();
