@@ -51,7 +51,7 @@ public class DatabaseFixture : IAsyncLifetime
     {
         var settings = Settings();
         foreach (var (k, v) in extra ?? []) settings[k] = v;
-        return Lingyuan.Jobs.Hosting.App.Build(role, settings, testServices);
+        return Lingyuan.Jobs.Hosting.App.Build(role, settings, InProcessApps.Services(testServices));
     }
 
     public virtual async Task DisposeAsync()

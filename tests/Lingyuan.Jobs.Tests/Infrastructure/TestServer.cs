@@ -21,7 +21,7 @@ public sealed partial class TestServer : IAsyncDisposable
         settings["Dashboard:Urls"] = "http://127.0.0.1:0";
         settings["Worker:Urls"] = "http://127.0.0.1:0";
         foreach (var (k, v) in extra ?? []) settings[k] = v;
-        var app = await Lingyuan.Jobs.Hosting.App.CreateServerAsync(role, settings, testServices);
+        var app = await Lingyuan.Jobs.Hosting.App.CreateServerAsync(role, settings, InProcessApps.Services(testServices));
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new TestServer(app, new Uri(address));
