@@ -1,6 +1,7 @@
 # import persons (QUALITY.md): 1,000,000 rows, validate + upsert into an empty register, against a raw
 # COPY of the same file into an unvalidated table (text columns, no keys) in the same run. Two more rows
-# give context: the same COPY into a table with the register's types and indexes but no checks, and a
+# give context: the same COPY into a table with the register's types, generated columns and indexes but no
+# checks, and a
 # re-import of the unchanged file (the nightly case: nothing to write).
 bench_import_persons() {
   local rows file
@@ -10,7 +11,7 @@ bench_import_persons() {
   fresh_db bench_persons
   local cols="id_number, name, household_no, street, community, hukou, able_to_work, wants_work, employment, employment_since, business_income"
   psql_bench bench_persons -c "CREATE TABLE bound_text ($(echo "$cols" | sed 's/,/ text,/g') text)" \
-    -c "CREATE TABLE bound_typed (LIKE app.persons INCLUDING DEFAULTS INCLUDING INDEXES)"
+    -c "CREATE TABLE bound_typed (LIKE app.persons INCLUDING DEFAULTS INCLUDING GENERATED INCLUDING INDEXES)"
   rm -f "$WORK"/ip-*
   for _ in $(seq "$REPEAT"); do
     psql_bench bench_persons -c "TRUNCATE bound_text, bound_typed, app.persons" -c "CHECKPOINT"
