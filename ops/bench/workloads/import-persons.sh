@@ -1,8 +1,7 @@
 # import persons (QUALITY.md): 1,000,000 rows, validate + upsert into an empty register, against a raw
 # COPY of the same file into an unvalidated table (text columns, no keys) in the same run. Two more rows
 # give context: the same COPY into a table with the register's types, generated columns and indexes but no
-# checks, and a
-# re-import of the unchanged file (the nightly case: nothing to write).
+# checks, and a re-import of the unchanged file (the nightly case: nothing to write).
 bench_import_persons() {
   local rows file
   rows=$(nominal 1000000)
