@@ -59,7 +59,12 @@ smtp_start() {
       --imapport $((smtp + 10)) --pop3port $((smtp + 20)) --bindaddress 127.0.0.1 --db "" --messagestokeep 100000 \
       >"$logfile" 2>&1 & echo $! >"$pidfile")
   for _ in $(seq 1 120); do
-    curl -fsS "http://127.0.0.1:$http/api/messages" >/dev/null 2>&1 && return 0
+    if curl -fsS "http://127.0.0.1:$http/api/messages" >/dev/null 2>&1; then
+      # $! above is setsid's, which may have forked and exited: record the real session leader (the
+      # `dotnet tool run` process, whose group holds smtp4dev itself) so that smtp_stop can end the group.
+      pgrep -o -f -- "smtp4dev -- --urls http://127.0.0.1:$http " >"$pidfile" || true
+      return 0
+    fi
     sleep 0.5
   done
   log "smtp4dev did not answer; see $logfile"; return 1
