@@ -5,7 +5,8 @@
 --             which orders as the date does;
 --   ze_code   bit 1 urban hukou, bit 2 business income, bit 4 able and willing to work and not employed,
 --             bit 8 employed (a labour contract, licensed self-employment, flexible employment with social
---             insurance: DOMAIN.md §3), and in bits 16-32 the retirement rule: 1 man, 2 woman of baseline
+--             insurance: DOMAIN.md §3; the list of ZeroEmploymentCheck.EmployedKinds, held equal by
+--             ZeroEmploymentScanFacts), and in bits 16-32 the retirement rule: 1 man, 2 woman of baseline
 --             55, 3 woman of baseline 50, 0 woman of unknown baseline (WorkingAge:DefaultFemaleBaseline).
 ALTER TABLE app.persons
     ADD COLUMN ze_birth integer GENERATED ALWAYS AS (substr(id_number, 7, 8)::integer) STORED,

@@ -22,11 +22,10 @@ internal sealed class UpsertSql
         var cols = string.Join(", ", columns.Select(c => c.DbColumn));
         var keys = kind.Key.Select(k => columns.First(c => c.Name == k).DbColumn).ToList();
         var rest = columns.Select(c => c.DbColumn).Except(keys).ToList();
-        string Join(string current) => string.Join(" AND ", keys.Select(k => $"{current}.{k} = s.{k}"));
-        var join = Join("t");
-        string Row(string alias, IEnumerable<string> names) => "(" + string.Join(", ", names.Select(n => $"{alias}.{n}")) + ")";
-        string Differs(string incoming, string current = "t") => rest.Count == 0 ? "false" : $"{Row(current, rest)} IS DISTINCT FROM {Row(incoming, rest)}";
-        var differs = Differs("s");
+        // t: the register's row, s: the staged one.
+        var join = string.Join(" AND ", keys.Select(k => $"t.{k} = s.{k}"));
+        string Row(string alias) => "(" + string.Join(", ", rest.Select(n => $"{alias}.{n}")) + ")";
+        var differs = rest.Count == 0 ? "false" : $"{Row("t")} IS DISTINCT FROM {Row("s")}";
 
         CreateStage = $"""
             DROP TABLE IF EXISTS pg_temp.import_stage;
@@ -49,7 +48,8 @@ internal sealed class UpsertSql
             WHERE {differs}
             """;
         // Changed rows first, then new ones: two plain statements. Imports of a kind are serialised by an
-        // advisory lock, so no ON CONFLICT is needed, whose speculative insertion cost ~25 % more per new row.
+        // advisory lock, so no ON CONFLICT is needed, whose speculative insertion cost about 30 % more per new
+        // row (1,000,000 new persons: 7.6 s against 5.8 s for the plain INSERT, measured in psql).
         Update = rest.Count == 0 ? null : $"""
             UPDATE {kind.Table} AS t
             SET {string.Join(", ", rest.Select(c => $"{c} = s.{c}"))}, updated_at = now()
