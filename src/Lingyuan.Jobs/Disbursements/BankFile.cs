@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -11,57 +10,24 @@ namespace Lingyuan.Jobs.Disbursements;
 
 /// <summary>
 /// The bank file (INTERFACES.md, docs/bank-file.md): <c>H,BATCH_ID,PERIOD,LINE_COUNT,TOTAL_FEN,SHA256</c>, then
-/// one <c>D,LINE_REF,BANK_CODE,BANK_ACCOUNT,ACCOUNT_NAME,AMOUNT_YUAN,BENEFIT</c> per payable line. The D lines
-/// are written by PostgreSQL's own CSV COPY and streamed through an incremental SHA-256, so memory stays
-/// flat whatever the batch size; approval hashes exactly the same bytes, and export refuses any difference.
+/// one <c>D,LINE_REF,BANK_CODE,BANK_ACCOUNT,ACCOUNT_NAME,AMOUNT_YUAN,BENEFIT</c> per payable line. The lines are
+/// read as binary COPY rows and written with PostgreSQL's own CSV rules (<see cref="BankLines"/>), streamed
+/// through an incremental SHA-256, so memory stays flat whatever the batch size; approval hashes the output
+/// of the same code, and export refuses any difference.
 /// </summary>
 public sealed class BankFile(NpgsqlDataSource db)
 {
     // One query makes the bytes for approval and for export: the hash cannot drift from the file.
-    private static string LinesCopy(long batchId) => string.Create(CultureInfo.InvariantCulture, $"""
-        COPY (SELECT 'D', id, bank_code, bank_account, account_name,
-                     (amount_fen / 100)::text || '.' || lpad((amount_fen % 100)::text, 2, '0'), benefit
-              FROM app.disbursement_lines
-              WHERE batch_id = {batchId} AND status = 'payable'
-              ORDER BY id) TO STDOUT (FORMAT csv)
+    private static string LinesSelect(long batchId) => string.Create(CultureInfo.InvariantCulture, $"""
+        SELECT id, bank_code, bank_account, account_name, amount_fen, benefit
+        FROM app.disbursement_lines
+        WHERE batch_id = {batchId} AND status = 'payable'
+        ORDER BY id
         """);
 
     /// <summary>Streams the D lines to <paramref name="output"/> and returns their SHA-256 (lower-case hex).</summary>
-    internal static async Task<string> HashLinesAsync(NpgsqlConnection conn, long batchId, Stream output, CancellationToken ct)
-    {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var encoder = new UTF8Encoding(false).GetEncoder(); // stateful: a character split across reads stays whole
-        const int Block = 1 << 16;
-        var chars = ArrayPool<char>.Shared.Rent(Block);
-        var bytes = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(Block) + 8);
-        try
-        {
-            using var copy = await conn.BeginTextExportAsync(LinesCopy(batchId), ct);
-            // A read returns about one line (one CopyData message); lines are gathered into blocks so that
-            // encoding, hashing and writing run once per 64 K characters, not once per line.
-            int filled = 0, n;
-            while ((n = await copy.ReadAsync(chars.AsMemory(filled, Block - filled), ct)) > 0)
-            {
-                filled += n;
-                if (filled < Block - 1024) continue;
-                await WriteAsync(encoder.GetBytes(chars, 0, filled, bytes, 0, flush: false));
-                filled = 0;
-            }
-            await WriteAsync(encoder.GetBytes(chars, 0, filled, bytes, 0, flush: true));
-        }
-        finally
-        {
-            ArrayPool<char>.Shared.Return(chars);
-            ArrayPool<byte>.Shared.Return(bytes);
-        }
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
-
-        async Task WriteAsync(int count)
-        {
-            hash.AppendData(bytes, 0, count);
-            await output.WriteAsync(bytes.AsMemory(0, count), ct);
-        }
-    }
+    internal static Task<string> HashLinesAsync(NpgsqlConnection conn, long batchId, Stream output, CancellationToken ct) =>
+        BankLines.WriteAsync(conn, LinesSelect(batchId), output, ct);
 
     /// <summary>
     /// Writes the bank file of an approved batch. The header comes from the approval record; the hash is
@@ -81,11 +47,11 @@ public sealed class BankFile(NpgsqlDataSource db)
         var header = string.Create(CultureInfo.InvariantCulture,
             $"H,{b.Id},{b.P},{b.ApprovedLineCount},{b.ApprovedTotalFen},{b.ApprovedSha256}\n");
         await output.WriteAsync(Encoding.UTF8.GetBytes(header), ct);
+
         var sha = await HashLinesAsync(conn, batchId, output, ct);
         if (sha != b.ApprovedSha256)
             throw new DomainRuleException(
                 $"batch {batchId}: the lines hash to {sha}, approval recorded {b.ApprovedSha256}: refused / 银行文件校验值与审批时不一致,拒绝导出");
-
         await using var tx = await conn.BeginTransactionAsync(ct);
         await conn.ExecuteAsync(new CommandDefinition(
             "UPDATE app.disbursement_batches SET state = 'exported', exported_at = now() WHERE id = @batchId AND state = 'approved'",
@@ -109,6 +75,7 @@ public sealed class BankFile(NpgsqlDataSource db)
                 await fs.FlushAsync(ct);
             }
             File.Move(tmp, path, overwrite: true);
+
             return b;
         }
         catch
