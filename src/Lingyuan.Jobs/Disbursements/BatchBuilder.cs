@@ -79,17 +79,10 @@ public sealed class BatchBuilder(
         TestHooks.Point("disbursement.build-step");
 
         var o = options.Value;
-        var args = new
-        {
-            batch = id,
-            p = period.FirstDay,
-            next = period.FirstDay.AddMonths(1),
-            prev = period.FirstDay.AddMonths(-1),
-            lapse = period.FirstDay.AddMonths(-o.EligibilityValidityMonths),
-            pct = o.AmountChangeAlertPercent,
-        };
+        var args = Arguments(id, period, o);
         await conn.ExecuteAsync(new CommandDefinition(RegularLinesSql, args, tx, commandTimeout: 0, cancellationToken: ct));
-        await conn.ExecuteAsync(new CommandDefinition(FollowUpLinesSql, args, tx, commandTimeout: 0, cancellationToken: ct));
+        await conn.ExecuteAsync(new CommandDefinition($"SET LOCAL enable_seqscan = off; {FollowUpLinesSql}; SET LOCAL enable_seqscan = DEFAULT",
+            args, tx, commandTimeout: 0, cancellationToken: ct));
         // The insert trigger keeps the batch's counters equal to its lines.
         var summary = await conn.QuerySingleAsync<(long Payable, long Total, long Held)>(new CommandDefinition(
             "SELECT payable_count, payable_total_fen, held_count FROM app.disbursement_batches WHERE id = @id", new { id }, tx, cancellationToken: ct));
@@ -104,6 +97,16 @@ public sealed class BatchBuilder(
         log.LogInformation("disbursement batch {BatchId} for {Period} built: {Payable} payable, {Held} held", id, period, summary.Payable, summary.Held);
         return new BuildResult(id, period, true);
     }
+
+    internal static object Arguments(long batchId, Period period, DisbursementOptions o) => new
+    {
+        batch = batchId,
+        p = period.FirstDay,
+        next = period.FirstDay.AddMonths(1),
+        prev = period.FirstDay.AddMonths(-1),
+        lapse = period.FirstDay.AddMonths(-o.EligibilityValidityMonths),
+        pct = o.AmountChangeAlertPercent,
+    };
 
     /// <summary>
     /// For the set-based passes over a million rows: JIT compilation costs seconds per statement here and buys
@@ -122,7 +125,7 @@ public sealed class BatchBuilder(
     // order (the merge joins' order, which is also the unique index's order). Hold reasons in priority order.
     // Not materialised and nothing RETURNed: the follow-ups read the payable regular lines back from the table
     // instead of a second pass over this evaluation, and the insert trigger counts the lines.
-    private const string RegularLinesSql = """
+    internal const string RegularLinesSql = """
         WITH ev AS (
             SELECT id_number,
                    min(date) FILTER (WHERE event = 'death') AS died_on,
@@ -181,15 +184,17 @@ public sealed class BatchBuilder(
     // plan guessed from them drove from the batch's lines and rescanned the held ones per line (minutes). The
     // shape is therefore fixed: from the few held lines and failed outcomes, each looking up its person's line
     // of this batch (LATERAL: always the inner side) on the one-payment index (seqscan off for this statement).
-    private const string FollowUpLinesSql = """
-        SET LOCAL enable_seqscan = off;
+    // `batch_id + 0`: the batch is checked, but never as an index condition — the statistics call the new batch
+    // empty, and a lookup on disbursement_lines_batch then scanned all its million lines for every held line (a
+    // third month ran for over ten minutes). The one-payment key finds the one line.
+    internal const string FollowUpLinesSql = """
         INSERT INTO app.disbursement_lines
             (batch_id, kind, id_number, benefit, period, amount_fen, status, hold_reason, refers_to, bank_code, bank_account, account_name)
         -- Back-pay: a held month of a live batch, not yet followed up, whose person is payable now.
         SELECT @batch, 'back_pay', h.id_number, h.benefit, h.period, h.amount_fen, 'payable', NULL, h.id, v.bank_code, v.bank_account, v.account_name
         FROM app.disbursement_lines h
         CROSS JOIN LATERAL (SELECT * FROM app.disbursement_lines v
-                            WHERE v.id_number = h.id_number AND v.benefit = h.benefit AND v.period = @p AND v.batch_id = @batch
+                            WHERE v.id_number = h.id_number AND v.benefit = h.benefit AND v.period = @p AND v.batch_id + 0 = @batch
                               AND v.kind = 'regular' AND v.kind <> 'reissue' AND v.status = 'payable' AND NOT v.released
                             LIMIT 1) v -- at most one (the unique index); LIMIT also keeps the subquery from being flattened
         WHERE h.status = 'held' AND NOT h.released AND h.period < @p
@@ -202,14 +207,13 @@ public sealed class BatchBuilder(
         JOIN app.cards c ON c.id_number = f.id_number
         JOIN app.persons p ON p.id_number = f.id_number
         CROSS JOIN LATERAL (SELECT * FROM app.disbursement_lines v
-                            WHERE v.id_number = f.id_number AND v.benefit = f.benefit AND v.period = @p AND v.batch_id = @batch
+                            WHERE v.id_number = f.id_number AND v.benefit = f.benefit AND v.period = @p AND v.batch_id + 0 = @batch
                               AND v.kind = 'regular' AND v.kind <> 'reissue' AND v.status = 'payable' AND NOT v.released
                             LIMIT 1) v -- at most one (the unique index); LIMIT also keeps the subquery from being flattened
         WHERE o.status = 'failed'
           AND NOT EXISTS (SELECT 1 FROM app.disbursement_lines x WHERE x.refers_to = f.id AND NOT x.released)
           AND (c.updated_at > o.recorded_at OR p.updated_at > o.recorded_at
-               OR c.bank_account <> f.bank_account OR c.bank_code <> f.bank_code OR p.name <> f.account_name);
-        SET LOCAL enable_seqscan = DEFAULT;
+               OR c.bank_account <> f.bank_account OR c.bank_code <> f.bank_code OR p.name <> f.account_name)
         """;
 
     /// <summary>
