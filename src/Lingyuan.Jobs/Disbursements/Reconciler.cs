@@ -11,10 +11,15 @@ public sealed record ReconcileResult(long BatchId, long Rows, long Applied, long
 
 /// <summary>
 /// Applies a bank return file (<c>bank-returns</c>: line_ref, status, amount, bank_txn_ref, failure_code,
-/// failure_reason) to an exported batch. The file is COPYed as text into a temporary staging table and
-/// checked set-based; all or nothing: when any row is bad (unknown reference, duplicate, amount mismatch,
-/// an outcome contradicting one already recorded, a malformed value) the command fails with exit 65 and one
-/// line per problem, and nothing is applied. Re-applying the same file changes nothing.
+/// failure_reason) to an exported batch. All or nothing: when any row is bad (a malformed value, a reference
+/// that is not a payable line of the batch, a duplicate, an amount other than the line's, an outcome
+/// contradicting one already recorded) the command fails with exit 65 and one line per problem, and nothing is
+/// applied. Re-applying the same file changes nothing.
+/// One pass: the batch's payable lines (id, amount and any recorded outcome; ~25 bytes a line with the check's) are read into
+/// memory under the batch's row lock — an approved batch's lines cannot change — and every row of the file is
+/// checked against them while the good ones stream into the outcomes by binary COPY. The first problem stops
+/// the writing (the COPY is cancelled and the transaction rolled back) and the rest of the file is still
+/// checked, so every problem is listed. The outcomes' primary key still refuses a second outcome for a line.
 /// </summary>
 public sealed class Reconciler(NpgsqlDataSource db)
 {
@@ -34,85 +39,64 @@ public sealed class Reconciler(NpgsqlDataSource db)
         if (state is not ("exported" or "reconciled"))
             throw new DomainRuleException($"batch {batchId} is {state}; only a batch whose bank file was written is reconciled / 批次状态为{Zh.State(state)},生成银行文件后才能对账");
 
-        await conn.ExecuteAsync(new CommandDefinition("SET LOCAL jit = off; SET LOCAL work_mem = '256MB'; SET LOCAL max_parallel_workers_per_gather = 0",
-            transaction: tx, cancellationToken: ct));
-        // Parsed here (one pass, exact yuan → fen), staged by binary COPY; the relational checks run in SQL.
-        await conn.ExecuteAsync(new CommandDefinition(
-            """
-            CREATE TEMP TABLE bank_return_stage (
-                file_line bigint NOT NULL, line_id bigint, status text, amount_fen bigint,
-                bank_txn_ref text, failure_code text, failure_reason text) ON COMMIT DROP
-            """, transaction: tx, cancellationToken: ct));
-        var formatProblems = new List<(long Line, string Problem)>();
-        long formatProblemCount = 0, staged = 0, paid = 0, failed = 0, lastLineId = long.MinValue;
-        var ascending = true; // strictly ascending references cannot repeat: no duplicate check needed
+        await conn.ExecuteAsync(new CommandDefinition("SET LOCAL jit = off", transaction: tx, cancellationToken: ct));
+        var lines = await BatchLines.ReadAsync(conn, batchId, withOutcomes: batch.OutcomeCount > 0, ct);
+        var check = new ReturnRowCheck(lines, batchId);
         var col = Columns.Select(c => header.IndexOf(c)).ToArray();
-        await using (var importer = await conn.BeginBinaryImportAsync(
-            "COPY bank_return_stage (file_line, line_id, status, amount_fen, bank_txn_ref, failure_code, failure_reason) FROM STDIN (FORMAT binary)", ct))
+        long rows = 0, applied = 0, paid = 0, failed = 0;
+        var copy = await conn.BeginRawBinaryCopyAsync(
+            "COPY app.disbursement_outcomes (line_id, batch_id, status, amount_fen, bank_txn_ref, failure_code, failure_reason) FROM STDIN (FORMAT binary)", ct);
+        var outcomes = new BinaryCopyWriter(copy, columns: 7);
+        try
         {
             var csv = new CsvRecords(reader, firstLine: 2);
-            while (await csv.ReadAsync(ct) is { } rec)
+            while (csv.Read() is { } rec)
             {
-                var line = csv.RecordLine;
+                ct.ThrowIfCancellationRequested();
                 if (rec.Count == 1 && rec[0].Length == 0) continue; // a blank line
+                rows++;
                 string Field(int i) => col[i] < rec.Count ? rec[col[i]].Trim() : "";
                 var refText = Field(0);
-                var statusText = Field(1).ToLowerInvariant();
+                var statusText = Field(1);
                 var amountText = Field(2);
                 long? lineId = long.TryParse(refText, NumberStyles.None, CultureInfo.InvariantCulture, out var lid) ? lid : null;
-                var status = statusText is "paid" or "failed" ? statusText : null;
+                var status = statusText.Equals("paid", StringComparison.OrdinalIgnoreCase) ? "paid"
+                    : statusText.Equals("failed", StringComparison.OrdinalIgnoreCase) ? "failed" : null;
                 long? fen = Money.TryParseYuan(amountText, out var f) ? f : null;
-                void Problem(string p) { formatProblemCount++; if (formatProblems.Count < MaxProblemsListed) formatProblems.Add((line, p)); }
-                if (rec.Count < header.Count) Problem($"{rec.Count} columns, the header has {header.Count} / 列数与表头不符");
-                else if (lineId is null) Problem($"line_ref: '{refText}' is not a line reference / 流水引用无效");
-                else if (status is null) Problem($"status: '{statusText}' is not paid or failed / 状态应为 paid 或 failed");
-                else if (fen is null) Problem($"amount: '{amountText}' is not yuan with at most two decimals / 金额格式错误");
-                // Buffered writes: the importer only touches the socket when its buffer is full.
-                staged++;
-                if (status == "paid") paid++; else if (status == "failed") failed++;
-                if (lineId is { } id) { ascending &= id > lastLineId; lastLineId = id; }
-                importer.StartRow();
-                importer.Write(line, NpgsqlTypes.NpgsqlDbType.Bigint);
-                WriteNullable(importer, lineId);
-                importer.Write((object?)status ?? DBNull.Value, NpgsqlTypes.NpgsqlDbType.Text);
-                WriteNullable(importer, fen);
-                importer.Write(NullIfEmpty(Field(3)), NpgsqlTypes.NpgsqlDbType.Text);
-                importer.Write(NullIfEmpty(Field(4)), NpgsqlTypes.NpgsqlDbType.Text);
-                importer.Write(NullIfEmpty(Field(5)), NpgsqlTypes.NpgsqlDbType.Text);
+                var line = csv.RecordLine;
+                if (rec.Count < header.Count) check.Problem(line, $"{rec.Count} columns, the header has {header.Count} / 列数与表头不符");
+                else if (lineId is null) check.Problem(line, $"line_ref: '{refText}' is not a line reference / 流水引用无效");
+                else if (status is null) check.Problem(line, $"status: '{statusText.ToLowerInvariant()}' is not paid or failed / 状态应为 paid 或 failed");
+                else if (fen is null) check.Problem(line, $"amount: '{amountText}' is not yuan with at most two decimals / 金额格式错误");
+                // Every row is checked; rows are written only while the file has shown no problem.
+                if (check.Row(line, lineId, status, fen) != RowVerdict.Apply || check.Count > 0) continue;
+
+                applied++;
+                if (status == "paid") paid++; else failed++;
+                outcomes.StartRow();
+                outcomes.Bigint(lineId!.Value);
+                outcomes.Bigint(batchId);
+                outcomes.TextOrNull(status);
+                outcomes.Bigint(fen!.Value);
+                outcomes.TextOrNull(Field(3));
+                outcomes.TextOrNull(Field(4));
+                outcomes.TextOrNull(Field(5));
             }
-            await importer.CompleteAsync(ct);
+            if (check.Count > 0)
+            {
+                var listed = check.Listed.Select(p => $"{fileName}:{p.Line}: {p.Problem}").ToList();
+                if (check.Count > listed.Count) listed.Add($"{fileName}: … and {check.Count - listed.Count} more problems / 另有 {check.Count - listed.Count} 处问题");
+                listed.Add($"{fileName}: nothing applied / 未应用任何记录");
+                throw new BadInputException(listed);
+            }
+            await outcomes.CompleteAsync(ct);
+        }
+        catch
+        {
+            outcomes.Cancel(); // the server drops the rows; the transaction rolls back
+            throw;
         }
 
-        // The usual file: well formed, in line order (as exported), for a batch with no outcome yet. Then one pass
-        // suffices: insert every row that matches a payable line of the batch with the same amount; when that is
-        // every staged row, there is nothing to report. Otherwise undo it and take the full check below.
-        // (Should outcome_count ever lag the table, the outcomes' primary key refuses the insert: never applied twice.)
-        (long Applied, long Paid, long Failed)? fast = null;
-        if (formatProblemCount == 0 && ascending && batch.OutcomeCount == 0 && staged > 0)
-        {
-            await conn.ExecuteAsync(new CommandDefinition("SAVEPOINT fast_apply", transaction: tx, cancellationToken: ct));
-            var inserted = await conn.ExecuteAsync(new CommandDefinition(FastApplySql, new { batchId }, tx, commandTimeout: 0, cancellationToken: ct));
-            if (inserted == staged) fast = (inserted, paid, failed);
-            else await conn.ExecuteAsync(new CommandDefinition("ROLLBACK TO SAVEPOINT fast_apply", transaction: tx, cancellationToken: ct));
-        }
-        if (fast is null)
-        {
-            var found = (await conn.QueryAsync<(long Line, string Problem, long Total)>(new CommandDefinition(
-                ascending ? ProblemsSql.Replace("/*dups*/", "false AND", StringComparison.Ordinal) : ProblemsSql,
-                new { batchId, limit = MaxProblemsListed }, tx, commandTimeout: 0, cancellationToken: ct))).ToList();
-            var total = formatProblemCount + (found.Count > 0 ? found[0].Total : 0);
-            var problems = formatProblems.Concat(found.Select(p => (p.Line, p.Problem))).OrderBy(p => p.Line).Take(MaxProblemsListed).ToList();
-            if (problems.Count > 0)
-            {
-                var lines = problems.Select(p => $"{fileName}:{p.Line}: {p.Problem}").ToList();
-                if (total > problems.Count) lines.Add($"{fileName}: … and {total - problems.Count} more problems / 另有 {total - problems.Count} 处问题");
-                lines.Add($"{fileName}: nothing applied / 未应用任何记录");
-                throw new BadInputException(lines);
-            }
-        }
-        var rows = staged;
-        var applied = fast ?? await conn.QuerySingleAsync<(long Applied, long Paid, long Failed)>(new CommandDefinition(
-            ApplySql, new { batchId }, tx, commandTimeout: 0, cancellationToken: ct));
         var recoveries = await conn.ExecuteAsync(new CommandDefinition(BatchBuilder.RecoveriesSql, transaction: tx, commandTimeout: 0, cancellationToken: ct));
         // Outcomes are unique per line and admitted only for payable lines of this batch, so counting them suffices.
         var newState = await conn.ExecuteScalarAsync<string>(new CommandDefinition(
@@ -123,21 +107,13 @@ public sealed class Reconciler(NpgsqlDataSource db)
                 reconciled_at = CASE WHEN outcome_count + @applied = approved_line_count THEN coalesce(reconciled_at, now()) END
             WHERE id = @batchId
             RETURNING state
-            """, new { batchId, applied = applied.Applied }, tx, cancellationToken: ct)) ?? state;
+            """, new { batchId, applied }, tx, cancellationToken: ct)) ?? state;
         await AuditLog.WriteAsync(conn, tx, actor, "disbursement.reconcile", "disbursement_batch", batchId.ToString(CultureInfo.InvariantCulture),
-            before: new { state }, after: new { state = newState, rows, applied = applied.Applied, paid = applied.Paid, failed = applied.Failed, recoveries },
+            before: new { state }, after: new { state = newState, rows, applied, paid, failed, recoveries },
             details: Path.GetFileName(fileName));
         await tx.CommitAsync(ct);
-        return new ReconcileResult(batchId, rows, applied.Applied, applied.Paid, applied.Failed, recoveries, newState);
+        return new ReconcileResult(batchId, rows, applied, paid, failed, recoveries, newState);
     }
-
-    private static void WriteNullable(NpgsqlBinaryImporter importer, long? value)
-    {
-        if (value is { } v) importer.Write(v, NpgsqlTypes.NpgsqlDbType.Bigint);
-        else importer.WriteNull();
-    }
-
-    private static object NullIfEmpty(string s) => s.Length == 0 ? DBNull.Value : s;
 
     private static async Task<List<string>> ReadHeaderAsync(StreamReader reader, string fileName, CancellationToken ct)
     {
@@ -156,48 +132,6 @@ public sealed class Reconciler(NpgsqlDataSource db)
         if (problems.Count > 0) throw new BadInputException(problems);
         return header;
     }
-
-    private const string ProblemsSql = """
-        WITH dups AS (
-            SELECT line_id, min(file_line) AS first_line FROM bank_return_stage WHERE /*dups*/ line_id IS NOT NULL GROUP BY line_id HAVING count(*) > 1
-        ),
-        p AS (
-            SELECT s.file_line,
-                   CASE
-                       WHEN d.line_id IS NOT NULL THEN format('line_ref %s: duplicate (first on line %s) / 流水引用重复', s.line_id, d.first_line)
-                       WHEN l.id IS NULL THEN format('line_ref %s: unknown in batch %s / 本批次没有该流水引用', s.line_id, @batchId)
-                       WHEN l.amount_fen <> s.amount_fen THEN format('line_ref %s: amount %s fen, the batch paid %s fen / 金额与发放金额不符', s.line_id, s.amount_fen, l.amount_fen)
-                       WHEN o.line_id IS NOT NULL AND o.status <> s.status THEN format('line_ref %s: already recorded as %s / 已登记为 %s', s.line_id, o.status, o.status)
-                   END AS problem
-            FROM bank_return_stage s
-            LEFT JOIN dups d ON d.line_id = s.line_id AND s.file_line <> d.first_line
-            LEFT JOIN app.disbursement_lines l ON l.id = s.line_id AND l.batch_id = @batchId AND l.status = 'payable'
-            LEFT JOIN app.disbursement_outcomes o ON o.line_id = l.id
-            WHERE s.line_id IS NOT NULL AND s.status IS NOT NULL AND s.amount_fen IS NOT NULL
-        )
-        SELECT file_line, problem, count(*) OVER () AS total FROM p WHERE problem IS NOT NULL ORDER BY file_line LIMIT @limit
-        """;
-
-    // Only for a batch without outcomes and a file without duplicates (see above): no anti-join with the outcomes.
-    private const string FastApplySql = """
-        INSERT INTO app.disbursement_outcomes (line_id, batch_id, status, amount_fen, bank_txn_ref, failure_code, failure_reason)
-        SELECT s.line_id, @batchId, s.status, s.amount_fen, s.bank_txn_ref, s.failure_code, s.failure_reason
-        FROM bank_return_stage s
-        JOIN app.disbursement_lines l ON l.id = s.line_id AND l.batch_id = @batchId AND l.status = 'payable' AND l.amount_fen = s.amount_fen
-        """;
-
-    private const string ApplySql = """
-        WITH ins AS (
-            INSERT INTO app.disbursement_outcomes (line_id, batch_id, status, amount_fen, bank_txn_ref, failure_code, failure_reason)
-            SELECT line_id, @batchId, status, amount_fen, bank_txn_ref, failure_code, failure_reason
-            FROM bank_return_stage s
-            -- Re-applied lines are skipped. Outcomes of a batch are written only under its row lock (FOR UPDATE
-            -- above), so no concurrent reconciliation can insert the same line in between.
-            WHERE NOT EXISTS (SELECT 1 FROM app.disbursement_outcomes o WHERE o.line_id = s.line_id)
-            RETURNING status
-        )
-        SELECT count(*), count(*) FILTER (WHERE status = 'paid'), count(*) FILTER (WHERE status = 'failed') FROM ins
-        """;
 }
 
 /// <summary>
@@ -211,12 +145,21 @@ internal sealed class CsvRecords(TextReader reader, long firstLine)
 
     public long RecordLine { get; private set; }
 
-    public async Task<List<string>?> ReadAsync(CancellationToken ct)
+    /// <summary>The next record, or null at the end. Synchronous: the reader is buffered, and an await per line cost more than the parsing.</summary>
+    public List<string>? Read()
     {
-        var text = await reader.ReadLineAsync(ct);
+        var text = reader.ReadLine();
         if (text is null) return null;
         RecordLine = _nextLine++;
         var fields = new List<string>(8);
+        if (!text.Contains('"'))
+        {
+            // The usual record: without quotes every comma separates two fields.
+            var start = 0;
+            for (int comma; (comma = text.IndexOf(',', start)) >= 0; start = comma + 1) fields.Add(text[start..comma]);
+            fields.Add(text[start..]);
+            return fields;
+        }
         _field.Clear();
         var quoted = false;
         for (var i = 0; ; i++)
@@ -225,7 +168,7 @@ internal sealed class CsvRecords(TextReader reader, long firstLine)
             {
                 if (!quoted) break;
                 // A line break inside quotes belongs to the field.
-                var more = await reader.ReadLineAsync(ct) ?? throw new BadInputException($"line {RecordLine}: unterminated quoted field / 引号未闭合");
+                var more = reader.ReadLine() ?? throw new BadInputException($"line {RecordLine}: unterminated quoted field / 引号未闭合");
                 _nextLine++;
                 _field.Append('\n');
                 text = more;

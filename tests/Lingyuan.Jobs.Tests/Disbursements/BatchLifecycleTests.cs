@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Lingyuan.Jobs.Dashboard;
@@ -185,6 +186,34 @@ public sealed class BatchLifecycleTests(DatabaseFixture fixture) : IClassFixture
         Assert.Contains("nothing applied", problems[3]);
         Assert.Equal(0, await _r.ScalarAsync<long>("SELECT count(*) FROM app.disbursement_outcomes"));
         Assert.Equal("exported", (await Review.FindAsync(id, default))!.State);
+    }
+
+    [Fact]
+    public async Task Good_rows_already_streamed_are_undone_when_a_later_row_is_bad_and_a_thousand_problems_are_listed()
+    {
+        // Good rows stream into the outcomes as they are checked (300 rows: more than the COPY's send buffer, so
+        // the server has received some); the unknown references after them cancel it all.
+        for (var n = 1; n <= 300; n++) await _r.RecipientAsync(n, amountFen: 100_000);
+        var id = await ApprovedBatchAsync();
+        await ExportAsync(id);
+        var text = new StringBuilder("line_ref,status,amount,bank_txn_ref,failure_code,failure_reason\n");
+        foreach (var line in await _r.LinesAsync(id)) text.Append(CultureInfo.InvariantCulture, $"{line.Id},paid,1000.00,T{line.Id},,\n");
+        for (var k = 1; k <= 1200; k++) text.Append(CultureInfo.InvariantCulture, $"{9_000_000 + k},paid,1.00,,,\n");
+
+        var ex = await Assert.ThrowsAsync<BadInputException>(() => Reconciler.ReconcileAsync(id, Csv(text.ToString()), "r.csv", "test", default));
+        Assert.Equal(1002, ex.Problems.Count);
+        Assert.Equal($"r.csv:302: line_ref 9000001: unknown in batch {id} / 本批次没有该流水引用", ex.Problems[0]);
+        Assert.Equal("r.csv: … and 200 more problems / 另有 200 处问题", ex.Problems[1000]);
+        Assert.Equal("r.csv: nothing applied / 未应用任何记录", ex.Problems[1001]);
+        Assert.Equal(0, await _r.ScalarAsync<long>("SELECT count(*) FROM app.disbursement_outcomes"));
+        var b = (await Review.FindAsync(id, default))!;
+        Assert.Equal("exported", b.State);
+
+        // The same connection pool serves the next, good file: all 300 paid, the batch reconciled.
+        var good = string.Join('\n', text.ToString().Split('\n').Take(301)) + "\n";
+        var r = await Reconciler.ReconcileAsync(id, Csv(good), "r2.csv", "test", default);
+        Assert.Equal(("reconciled", 300L, 300L), (r.State, r.Applied, r.Paid));
+        Assert.Equal(300, await _r.ScalarAsync<long>("SELECT count(*) FROM app.disbursement_outcomes WHERE batch_id = @id", new { id }));
     }
 
     [Fact]
