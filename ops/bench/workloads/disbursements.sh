@@ -66,6 +66,12 @@ bench_disbursements() {
       -c "CREATE TABLE bench_bound (LIKE app.disbursement_lines INCLUDING DEFAULTS INCLUDING IDENTITY)" -c "CHECKPOINT" >/dev/null
     measure "$WORK/db-bound" "${PSQL[@]}" -d bench_disb -c "$bound_sql"
     psql_bench bench_disb -c "DROP TABLE bench_bound" -c "CHECKPOINT" >/dev/null
+    # The floor under any build: the same INSERT into a table carrying just the line's id and the key that
+    # makes a second payment impossible (person, benefit, month).
+    psql_bench bench_disb -c "CREATE TABLE bench_bound (LIKE app.disbursement_lines INCLUDING DEFAULTS INCLUDING IDENTITY)" \
+      -c "ALTER TABLE bench_bound ADD PRIMARY KEY (id)" -c "CREATE UNIQUE INDEX ON bench_bound (id_number, benefit, period)" -c "CHECKPOINT" >/dev/null
+    measure "$WORK/db-bound-keyed" "${PSQL[@]}" -d bench_disb -c "$bound_sql"
+    psql_bench bench_disb -c "DROP TABLE bench_bound" -c "CHECKPOINT" >/dev/null
     disb_build "$WORK/db-first" 2026-02 >/dev/null
     psql_bench bench_disb -c "VACUUM ANALYZE app.disbursement_lines" -c "CHECKPOINT" >/dev/null
     id=$(disb_build "$WORK/db-build" 2026-03)
@@ -88,6 +94,10 @@ bench_disbursements() {
       -c "CREATE TABLE bench_returns (line_ref text, status text, amount text, bank_txn_ref text, failure_code text, failure_reason text)" \
       -c "CHECKPOINT" >/dev/null
     measure "$WORK/db-bound-reconcile" "${PSQL[@]}" -d bench_disb -c "\\copy bench_returns FROM '$WORK/returns.csv' (FORMAT csv, HEADER true)"
+    # The floor under any reconciliation: the same COPY into a table keyed by line_ref (one outcome a line).
+    psql_bench bench_disb -c "DROP TABLE bench_returns" -c "CREATE TABLE bench_returns (line_ref bigint PRIMARY KEY, status text,
+      amount numeric, bank_txn_ref text, failure_code text, failure_reason text)" -c "CHECKPOINT" >/dev/null
+    measure "$WORK/db-bound-reconcile-keyed" "${PSQL[@]}" -d bench_disb -c "\\copy bench_returns FROM '$WORK/returns.csv' (FORMAT csv, HEADER true)"
     psql_bench bench_disb -c "DROP TABLE bench_returns" -c "CHECKPOINT" >/dev/null
     measure "$WORK/db-reconcile" dotnet "$DLL" batch reconcile "$id" "$WORK/returns.csv"
     # Checked in the database, not in the verb's wording (which may change).
@@ -115,6 +125,8 @@ bench_disbursements() {
   bench_row "approve a batch (count, total, SHA-256)" "$payable" "$(median "$WORK/db-approve.s")" 0 "$(sort -n "$WORK/db-approve.rss" | tail -1)"
   bench_row "export the bank file" "$payable" "$(median "$WORK/db-export.s")" "$(median "$WORK/db-bound-export.s")" "$(sort -n "$WORK/db-export.rss" | tail -1)"
   bench_row "reconcile a bank return file" "$payable" "$(median "$WORK/db-reconcile.s")" "$(median "$WORK/db-bound-reconcile.s")" "$(sort -n "$WORK/db-reconcile.rss" | tail -1)"
+  bench_row "floor (PostgreSQL alone): the build's bound INSERT into a table with the line id and the one-payment key, vs without keys" "$rows" "$(median "$WORK/db-bound-keyed.s")" "$(median "$WORK/db-bound.s")" "$(sort -n "$WORK/db-bound-keyed.rss" | tail -1)"
+  bench_row "floor (PostgreSQL alone): the return file's COPY into a table keyed by line_ref, vs unkeyed" "$payable" "$(median "$WORK/db-bound-reconcile-keyed.s")" "$(median "$WORK/db-bound-reconcile.s")" "$(sort -n "$WORK/db-bound-reconcile-keyed.rss" | tail -1)"
   bench_row "worker memory: serve --role worker running disbursement-build (trigger → succeeded)" "$rows" "${worker#* }" 0 "${worker%% *}"
   psql_bench postgres -c "DROP DATABASE bench_disb WITH (FORCE)" >/dev/null
   rm -f "$WORK/bank.csv" "$WORK/returns.csv" "$WORK"/db-*.log

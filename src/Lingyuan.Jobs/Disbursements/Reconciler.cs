@@ -50,7 +50,7 @@ public sealed class Reconciler(NpgsqlDataSource db)
         try
         {
             var csv = new CsvRecords(reader, firstLine: 2);
-            while (csv.Read() is { } rec)
+            while (ReadRecord(csv, fileName) is { } rec)
             {
                 ct.ThrowIfCancellationRequested();
                 if (rec.Count == 1 && rec[0].Length == 0) continue; // a blank line
@@ -113,6 +113,19 @@ public sealed class Reconciler(NpgsqlDataSource db)
             details: Path.GetFileName(fileName));
         await tx.CommitAsync(ct);
         return new ReconcileResult(batchId, rows, applied, paid, failed, recoveries, newState);
+    }
+
+    private static List<string>? ReadRecord(CsvRecords csv, string fileName)
+    {
+        try
+        {
+            return csv.Read();
+        }
+        catch (DecoderFallbackException)
+        {
+            // The reader decodes ahead in blocks: the bad bytes are on this line or a later one.
+            throw new BadInputException($"{fileName}:{csv.RecordLine + 1}: bytes that are not UTF-8 on this line or after it / 文件不是 UTF-8 编码");
+        }
     }
 
     private static async Task<List<string>> ReadHeaderAsync(StreamReader reader, string fileName, CancellationToken ct)

@@ -217,6 +217,24 @@ public sealed class BatchLifecycleTests(DatabaseFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task A_return_file_that_is_not_UTF8_after_its_header_is_refused_with_a_line_and_nothing_applied()
+    {
+        await _r.RecipientAsync(1, amountFen: 100_000);
+        var id = await ApprovedBatchAsync();
+        await ExportAsync(id);
+        var l = await _r.LinesAsync(id);
+        // 100,000 blank lines put the bad bytes beyond the reader's first block, past the header.
+        var bytes = Encoding.UTF8.GetBytes($"line_ref,status,amount,bank_txn_ref,failure_code,failure_reason\n{new string('\n', 100_000)}{l[0].Id},failed,1000.00,,E01,")
+            .Concat(new byte[] { 0xBB, 0xA7, 0xC3, 0xFB, (byte)'\n' }).ToArray(); // 户名 in GB18030, on line 100,002
+        var ex = await Assert.ThrowsAsync<BadInputException>(() => Reconciler.ReconcileAsync(id, new MemoryStream(bytes), "r.csv", "test", default));
+        var problem = Assert.Single(ex.Problems);
+        var m = System.Text.RegularExpressions.Regex.Match(problem, @"^r\.csv:(\d+): bytes that are not UTF-8 on this line or after it / 文件不是 UTF-8 编码$");
+        Assert.True(m.Success, problem);
+        Assert.InRange(long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), 2, 100_002);
+        Assert.Equal(0, await _r.ScalarAsync<long>("SELECT count(*) FROM app.disbursement_outcomes"));
+    }
+
+    [Fact]
     public async Task Malformed_return_values_are_reported_with_their_line_and_nothing_is_applied()
     {
         await _r.RecipientAsync(1, amountFen: 100_000);
