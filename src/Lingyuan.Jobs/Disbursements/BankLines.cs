@@ -20,7 +20,6 @@ internal static class BankLines
 {
     private const int Block = 1 << 16;
     private const short Columns = 6;
-    private static ReadOnlySpan<byte> Signature => [(byte)'P', (byte)'G', (byte)'C', (byte)'O', (byte)'P', (byte)'Y', 0x0A, 0xFF, 0x0D, 0x0A, 0x00];
 
     /// <summary>Streams the lines of <paramref name="select"/> to <paramref name="output"/>; returns their SHA-256 (lower-case hex).</summary>
     public static async Task<string> WriteAsync(NpgsqlConnection conn, string select, Stream output, CancellationToken ct)
@@ -79,11 +78,11 @@ internal static class BankLines
         if (!state.HeaderRead)
         {
             // Signature, flags (int32), header extension length (int32) and the extension.
-            if (data.Length < Signature.Length + 8) return 0;
-            if (!data.StartsWith(Signature)) throw new InvalidDataException("not a binary COPY stream");
-            var extension = BinaryPrimitives.ReadInt32BigEndian(data[(Signature.Length + 4)..]);
-            if (data.Length < Signature.Length + 8 + extension) return 0;
-            pos = Signature.Length + 8 + extension;
+            if (data.Length < BinaryCopyWriter.Signature.Length + 8) return 0;
+            if (!data.StartsWith(BinaryCopyWriter.Signature)) throw new InvalidDataException("not a binary COPY stream");
+            var extension = BinaryPrimitives.ReadInt32BigEndian(data[(BinaryCopyWriter.Signature.Length + 4)..]);
+            if (data.Length < BinaryCopyWriter.Signature.Length + 8 + extension) return 0;
+            pos = BinaryCopyWriter.Signature.Length + 8 + extension;
             state.HeaderRead = true;
         }
         Span<int> starts = stackalloc int[Columns], lengths = stackalloc int[Columns]; // length -1: NULL

@@ -70,11 +70,13 @@ internal sealed class BinaryCopyWriter(NpgsqlRawCopyStream copy, short columns)
         copy.Cancel();
     }
 
+    /// <summary>The first 11 bytes of every binary COPY stream.</summary>
+    internal static ReadOnlySpan<byte> Signature => [(byte)'P', (byte)'G', (byte)'C', (byte)'O', (byte)'P', (byte)'Y', 0x0A, 0xFF, 0x0D, 0x0A, 0x00];
+
     // Signature, flags (no OIDs), header extension length.
     private static int WriteHeader(byte[] buffer)
     {
-        ReadOnlySpan<byte> signature = [(byte)'P', (byte)'G', (byte)'C', (byte)'O', (byte)'P', (byte)'Y', 0x0A, 0xFF, 0x0D, 0x0A, 0x00];
-        signature.CopyTo(buffer);
+        Signature.CopyTo(buffer);
         BinaryPrimitives.WriteInt32BigEndian(buffer.AsSpan(11), 0);
         BinaryPrimitives.WriteInt32BigEndian(buffer.AsSpan(15), 0);
         return 19;
