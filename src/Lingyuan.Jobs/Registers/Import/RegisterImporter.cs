@@ -179,14 +179,19 @@ public sealed class RegisterImporter(NpgsqlDataSource db, ImportKinds kinds, Tim
         long inserted, updated;
         if (kind.Apply is not null)
             (inserted, updated) = await kind.Apply(new ImportApplyContext(conn, tx, req.Actor, file, req.DryRun, ct));
-        else if (req.DryRun)
-            (inserted, updated) = await conn.QuerySingleAsync<(long, long)>(sql.Preview, transaction: tx, commandTimeout: NoTimeout);
         else
         {
-            if (sql.Audit is not null)
-                await conn.ExecuteAsync(sql.Audit, new { actor = req.Actor, details = file }, tx, NoTimeout);
-            updated = sql.Update is null ? 0 : await conn.ExecuteAsync(sql.Update, transaction: tx, commandTimeout: NoTimeout);
-            inserted = await conn.ExecuteAsync(sql.Insert, transaction: tx, commandTimeout: NoTimeout);
+            await conn.ExecuteAsync(UpsertSql.NoNestedLoops, transaction: tx);
+            if (req.DryRun)
+                (inserted, updated) = await conn.QuerySingleAsync<(long, long)>(sql.Preview, transaction: tx, commandTimeout: NoTimeout);
+            else
+            {
+                if (sql.Audit is not null)
+                    await conn.ExecuteAsync(sql.Audit, new { actor = req.Actor, details = file }, tx, NoTimeout);
+                updated = sql.Update is null ? 0 : await conn.ExecuteAsync(sql.Update, transaction: tx, commandTimeout: NoTimeout);
+                inserted = await conn.ExecuteAsync(sql.Insert, transaction: tx, commandTimeout: NoTimeout);
+            }
+            await conn.ExecuteAsync(UpsertSql.NoNestedLoopsEnd, transaction: tx);
         }
         if (req.DryRun)
             await tx.RollbackAsync(ct);

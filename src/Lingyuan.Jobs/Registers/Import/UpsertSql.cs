@@ -6,6 +6,16 @@ namespace Lingyuan.Jobs.Registers.Import;
 /// </summary>
 internal sealed class UpsertSql
 {
+    /// <summary>
+    /// Set around the statements below: no nested loops. Statistics may call the register empty (analysed while it
+    /// was, or before an import committed) and the planner then joins it by a scan repeated for every staged row —
+    /// a scan the INSERT itself keeps lengthening: 1,000,000 persons into a register analysed empty ran for over ten
+    /// minutes. Hash and merge joins read each side once, whatever the statistics say (the same import: 8.3 s; an
+    /// unchanged re-import 4.8 s, against 5.3 s before). A small file costs one pass over the register's key.
+    /// </summary>
+    public const string NoNestedLoops = "SET LOCAL enable_nestloop = off";
+    public const string NoNestedLoopsEnd = "SET LOCAL enable_nestloop = DEFAULT";
+
     public string CreateStage { get; }
     public string Copy { get; }
     /// <summary>Counts (would be inserted, would be updated) without changing anything.</summary>
