@@ -14,7 +14,7 @@ disb_data() { # DB ROWS: a migrated database with the registers filled and two f
 }
 
 disb_reset() { # DB: no batch at all (TRUNCATE skips the frozen-line triggers)
-  psql_bench "$1" -c "TRUNCATE app.disbursement_recoveries, app.disbursement_outcomes, app.disbursement_lines, app.disbursement_batches" \
+  psql_bench "$1" -c "TRUNCATE app.disbursement_recoveries, app.disbursement_outcomes, app.disbursement_lines, app.disbursement_batch_benefits, app.disbursement_batches" \
     -c "VACUUM ANALYZE app.disbursement_lines" -c "CHECKPOINT" >/dev/null
 }
 

@@ -125,7 +125,19 @@ public sealed class BatchBuildTests(DatabaseFixture fixture) : IClassFixture<Dat
             WHERE (b.payable_count, b.payable_total_fen, b.held_count) IS DISTINCT FROM (c.payable, c.total, c.held)
             """);
         Assert.Equal(0L, mismatches);
-        Assert.Equal(2L, await _r.ScalarAsync<long>("SELECT count(*) FROM app.disbursement_batches"));
+        // And the per-benefit totals the batches page shows (migration 0080), against a direct sum.
+        await _r.RecipientAsync(9, amountFen: 50_000, benefit: "unemployment", start: "2026-04-01");
+        await Builder.BuildAsync(P("2026-05"), "test", default);
+        var benefitMismatches = await _r.ScalarAsync<long>("""
+            SELECT count(*) FROM (
+                SELECT batch_id, benefit, count(*) AS payable, sum(amount_fen) AS total
+                FROM app.disbursement_lines WHERE status = 'payable' GROUP BY batch_id, benefit) c
+            FULL JOIN app.disbursement_batch_benefits t USING (batch_id, benefit)
+            WHERE (t.payable_count, t.payable_total_fen) IS DISTINCT FROM (c.payable, c.total)
+            """);
+        Assert.Equal(0L, benefitMismatches);
+        Assert.Equal(4L, await _r.ScalarAsync<long>("SELECT count(*) FROM app.disbursement_batch_benefits"));
+        Assert.Equal(3L, await _r.ScalarAsync<long>("SELECT count(*) FROM app.disbursement_batches"));
         Assert.Equal(1L, await _r.ScalarAsync<long>("SELECT count(*) FROM app.disbursement_lines WHERE kind = 'back_pay'"));
     }
 

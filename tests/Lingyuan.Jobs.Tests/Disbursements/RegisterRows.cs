@@ -26,7 +26,7 @@ public sealed class RegisterRows(NpgsqlDataSource db)
     {
         await using var conn = await db.OpenConnectionAsync();
         await conn.ExecuteAsync("""
-            TRUNCATE app.disbursement_recoveries, app.disbursement_outcomes, app.disbursement_lines, app.disbursement_batches,
+            TRUNCATE app.disbursement_recoveries, app.disbursement_outcomes, app.disbursement_lines, app.disbursement_batch_benefits, app.disbursement_batches,
                      app.persons, app.cards, app.entitlements, app.life_events, app.outbox_attachments, app.outbox, app.audit_log, app.users
             """);
     }
