@@ -28,6 +28,29 @@ public sealed class BatchesPageTests(DatabaseFixture fixture) : IClassFixture<Da
     }
 
     [Fact]
+    public async Task The_batch_page_lists_new_stopped_and_changed_recipients_against_last_month()
+    {
+        await _r.RecipientAsync(1);
+        var stops = await _r.RecipientAsync(2);
+        var raised = await _r.RecipientAsync(3, amountFen: 100_000);
+        var builder = _server.App.Services.GetRequiredService<BatchBuilder>();
+        var feb = await builder.BuildAsync(P("2026-02"), "test", default);
+        await _r.ExecAsync("UPDATE app.entitlements SET end_period = '2026-02-01' WHERE id_number = @stops", new { stops });
+        await _r.ExecAsync("UPDATE app.entitlements SET monthly_amount_fen = 110000 WHERE id_number = @raised", new { raised });
+        var joins = await _r.RecipientAsync(4, start: "2026-03-01");
+        var mar = await builder.BuildAsync(P("2026-03"), "test", default);
+        var finance = await _server.SignedInClientAsync("page-changes", Roles.Finance);
+
+        var first = WebUtility.HtmlDecode(await finance.GetStringAsync($"/hangfire/batches/{feb.BatchId}"));
+        Assert.Contains("新增 0 人次,停发 0 人次,金额变动 0 人次", first); // no earlier month to compare with
+        var html = WebUtility.HtmlDecode(await finance.GetStringAsync($"/hangfire/batches/{mar.BatchId}"));
+        Assert.Contains("新增 1 人次,停发 1 人次,金额变动 1 人次", html);
+        Assert.Matches($@"<td>新增</td><td>{System.Text.RegularExpressions.Regex.Escape(Mask.IdNumber(joins))}</td>", html);
+        Assert.Matches($@"<td>停发</td><td>{System.Text.RegularExpressions.Regex.Escape(Mask.IdNumber(stops))}</td>", html);
+        Assert.Matches($@"<td>金额变动</td><td>{System.Text.RegularExpressions.Regex.Escape(Mask.IdNumber(raised))}</td>.*1,000\.00.*1,100\.00", html);
+    }
+
+    [Fact]
     public async Task The_preparer_gets_403_on_approve_and_another_finance_user_approves()
     {
         var id = await _r.RecipientAsync(1, name: "=HYPERLINK(\"http://x\")");
