@@ -81,7 +81,7 @@ public sealed class BatchBuilder(
         var o = options.Value;
         var args = Arguments(id, period, o);
         await conn.ExecuteAsync(new CommandDefinition(RegularLinesSql, args, tx, commandTimeout: 0, cancellationToken: ct));
-        await conn.ExecuteAsync(new CommandDefinition($"SET LOCAL enable_seqscan = off; {FollowUpLinesSql}; SET LOCAL enable_seqscan = DEFAULT",
+        await conn.ExecuteAsync(new CommandDefinition($"{FollowUpSettings}; {FollowUpLinesSql}; SET LOCAL enable_seqscan = DEFAULT",
             args, tx, commandTimeout: 0, cancellationToken: ct));
         // The insert trigger keeps the batch's counters equal to its lines.
         var summary = await conn.QuerySingleAsync<(long Payable, long Total, long Held)>(new CommandDefinition(
@@ -187,6 +187,8 @@ public sealed class BatchBuilder(
     // `batch_id + 0`: the batch is checked, but never as an index condition — the statistics call the new batch
     // empty, and a lookup on disbursement_lines_batch then scanned all its million lines for every held line (a
     // third month ran for over ten minutes). The one-payment key finds the one line.
+    internal const string FollowUpSettings = "SET LOCAL enable_seqscan = off";
+
     internal const string FollowUpLinesSql = """
         INSERT INTO app.disbursement_lines
             (batch_id, kind, id_number, benefit, period, amount_fen, status, hold_reason, refers_to, bank_code, bank_account, account_name)

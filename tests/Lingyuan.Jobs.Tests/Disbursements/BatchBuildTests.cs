@@ -224,7 +224,7 @@ public sealed class BatchBuildTests(DatabaseFixture fixture) : IClassFixture<Dat
         var args = BatchBuilder.Arguments(id, P("2026-04"), fixture.Services.GetRequiredService<IOptions<DisbursementOptions>>().Value);
         await conn.ExecuteAsync(BatchBuilder.BulkSettings, transaction: tx);
         await conn.ExecuteAsync(BatchBuilder.RegularLinesSql, args, tx);
-        await conn.ExecuteAsync("SET LOCAL enable_seqscan = off", transaction: tx); // as BuildAsync runs it
+        await conn.ExecuteAsync(BatchBuilder.FollowUpSettings, transaction: tx); // as BuildAsync runs it
         var plan = string.Join('\n', await conn.QueryAsync<string>("EXPLAIN " + BatchBuilder.FollowUpLinesSql, args, tx));
 
         Assert.DoesNotContain("disbursement_lines_batch", plan);
