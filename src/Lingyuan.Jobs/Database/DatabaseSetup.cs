@@ -29,6 +29,7 @@ public static class DatabaseSetup
         builder.Services.AddNpgsqlDataSource(csb.ConnectionString);
         builder.Services.AddOptions<DatabaseOptions>().BindConfiguration("Database").ValidateOnStart();
         builder.Services.AddSingleton<Migrator>();
+        builder.Services.AddSingleton<Work>();
         builder.Services.AddCommand<MigrateCommand>();
         return builder;
     }

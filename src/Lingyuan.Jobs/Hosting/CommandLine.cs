@@ -41,6 +41,7 @@ public static class CommandLine
             var parsed = CommandArgs.Parse(command.Spec, rest);
             app.Services.GetService<IStartupValidator>()?.Validate();
             var instance = (ICliCommand)app.Services.GetRequiredService(command.Type);
+            using var acting = Database.Acting.Begin(new Database.Acting($"cli:{Environment.UserName}", Database.Acting.Cli));
             return await instance.RunAsync(parsed, cts.Token);
         }
         catch (Exception ex)

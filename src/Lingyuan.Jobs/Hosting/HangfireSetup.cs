@@ -55,6 +55,7 @@ public static class HangfireSetup
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()
+            .UseFilter(new JobActingFilter(sp.GetRequiredService<ILoggerFactory>()))
             .UsePostgreSqlStorage(
                 c => c.UseNpgsqlConnection(sp.GetRequiredService<NpgsqlDataSource>().ConnectionString),
                 new PostgreSqlStorageOptions
