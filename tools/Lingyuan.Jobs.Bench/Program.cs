@@ -17,6 +17,8 @@ using Microsoft.Extensions.DependencyInjection;
 //                                               from the trigger to its success)
 // and one verb run through the service's command-line frame (its configuration, services and exit codes):
 //   Lingyuan.Jobs.Bench mail [--count N]       (the real outbox delivery path; prints a Markdown table)
+const string Usage = "usage: Lingyuan.Jobs.Bench draw EMPLOYERS INSPECTORS CONFLICTS REPEATS | hangfire JOBS | trigger RECURRING_ID | mail [--count N]";
+
 if (args is ["mail", ..])
 {
     return await CommandLine.RunAsync(args, new CliTool(
@@ -39,8 +41,11 @@ try
         case ["trigger", var id]:
             Trigger(id);
             return 0;
+        case ["--help" or "-h" or "help"]:
+            Console.WriteLine(Usage);
+            return 0;
         default:
-            Console.Error.WriteLine("usage: Lingyuan.Jobs.Bench draw EMPLOYERS INSPECTORS CONFLICTS REPEATS | hangfire JOBS | trigger RECURRING_ID | mail [--count N]");
+            Console.Error.WriteLine(Usage);
             return 64;
     }
 }
