@@ -4,8 +4,10 @@ using Hangfire;
 using Hangfire.InMemory;
 using Hangfire.PostgreSql;
 using Hangfire.Storage;
+using Lingyuan.Jobs.Bench;
+using Lingyuan.Jobs.Bench.Mail;
 using Lingyuan.Jobs.Hosting;
-using Lingyuan.Jobs.Inspections;
+using Microsoft.Extensions.DependencyInjection;
 
 // The in-process workloads of ops/bench. Each prints lines "ROW<TAB>name<TAB>rows<TAB>our seconds<TAB>bound seconds"
 // (bound 0 = none), which ops/bench turns into table rows with the peak RSS it measured around this process.
@@ -13,6 +15,17 @@ using Lingyuan.Jobs.Inspections;
 //   Lingyuan.Jobs.Bench hangfire JOBS          (PostgreSQL from ConnectionStrings__Jobs, then Hangfire.InMemory)
 //   Lingyuan.Jobs.Bench trigger RECURRING_ID   (a running worker's recurring job, now; prints the seconds
 //                                               from the trigger to its success)
+// and one verb run through the service's command-line frame (its configuration, services and exit codes):
+//   Lingyuan.Jobs.Bench mail [--count N]       (the real outbox delivery path; prints a Markdown table)
+const string Usage = "usage: Lingyuan.Jobs.Bench draw EMPLOYERS INSPECTORS CONFLICTS REPEATS | hangfire JOBS | trigger RECURRING_ID | mail [--count N]";
+
+if (args is ["mail", ..])
+{
+    return await CommandLine.RunAsync(args, new CliTool(
+        "Lingyuan.Jobs.Bench",
+        "Lingyuan.Jobs.Bench — benchmarks of the Lingyuan HRSS jobs service (ops/bench/run) / 性能基准工具",
+        services => services.AddCommand<MailBenchCommand>()));
+}
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 try
@@ -28,8 +41,11 @@ try
         case ["trigger", var id]:
             Trigger(id);
             return 0;
+        case ["--help" or "-h" or "help"]:
+            Console.WriteLine(Usage);
+            return 0;
         default:
-            Console.Error.WriteLine("usage: Lingyuan.Jobs.Bench draw EMPLOYERS INSPECTORS CONFLICTS REPEATS | hangfire JOBS");
+            Console.Error.WriteLine(Usage);
             return 64;
     }
 }

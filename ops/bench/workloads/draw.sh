@@ -1,5 +1,5 @@
 # Double-random draw + verify (QUALITY.md): 100,000 employers, 1,000 inspectors, 2,000 conflicts, teams
-# of 2; target ≤ 1 s each, no bound. Pure and in memory (Inspections.DrawBenchmark.Measure, through the
+# of 2; target ≤ 1 s each, no bound. Pure and in memory (DrawBenchmark.Measure in the
 # bench console); each figure is the best of --repeat runs inside one process.
 bench_draw() {
   local inspectors

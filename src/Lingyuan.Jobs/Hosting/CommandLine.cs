@@ -6,30 +6,41 @@ using Npgsql;
 namespace Lingyuan.Jobs.Hosting;
 
 /// <summary>
+/// A console under <c>tools/</c> (the demo seeder, the benchmarks) that runs its own verbs through this
+/// frame, on the service's configuration and services: <paramref name="AddCommands"/> registers its verbs
+/// (<c>AddCommand&lt;T&gt;</c>) and what they need. A tool lists and runs only its own verbs and never serves.
+/// </summary>
+public sealed record CliTool(string Name, string Title, Action<IServiceCollection> AddCommands);
+
+/// <summary>
 /// The command-line frame: picks the verb, builds the host for the right role, runs the verb and
 /// turns every failure into one line on stderr and an exit code from <see cref="ExitCodes"/>.
 /// </summary>
 public static class CommandLine
 {
-    public static async Task<int> RunAsync(string[] args)
+    public static Task<int> RunAsync(string[] args) => RunAsync(args, tool: null);
+
+    public static async Task<int> RunAsync(string[] args, CliTool? tool)
     {
         Console.OutputEncoding = new UTF8Encoding(false);
         var verbless = args.Length == 0 || args[0].StartsWith('-');
-        if (verbless && args is ["--help"] or ["-h"] or ["help"])
-            return PrintGeneralHelp();
+        if (verbless && (args is ["--help"] or ["-h"] or ["help"] || (tool is not null && args.Length == 0)))
+            return PrintGeneralHelp(tool);
         if (!verbless && args[0] == "help")
-            return PrintGeneralHelp();
+            return PrintGeneralHelp(tool);
 
         var verbArgs = verbless ? ["serve", .. args] : args;
         try
         {
-            if (verbArgs[0] == "serve")
+            if (tool is not null && verbless)
+                throw new UsageException($"{tool.Name} needs a verb (try --help) / 缺少命令");
+            if (verbArgs[0] == "serve" && tool is null)
                 return await ServeCommand.RunAsync(verbArgs[1..]);
 
             using var cts = new CancellationTokenSource();
             Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
-            await using var app = App.Build(AppRole.Cli);
-            var commands = app.Services.GetServices<CommandRegistration>().ToList();
+            await using var app = BuildCli(tool);
+            var commands = Commands(app, tool);
             var (command, rest) = Match(commands, verbArgs);
             if (command is null)
                 throw new UsageException($"unknown command '{string.Join(' ', verbArgs.Take(2))}' (try --help) / 未知命令");
@@ -69,16 +80,25 @@ public static class CommandLine
         return (null, args);
     }
 
-    private static int PrintGeneralHelp()
+    // A tool's services go in after the features registered theirs (the hook tests use to replace the clock).
+    private static WebApplication BuildCli(CliTool? tool) => App.Build(AppRole.Cli, null, tool?.AddCommands);
+
+    /// <summary>The service's verbs, or only the tool's own (those not declared in the service assembly).</summary>
+    private static List<CommandRegistration> Commands(WebApplication app, CliTool? tool) =>
+        app.Services.GetServices<CommandRegistration>()
+            .Where(c => tool is null || c.Type.Assembly != typeof(CommandLine).Assembly)
+            .ToList();
+
+    private static int PrintGeneralHelp(CliTool? tool)
     {
-        using var app = App.Build(AppRole.Cli);
+        using var app = BuildCli(tool);
         var sb = new StringBuilder();
-        sb.AppendLine("Lingyuan.Jobs — scheduled jobs of the Lingyuan HRSS bureau / 凌源市人社局定时任务服务");
+        sb.AppendLine(tool?.Title ?? "Lingyuan.Jobs — scheduled jobs of the Lingyuan HRSS bureau / 凌源市人社局定时任务服务");
         sb.AppendLine();
-        sb.AppendLine("usage / 用法: Lingyuan.Jobs VERB [ARGS] [--help]");
+        sb.AppendLine($"usage / 用法: {tool?.Name ?? "Lingyuan.Jobs"} VERB [ARGS] [--help]");
         sb.AppendLine();
-        sb.AppendLine($"  {"serve",-18} {ServeCommand.Spec.Summary}");
-        foreach (var c in app.Services.GetServices<CommandRegistration>().OrderBy(c => c.Spec.Name, StringComparer.Ordinal))
+        if (tool is null) sb.AppendLine($"  {"serve",-18} {ServeCommand.Spec.Summary}");
+        foreach (var c in Commands(app, tool).OrderBy(c => c.Spec.Name, StringComparer.Ordinal))
             sb.AppendLine($"  {c.Spec.Name,-18} {c.Spec.Summary}");
         sb.AppendLine();
         sb.AppendLine("exit codes / 退出码: 0 ok, 64 usage or configuration, 65 bad input data, 69 service unreachable, 1 other");

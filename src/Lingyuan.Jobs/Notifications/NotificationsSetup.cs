@@ -13,7 +13,6 @@ public static class NotificationsSetup
         builder.Services.AddSingleton<OutboxDelivery>();
         builder.Services.AddSingleton<IOutboxSignal, OutboxTrigger>();
         builder.AddRecurringJob<OutboxDeliveryJob>(OutboxDeliveryJob.Id, "发送待发邮件", "* * * * *");
-        builder.Services.AddCommand<MailBenchCommand>();
         builder.AddDashboardPage(OutboxPage.Path, "邮件发送", Roles.Admin, Roles.Operator);
         return builder;
     }

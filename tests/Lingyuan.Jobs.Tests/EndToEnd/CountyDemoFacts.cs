@@ -18,7 +18,7 @@ public sealed class CountyDemoFixture : DatabaseFixture
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
-        var (code, output) = await ServiceProcess.RunAsync(this, "seed-demo --scale county", timeout: TimeSpan.FromMinutes(10));
+        var (code, output) = await ServiceProcess.RunAsync(this, "seed-demo --scale county", timeout: TimeSpan.FromMinutes(10), dll: ServiceProcess.DemoDllPath);
         if (code != 0) throw new InvalidOperationException(output);
         await using var conn = await DataSource.OpenConnectionAsync();
         await conn.ExecuteAsync("""

@@ -7,6 +7,7 @@ namespace Lingyuan.Jobs.Tests.Infrastructure;
 /// The real executable as a child process (e.g. <c>serve --role worker</c> or <c>jobs run outbox-delivery</c>)
 /// against a test database, for crash and race tests: kill it with SIGKILL, restart it, run two at once.
 /// <c>killAt</c> = "point-name:N" makes it SIGKILL itself at the Nth pass of a <c>TestHooks.Point</c>.
+/// <c>dll</c> runs a console of tools/ instead (e.g. <see cref="DemoDllPath"/> for <c>seed-demo</c>).
 /// </summary>
 public sealed class ServiceProcess : IAsyncDisposable
 {
@@ -15,6 +16,9 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public static string DllPath => Path.Combine(AppContext.BaseDirectory, "Lingyuan.Jobs.dll");
 
+    /// <summary>tools/Lingyuan.Jobs.Demo: <c>seed-demo</c>.</summary>
+    public static string DemoDllPath => Path.Combine(AppContext.BaseDirectory, "Lingyuan.Jobs.Demo.dll");
+
     private ServiceProcess(Process process) => _process = process;
 
     public string Output { get { lock (_output) return _output.ToString(); } }
@@ -22,7 +26,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     public int ExitCode => _process.ExitCode;
     public int Id => _process.Id;
 
-    public static ServiceProcess Start(DatabaseFixture db, string arguments, Dictionary<string, string?>? settings = null, string? killAt = null, string? stdin = null)
+    public static ServiceProcess Start(DatabaseFixture db, string arguments, Dictionary<string, string?>? settings = null, string? killAt = null, string? stdin = null, string? dll = null)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -32,7 +36,7 @@ public sealed class ServiceProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = AppContext.BaseDirectory,
         };
-        psi.ArgumentList.Add(DllPath);
+        psi.ArgumentList.Add(dll ?? DllPath);
         foreach (var a in SplitArgs(arguments)) psi.ArgumentList.Add(a);
         var all = db.Settings();
         all["Worker:Urls"] = "http://127.0.0.1:0";
@@ -54,9 +58,9 @@ public sealed class ServiceProcess : IAsyncDisposable
     }
 
     /// <summary>Runs a verb to its end and returns (exit code, output).</summary>
-    public static async Task<(int ExitCode, string Output)> RunAsync(DatabaseFixture db, string arguments, Dictionary<string, string?>? settings = null, string? killAt = null, string? stdin = null, TimeSpan? timeout = null)
+    public static async Task<(int ExitCode, string Output)> RunAsync(DatabaseFixture db, string arguments, Dictionary<string, string?>? settings = null, string? killAt = null, string? stdin = null, TimeSpan? timeout = null, string? dll = null)
     {
-        await using var p = Start(db, arguments, settings, killAt, stdin);
+        await using var p = Start(db, arguments, settings, killAt, stdin, dll);
         var code = await p.WaitForExitAsync(timeout ?? TimeSpan.FromMinutes(3));
         return (code, p.Output);
     }

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using CsCheck;
+using Lingyuan.Jobs.Bench;
 using Lingyuan.Jobs.Inspections;
 using Xunit.Abstractions;
 

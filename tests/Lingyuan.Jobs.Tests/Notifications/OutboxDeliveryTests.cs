@@ -1,4 +1,5 @@
 using Dapper;
+using Lingyuan.Jobs.Bench.Mail;
 using Lingyuan.Jobs.Hosting;
 using Lingyuan.Jobs.Notifications;
 using Lingyuan.Jobs.Tests.Infrastructure;

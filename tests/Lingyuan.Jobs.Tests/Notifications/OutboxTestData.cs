@@ -1,5 +1,6 @@
 using System.Text;
 using Dapper;
+using Lingyuan.Jobs.Bench.Mail;
 using Lingyuan.Jobs.Notifications;
 using Npgsql;
 

@@ -1,6 +1,6 @@
 using Dapper;
 using Lingyuan.Jobs.Hosting;
-using Lingyuan.Jobs.Registers.Demo;
+using Lingyuan.Jobs.Demo;
 using Lingyuan.Jobs.Registers.Import;
 using Lingyuan.Jobs.Tests.Infrastructure;
 using static Lingyuan.Jobs.Tests.Registers.RegisterFiles;
@@ -14,6 +14,9 @@ public sealed class SeedDemoFacts(DatabaseFixture db, SecondDatabaseFixture othe
 {
     private static readonly string[] Tables =
         ["app.employers", "app.inspectors", "app.conflicts", "app.communities", "app.persons", "app.cards", "app.entitlements", "app.life_events", "app.arrears_cases"];
+
+    // The seeder as tools/Lingyuan.Jobs.Demo builds it: on the application's data source.
+    private static DemoSeeder Seeder(DatabaseFixture fixture) => new(fixture.Services.GetRequiredService<Npgsql.NpgsqlDataSource>());
 
     private static async Task<string> RegistersHashAsync(DatabaseFixture fixture)
     {
@@ -33,9 +36,9 @@ public sealed class SeedDemoFacts(DatabaseFixture db, SecondDatabaseFixture othe
     {
         await ExecuteAsync(db, TruncateRegisters);
         await ExecuteAsync(other, TruncateRegisters);
-        var seeder = db.Services.GetRequiredService<DemoSeeder>();
+        var seeder = Seeder(db);
         var first = await seeder.SeedAsync(DemoScale.Small, 42, CancellationToken.None);
-        await other.Services.GetRequiredService<DemoSeeder>().SeedAsync(DemoScale.Small, 42, CancellationToken.None);
+        await Seeder(other).SeedAsync(DemoScale.Small, 42, CancellationToken.None);
 
         Assert.Equal(await RegistersHashAsync(db), await RegistersHashAsync(other));
         Assert.Equal(6_000, first.Rows["persons"]);
@@ -83,8 +86,8 @@ public sealed class SeedDemoFacts(DatabaseFixture db, SecondDatabaseFixture othe
     {
         await ExecuteAsync(db, TruncateRegisters);
         await ExecuteAsync(other, TruncateRegisters);
-        await db.Services.GetRequiredService<DemoSeeder>().SeedAsync(DemoScale.Small, 1, CancellationToken.None);
-        await other.Services.GetRequiredService<DemoSeeder>().SeedAsync(DemoScale.Small, 2, CancellationToken.None);
+        await Seeder(db).SeedAsync(DemoScale.Small, 1, CancellationToken.None);
+        await Seeder(other).SeedAsync(DemoScale.Small, 2, CancellationToken.None);
         Assert.NotEqual(await RegistersHashAsync(db), await RegistersHashAsync(other));
     }
 
@@ -95,7 +98,7 @@ public sealed class SeedDemoFacts(DatabaseFixture db, SecondDatabaseFixture othe
         await ExecuteAsync(db, $"INSERT INTO app.inspectors (badge_no, name, email, unit, street) VALUES ('X-1', '某', 'x@lingyuan-demo.test', '大队', '城关街道')");
         var before = await RegistersHashAsync(db);
 
-        var (code, output) = await ServiceProcess.RunAsync(db, "seed-demo --scale small --seed 3");
+        var (code, output) = await ServiceProcess.RunAsync(db, "seed-demo --scale small --seed 3", dll: ServiceProcess.DemoDllPath);
 
         Assert.Equal(ExitCodes.Failure, code);
         Assert.Contains("seed-demo fills empty registers only; these have rows: inspectors", output);

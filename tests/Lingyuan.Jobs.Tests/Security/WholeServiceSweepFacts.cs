@@ -23,7 +23,7 @@ public sealed class WholeServiceFixture : DatabaseFixture
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
-        var (seed, seedOut) = await ServiceProcess.RunAsync(this, "seed-demo --scale small --seed 7", timeout: TimeSpan.FromMinutes(5));
+        var (seed, seedOut) = await ServiceProcess.RunAsync(this, "seed-demo --scale small --seed 7", timeout: TimeSpan.FromMinutes(5), dll: ServiceProcess.DemoDllPath);
         if (seed != 0) throw new InvalidOperationException(seedOut);
         await using (var conn = await DataSource.OpenConnectionAsync())
         {

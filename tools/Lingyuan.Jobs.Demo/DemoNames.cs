@@ -1,4 +1,4 @@
-namespace Lingyuan.Jobs.Registers.Demo;
+namespace Lingyuan.Jobs.Demo;
 
 /// <summary>Word lists of the synthetic registers: Lingyuan's streets and towns, plausible names, employers, banks.</summary>
 internal static class DemoNames

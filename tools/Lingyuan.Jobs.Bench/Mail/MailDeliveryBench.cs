@@ -2,10 +2,12 @@ using System.Diagnostics;
 using System.Net;
 using Dapper;
 using Lingyuan.Jobs.Hosting;
+using Lingyuan.Jobs.Notifications;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
-namespace Lingyuan.Jobs.Notifications;
+namespace Lingyuan.Jobs.Bench.Mail;
 
 /// <summary>
 /// The "mail delivery" workload of QUALITY.md: N messages through the real delivery path (outbox rows,
@@ -16,11 +18,11 @@ namespace Lingyuan.Jobs.Notifications;
 public sealed class MailBenchCommand(NpgsqlDataSource db, IOptions<SmtpOptions> options, TimeProvider clock, ILoggerFactory logs) : ICliCommand
 {
     public static CommandSpec Spec { get; } = new(
-        "bench mail",
+        "mail",
         "measure mail delivery throughput against a local SMTP server / 测量邮件发送吞吐量(仅限本机邮件服务器)",
         """
-        usage: Lingyuan.Jobs bench mail [--count N]
-        用法:  Lingyuan.Jobs bench mail [--count 数量]
+        usage: Lingyuan.Jobs.Bench mail [--count N]
+        用法:  Lingyuan.Jobs.Bench mail [--count 数量]
           --count  messages per pass (default 1000) / 每轮邮件数(默认 1000)
         Queues N messages and delivers them over one reused connection, then N more reconnecting for
         each message; prints a Markdown table. Smtp:Host must be a loopback address. The bench rows

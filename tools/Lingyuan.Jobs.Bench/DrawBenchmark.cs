@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
+using Lingyuan.Jobs.Inspections;
 
-namespace Lingyuan.Jobs.Inspections;
+namespace Lingyuan.Jobs.Bench;
 
 /// <summary>
 /// The QUALITY.md workload "double-random draw + verify" (100,000 employers, 1,000 inspectors, 2,000

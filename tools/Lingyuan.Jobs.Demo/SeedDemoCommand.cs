@@ -1,7 +1,7 @@
 using System.Globalization;
 using Lingyuan.Jobs.Hosting;
 
-namespace Lingyuan.Jobs.Registers.Demo;
+namespace Lingyuan.Jobs.Demo;
 
 /// <summary><c>seed-demo [--scale small|county|large] [--seed N]</c>.</summary>
 public sealed class SeedDemoCommand(DemoSeeder seeder) : ICliCommand
@@ -10,8 +10,8 @@ public sealed class SeedDemoCommand(DemoSeeder seeder) : ICliCommand
         "seed-demo",
         "fill empty registers with deterministic synthetic data / 生成确定性的演示名录数据",
         """
-        usage: Lingyuan.Jobs seed-demo [--scale small|county|large] [--seed N]
-        用法:  Lingyuan.Jobs seed-demo [--scale small|county|large] [--seed N]
+        usage: Lingyuan.Jobs.Demo seed-demo [--scale small|county|large] [--seed N]
+        用法:  Lingyuan.Jobs.Demo seed-demo [--scale small|county|large] [--seed N]
 
           --scale  small (default): 1/100 of the county, for tests; county: Lingyuan, ~600,000 persons;
                    large: 1,000,000 persons and entitlements (a prefecture)

@@ -4,17 +4,18 @@ using System.Text.Encodings.Web;
 using System.Text.Unicode;
 using Fluid;
 using Fluid.Values;
+using Lingyuan.Jobs.Notifications;
 using Lingyuan.Jobs.Registers;
 
-namespace Lingyuan.Jobs.Notifications;
+namespace Lingyuan.Jobs.Bench.Mail;
 
 /// <summary>Subject, plain text and HTML of one mail, rendered from a template and a model.</summary>
 public sealed record RenderedMail(string Subject, string TextBody, string HtmlBody);
 
 /// <summary>
-/// Mail templates: Liquid (Fluid) files embedded in the assembly, three per mail, anywhere in src:
-/// <c>{name}.subject.liquid</c>, <c>{name}.text.liquid</c>, <c>{name}.html.liquid</c> (e.g.
-/// <c>Inspections/Mail/inspection-assignment.html.liquid</c>). In the HTML body every <c>{{ value }}</c>
+/// Mail templates of the mail benchmark (the service builds its mails in code, e.g. <c>AssignmentMail</c>):
+/// Liquid (Fluid) files embedded in this assembly, three per mail under <c>Mail/Templates/</c>:
+/// <c>{name}.subject.liquid</c>, <c>{name}.text.liquid</c>, <c>{name}.html.liquid</c>. In the HTML body every <c>{{ value }}</c>
 /// is HTML-encoded, so names from the registers cannot inject markup; subject and text are plain.
 /// Model properties are named in snake_case in templates (<c>RecipientName</c> → <c>{{ recipient_name }}</c>).
 /// Filters: <c>mask_id</c> (211382********123X), <c>mask_account</c> (6217********1234), <c>yuan</c> (fen → 1,234.56).

@@ -2,11 +2,12 @@ using System.Diagnostics;
 using System.Globalization;
 using Dapper;
 using Lingyuan.Jobs.Hosting;
+using Lingyuan.Jobs.Registers;
 using Npgsql;
 using NpgsqlTypes;
-using static Lingyuan.Jobs.Registers.Demo.DemoNames;
+using static Lingyuan.Jobs.Demo.DemoNames;
 
-namespace Lingyuan.Jobs.Registers.Demo;
+namespace Lingyuan.Jobs.Demo;
 
 /// <summary>Sizes of the synthetic registers. County is Lingyuan itself (~0.6 M people); small is 1/100 of it for tests.</summary>
 public sealed record DemoScale(
