@@ -84,7 +84,7 @@ bench_disbursements() {
 
     measure "$WORK/db-bound-export" "${PSQL[@]}" -d bench_disb -c "COPY (SELECT 'D', id, bank_code, bank_account, account_name, amount_fen, benefit
       FROM app.disbursement_lines WHERE batch_id = $id AND status = 'payable' ORDER BY id) TO STDOUT (FORMAT csv)"
-    measure "$WORK/db-export" dotnet "$DLL" batch export "$id" --out "$WORK/bank.csv"
+    measure "$WORK/db-export" dotnet "$DLL" batch export "$id" --out "$WORK/bank.csv" --force
     [ "$(($(wc -l <"$WORK/bank.csv") - 1))" = "$payable" ] || { echo "bank file: expected $payable lines" >&2; return 1; }
 
     # The bank's return file: every line paid (as the test bench does).

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Dapper;
 using Lingyuan.Jobs.Audit;
+using Lingyuan.Jobs.Exports;
 using Lingyuan.Jobs.Hosting;
 using Npgsql;
 
@@ -61,26 +62,16 @@ public sealed class BankFile(NpgsqlDataSource db)
         return b;
     }
 
-    /// <summary>Writes to <c>FILE.partial</c> and renames on success, so a refused or killed export leaves no bank file.</summary>
-    public async Task<BatchHeader> ExportToFileAsync(long batchId, string path, string actor, CancellationToken ct)
-    {
-        var tmp = path + ".partial";
-        try
-        {
-            BatchHeader b;
-            await using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                b = await ExportAsync(batchId, fs, actor, ct);
-                await fs.FlushAsync(ct);
-            }
-            File.Move(tmp, path, overwrite: true);
+    /// <summary>
+    /// Writes the bank file to <paramref name="path"/> through <see cref="SafeFile"/>: a refused target (device,
+    /// directory, link, an existing file without <paramref name="force"/>) is refused before anything is read; the
+    /// lines go to a temporary file beside it that replaces the target only when the hash matched, so a refused
+    /// or killed export leaves no bank file and the target untouched.
+    /// </summary>
+    public Task<BatchHeader> ExportToFileAsync(long batchId, string path, string actor, bool force, CancellationToken ct) =>
+        SafeFile.WriteAsync(path, force, "--out", (stream, token) => ExportAsync(batchId, stream, actor, token), ct);
 
-            return b;
-        }
-        catch
-        {
-            File.Delete(tmp);
-            throw;
-        }
-    }
+    /// <summary>Writes a new file (an existing one is refused); see the overload with <c>force</c>.</summary>
+    public Task<BatchHeader> ExportToFileAsync(long batchId, string path, string actor, CancellationToken ct) =>
+        ExportToFileAsync(batchId, path, actor, force: false, ct);
 }

@@ -105,20 +105,26 @@ public sealed class BatchExportCommand(BankFile bankFile) : ICliCommand
         "batch export",
         "write an approved batch's bank file / 生成已审批批次的银行发放文件",
         """
-        usage: Lingyuan.Jobs batch export BATCH_ID --out FILE
-        用法:  Lingyuan.Jobs batch export 批次编号 --out 文件
+        usage: Lingyuan.Jobs batch export BATCH_ID --out FILE [--force]
+        用法:  Lingyuan.Jobs batch export 批次编号 --out 文件 [--force]
         The file's lines are checked against the approval's count, total and SHA-256; on any difference
         nothing is written and the exit code is 1. Format: docs/bank-file.md.
         导出时核对审批记录的笔数、总额与 SHA-256,不一致则不写文件,退出码为 1。
+          --force   replace FILE if it exists (without it an existing file is refused, exit 64)
+                    文件已存在时覆盖(不加此项则拒绝覆盖,退出码 64)
+        FILE must be a regular file path: a device, directory, symbolic link or pipe is refused (exit 64).
+        The file appears whole or not at all (written beside it as .FILE.<random>.partial, then renamed).
+        目标须为普通文件路径,设备、目录、符号链接、管道一律拒绝;文件先写入同目录临时文件,完成后改名,不会出现半个文件。
         """,
-        ValueOptions: ["out"]);
+        ValueOptions: ["out"],
+        Flags: ["force"]);
 
     public async Task<int> RunAsync(CommandArgs args, CancellationToken ct)
     {
         var id = args.PositionalId(0, "BATCH_ID");
         args.ExpectPositionals(1);
         var path = args.Option("out") ?? throw new UsageException("--out is required / 需要 --out");
-        var b = await bankFile.ExportToFileAsync(id, path, $"cli:{Environment.UserName}", ct);
+        var b = await bankFile.ExportToFileAsync(id, path, $"cli:{Environment.UserName}", args.Flag("force"), ct);
         Console.WriteLine($"{path}: {b.ApprovedLineCount} lines, {Money.Yuan(b.ApprovedTotalFen ?? 0)} yuan / 已写入 {b.ApprovedLineCount} 笔");
         return ExitCodes.Ok;
     }

@@ -49,7 +49,7 @@ public sealed class Reconciler(NpgsqlDataSource db)
         var outcomes = new BinaryCopyWriter(copy, columns: 7);
         try
         {
-            var csv = new CsvRecords(reader, firstLine: 2);
+            var csv = new CsvRecords(reader, fileName, firstLine: 2);
             while (ReadRecord(csv, fileName) is { } rec)
             {
                 ct.ThrowIfCancellationRequested();
@@ -149,9 +149,10 @@ public sealed class Reconciler(NpgsqlDataSource db)
 
 /// <summary>
 /// Records of an RFC 4180 CSV text (quoted fields, doubled quotes, line breaks inside quotes), one at a time,
-/// with the file line each starts on. Small on purpose: the return file has six plain columns.
+/// with the file line each starts on; lines end in CR LF, LF or CR alone (<see cref="TextReader.ReadLine"/>).
+/// Small on purpose: the return file has six plain columns.
 /// </summary>
-internal sealed class CsvRecords(TextReader reader, long firstLine)
+internal sealed class CsvRecords(TextReader reader, string fileName, long firstLine)
 {
     private long _nextLine = firstLine;
     private readonly System.Text.StringBuilder _field = new();
@@ -181,7 +182,7 @@ internal sealed class CsvRecords(TextReader reader, long firstLine)
             {
                 if (!quoted) break;
                 // A line break inside quotes belongs to the field.
-                var more = reader.ReadLine() ?? throw new BadInputException($"line {RecordLine}: unterminated quoted field / 引号未闭合");
+                var more = reader.ReadLine() ?? throw new BadInputException($"{fileName}:{RecordLine}: a quoted field is not closed before the end of the file / 引号未闭合");
                 _nextLine++;
                 _field.Append('\n');
                 text = more;

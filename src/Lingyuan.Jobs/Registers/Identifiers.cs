@@ -8,6 +8,9 @@ public static class IdNumber
     private static readonly int[] Weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
     private const string CheckChars = "10X98765432";
 
+    /// <summary>The register's range starts here, as for every other date of the register files (nobody living was born earlier).</summary>
+    public static readonly DateOnly MinBirthDate = new(1900, 1, 1);
+
     /// <summary>Trims and upper-cases a trailing 'x' (accepted, normalised to 'X').</summary>
     public static string Normalize(string value) => value.Trim().ToUpperInvariant();
 
@@ -28,6 +31,7 @@ public static class IdNumber
             if (!char.IsAsciiDigit(v[i])) return $"character {i + 1} is '{v[i]}', expected a digit";
         if (!char.IsAsciiDigit(v[17]) && v[17] != 'X') return $"check character is '{v[17]}', expected a digit or X";
         if (!TryBirthDate(v, out var birth)) return $"birth date '{v.Substring(6, 8)}' is not a real date";
+        if (birth < MinBirthDate) return $"birth date {birth:yyyy-MM-dd} is before {MinBirthDate:yyyy-MM-dd}, expected a birth date in the register's range";
         if (birth > (today ?? DateOnly.FromDateTime(DateTime.UtcNow))) return $"birth date {birth:yyyy-MM-dd} is in the future";
         var expected = CheckCharacter(v.AsSpan(0, 17));
         return v[17] == expected ? null : $"check character is '{v[17]}', expected '{expected}'";

@@ -303,4 +303,210 @@ public sealed class ImportBadInputFacts(DatabaseFixture db) : IClassFixture<Data
         Assert.Contains("--accept-valid and --rejects OUT.csv go together", output);
         await AssertNothingChangedAsync();
     }
+
+    // Issue 14, finding 10: every malformed file is refused cleanly (exit 65, FILE:LINE: problem, no exception
+    // names, no personal data in the lines); finding 9 for the rejects file.
+
+    private static void AssertClean(string output)
+    {
+        Assert.DoesNotContain("Exception", output);
+        Assert.DoesNotContain("   at ", output);
+        Assert.DoesNotContain("error / 错误:", output); // the catch-all of unexpected failures
+    }
+
+    [Fact]
+    public async Task Finding10_cr_only_line_ends_are_read()
+    {
+        try
+        {
+            foreach (var (name, eol, year) in new[] { ("cr.csv", "\r", 2097), ("lf.csv", "\n", 2098), ("crlf.csv", "\r\n", 2099) })
+            {
+                var text = string.Join(eol, "date,kind", $"{year}-01-01,holiday", $"{year}-01-02,holiday", $"{year}-01-03,workday") + eol;
+                var result = await ImportAsync("holidays", Write(_dir, name, text));
+                Assert.True(result.Rows == 3 && result.Inserted == 3, $"{name}: {result}");
+                Assert.Equal(3, await CountAsync(db, $"SELECT count(*) FROM app.holidays WHERE extract(year FROM date) = {year}"));
+                Assert.Equal(1, await CountAsync(db, $"SELECT count(*) FROM app.holidays WHERE date = '{year}-01-03' AND kind = 'workday'"));
+            }
+            // A CR-only persons file with a bad row is refused on the right line.
+            var bad = Person(102); bad[5] = "town";
+            var cr = Write(_dir, "persons-cr.csv", Csv([PersonsHeader, .. GoodRows(), bad]).Replace("\r\n", "\r", StringComparison.Ordinal));
+            Assert.Equal("persons-cr.csv:6: hukou: 'town' is not one of urban, rural", (await RefusedAsync("persons", cr))[0]);
+        }
+        finally
+        {
+            await ExecuteAsync(db, "DELETE FROM app.holidays WHERE date >= '2097-01-01'");
+        }
+    }
+
+    [Fact]
+    public async Task Finding10_an_empty_a_bom_only_or_an_unterminated_quote_file_exits_65_with_its_line()
+    {
+        var empty = Write(_dir, "empty.csv", "");
+        var bom = Path.Combine(_dir, "bom.csv");
+        await File.WriteAllBytesAsync(bom, [0xEF, 0xBB, 0xBF]);
+        var blank = Write(_dir, "blank.csv", "\r\n\r\n");
+        var openRow = Write(_dir, "open-row.csv", Csv([PersonsHeader, .. GoodRows()]) + string.Join(',', Person(102)).Replace("测试102", "\"测试102", StringComparison.Ordinal) + "\r\n");
+        var openHeader = Write(_dir, "open-header.csv", "id_number,\"name,household_no\r\n" + Csv(GoodRows()));
+        var afterQuote = Write(_dir, "after-quote.csv", Csv([PersonsHeader, .. GoodRows()]) + string.Join(',', Person(102)).Replace("测试102", "\"测试\"102", StringComparison.Ordinal) + "\r\n");
+        foreach (var (path, expected) in new[]
+                 {
+                     (empty, "empty.csv:1: header: the file is empty, expected a header row of column names / 文件为空"),
+                     (bom, "bom.csv:1: header: the file is empty, expected a header row of column names / 文件为空"),
+                     (blank, "blank.csv:1: header: the line is empty, expected a header row of column names / 首行为空"),
+                     (openRow, "open-row.csv:6: row: a quoted field is not closed before the end of the file, expected quotes in pairs / 引号未闭合"),
+                     (openHeader, "open-header.csv:1: header: a quoted field is not closed before the end of the file, expected quotes in pairs / 引号未闭合"),
+                     (afterQuote, "after-quote.csv:6: row: text follows a closing quote, expected a comma or the end of the line after it / 引号后有多余字符"),
+                 })
+        {
+            var (code, output) = await ServiceProcess.RunAsync(db, $"import persons {path}");
+            Assert.True(code == ExitCodes.BadData, $"{path}: {code} {output}");
+            Assert.Contains(expected, output);
+            AssertClean(output);
+        }
+        await AssertNothingChangedAsync();
+    }
+
+    [Fact]
+    public async Task Finding10_a_persons_file_without_its_header_row_prints_no_personal_data()
+    {
+        var rows = GoodRows().ToList();
+        var path = Write(_dir, "persons.csv", Csv(rows));
+        var (code, output) = await ServiceProcess.RunAsync(db, $"import persons {path}");
+        Assert.Equal(ExitCodes.BadData, code);
+        Assert.Contains("persons.csv:1: header: the first line is not a header row (none of its 11 fields is a column name; is the header row missing?), expected: id_number, name, household_no", output);
+        foreach (var row in rows)
+        {
+            Assert.DoesNotContain(row[0], output); // ID number
+            Assert.DoesNotContain(row[1], output); // name
+        }
+        AssertClean(output);
+        await AssertNothingChangedAsync();
+    }
+
+    [Fact]
+    public async Task Finding10_error_lines_mask_id_numbers_accounts_and_phones()
+    {
+        // Columns shifted by a hand edit: an ID number, an account and a phone land where an enum or a code is expected.
+        var r1 = Person(102); r1[5] = IdNumber(7);
+        var r2 = Person(103); r2[8] = BankAccount(42);
+        var r3 = Person(104); r3[2] = "电话13812345678";
+        var r4 = Person(105); r4[0] = IdNumber(9)[..17] + "Y";
+        var (code, output) = await ServiceProcess.RunAsync(db, $"import persons {PersonsFile(_dir, "persons.csv", [.. GoodRows(), r1, r2, r3, r4])}");
+        Assert.Equal(ExitCodes.BadData, code);
+        var maskedId = Lingyuan.Jobs.Registers.IdNumber.Mask(IdNumber(7));
+        var maskedAccount = Lingyuan.Jobs.Registers.BankAccount.Mask(BankAccount(42));
+        Assert.Contains($"persons.csv:6: hukou: '{maskedId}' is not one of urban, rural", output);
+        Assert.Contains($"persons.csv:7: employment: '{maskedAccount}' is not one of", output);
+        Assert.Contains("persons.csv:8: household_no: contains '电', expected letters", output);
+        Assert.Contains("persons.csv:9: id_number: check character is 'Y', expected a digit or X", output);
+        foreach (var secret in new[] { IdNumber(7), BankAccount(42), "13812345678", IdNumber(9)[..17] })
+            Assert.DoesNotContain(secret, output);
+        Assert.Equal("138****5678", Fields.Clip("13812345678"));
+        AssertClean(output);
+        await AssertNothingChangedAsync();
+    }
+
+    [Fact]
+    public async Task Finding10_monthly_amount_above_one_million_is_refused()
+    {
+        string[] header = ["id_number", "benefit", "monthly_amount", "start_period", "end_period", "suspended"];
+        var path = Write(_dir, "entitlements.csv", Csv(
+        [
+            header,
+            [IdNumber(1), "enterprise_pension", "1000000.00", "2024-01", "", "false"],
+            [IdNumber(2), "resident_pension", "1000000.99", "2024-01", "", "false"],
+            [IdNumber(3), "resident_pension", "1000000.01", "2024-01", "", "false"],
+            [IdNumber(4), "resident_pension", "999999.99", "2024-01", "", "false"],
+        ]));
+        Assert.Equal(
+        [
+            "entitlements.csv:3: monthly_amount: '1000000.99' is too large, expected at most 1000000 yuan",
+            "entitlements.csv:4: monthly_amount: '1000000.01' is too large, expected at most 1000000 yuan",
+            "entitlements.csv: 2 problem(s); nothing was imported / 数据有误,未导入任何记录",
+        ], await RefusedAsync("entitlements", path));
+    }
+
+    [Fact]
+    public async Task Finding10_birth_dates_before_1900_or_after_the_import_clock_are_refused()
+    {
+        // The import's own clock (injected), not the machine's: on 2030-06-15 someone born 2030-06-01 exists, 2030-07-01 not yet.
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2030, 6, 15, 12, 0, 0, TimeSpan.Zero));
+        var importer = new RegisterImporter(db.DataSource, db.Services.GetRequiredService<ImportKinds>(), clock);
+        Task<ImportResult> Import(string path) => importer.ImportAsync(new ImportRequest("persons", path), TextWriter.Null, CancellationToken.None);
+
+        var old = Person(102); old[0] = IdNumber(102, new DateOnly(1800, 1, 1));
+        var edge = Person(103); edge[0] = IdNumber(103, new DateOnly(1899, 12, 31));
+        var future = Person(104); future[0] = IdNumber(104, new DateOnly(2030, 7, 1));
+        var ex = await Assert.ThrowsAsync<BadInputException>(() => Import(PersonsFile(_dir, "persons.csv", [.. GoodRows(), old, edge, future])));
+        Assert.Equal(
+        [
+            "persons.csv:6: id_number: birth date 1800-01-01 is before 1900-01-01, expected a birth date in the register's range",
+            "persons.csv:7: id_number: birth date 1899-12-31 is before 1900-01-01, expected a birth date in the register's range",
+            "persons.csv:8: id_number: birth date 2030-07-01 is in the future",
+        ], ex.Problems.Take(3));
+        await AssertNothingChangedAsync();
+
+        var first = Person(105); first[0] = IdNumber(105, new DateOnly(1900, 1, 1));
+        var baby = Person(106); baby[0] = IdNumber(106, new DateOnly(2030, 6, 1));
+        var ok = await Import(PersonsFile(_dir, "ok.csv", [first, baby]));
+        Assert.Equal(2, ok.Inserted);
+    }
+
+    [Fact]
+    public async Task Finding10_invisible_only_and_bidi_control_names_are_refused()
+    {
+        var rows = new[]
+        {
+            Person(102, "\u200B"), Person(103, "\u200B\u200C \u200D\uFEFF\u2060"), Person(104, "张\u202E三"), Person(105, "\u2066李四\u2069"),
+            Person(106, "王\u202A五"), Person(107, "赵\u200B六"), // a zero-width space inside a visible name is kept as the source wrote it
+        };
+        var problems = await RefusedAsync("persons", PersonsFile(_dir, "persons.csv", [.. GoodRows(), .. rows]));
+        Assert.Equal(
+        [
+            "persons.csv:6: name: has only invisible characters, expected visible text",
+            "persons.csv:7: name: has only invisible characters, expected visible text",
+            "persons.csv:8: name: contains the bidirectional control U+202E, expected plain text",
+            "persons.csv:9: name: contains the bidirectional control U+2066, expected plain text",
+            "persons.csv:10: name: contains the bidirectional control U+202A, expected plain text",
+            "persons.csv: 5 problem(s); nothing was imported / 数据有误,未导入任何记录",
+        ], problems);
+    }
+
+    [Fact]
+    public async Task Finding9_the_rejects_file_is_written_safely()
+    {
+        var bad = Person(102); bad[5] = "town";
+        var path = PersonsFile(_dir, "persons.csv", [.. GoodRows(), bad]);
+        var rejects = Path.Combine(_dir, "rejects.csv");
+        await File.WriteAllTextAsync(rejects, "last week's rejects");
+        await File.WriteAllTextAsync(rejects + ".partial", "not ours");
+        var link = Path.Combine(_dir, "link.csv");
+        File.CreateSymbolicLink(link, path);
+
+        var (code, output) = await ServiceProcess.RunAsync(db, $"import persons {path} --accept-valid --rejects {rejects}");
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains($"--rejects {rejects}: the file exists; add --force to replace it / 文件已存在,如需覆盖请加 --force", output);
+        Assert.Equal("last week's rejects", await File.ReadAllTextAsync(rejects));
+        await AssertNothingChangedAsync(); // refused before anything was imported
+
+        foreach (var (target, says) in new[] { (link, "is a symbolic link"), (_dir, "is a directory"), ("/dev/null", "is a device") })
+        {
+            (code, output) = await ServiceProcess.RunAsync(db, $"import persons {path} --accept-valid --rejects {target} --force");
+            Assert.True(code == ExitCodes.Usage, $"{target}: {code} {output}");
+            Assert.Contains(says, output);
+            await AssertNothingChangedAsync();
+        }
+        Assert.Equal("symbolic link", new FileInfo(link).LinkTarget is null ? "file" : "symbolic link");
+        Assert.Equal(Csv([PersonsHeader, .. GoodRows(), bad]), await File.ReadAllTextAsync(path));
+
+        (code, output) = await ServiceProcess.RunAsync(db, $"import persons {path} --accept-valid --rejects {rejects} --force");
+        Assert.True(code == ExitCodes.Ok, output);
+        Assert.Contains("town", await File.ReadAllTextAsync(rejects));
+        Assert.Equal("not ours", await File.ReadAllTextAsync(rejects + ".partial"));
+        Assert.Empty(Directory.GetFiles(_dir, ".*"));
+
+        var (help, text) = await ServiceProcess.RunAsync(db, "import --help");
+        Assert.Equal(0, help);
+        Assert.Contains("--force", text);
+    }
 }

@@ -31,10 +31,24 @@ public static class Fields
             return null;
         }
         if (s.Length > max) return $"is {s.Length} characters long, expected at most {max}";
-        if (ControlCharacter(s) is { } c) return $"contains the control character U+{(int)c:X4}, expected printable text";
+        // One pass, no allocation: this runs for every name of a million-row file.
+        var visible = false;
+        foreach (var ch in s)
+        {
+            if (char.IsControl(ch) || ch is '\u2028' or '\u2029') return $"contains the control character U+{(int)ch:X4}, expected printable text";
+            if (IsBidiControl(ch)) return $"contains the bidirectional control U+{(int)ch:X4}, expected plain text";
+            visible |= !(char.IsWhiteSpace(ch) || IsInvisible(ch));
+        }
+        if (!visible) return "has only invisible characters, expected visible text";
         value = s;
         return null;
     };
+
+    /// <summary>Embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) and the marks U+200E, U+200F, U+061C: they reorder what a page or a letter shows.</summary>
+    internal static bool IsBidiControl(char ch) => ch is (>= '\u202A' and <= '\u202E') or (>= '\u2066' and <= '\u2069') or '\u200E' or '\u200F' or '\u061C';
+
+    /// <summary>Format characters that show nothing: zero-width space, (non-)joiners, word joiner, BOM, soft hyphen, Mongolian vowel separator.</summary>
+    internal static bool IsInvisible(char ch) => ch is '\u200B' or '\u200C' or '\u200D' or '\u2060' or '\uFEFF' or '\u00AD' or '\u180E';
 
     /// <summary>A code of letters, digits and '-' (badge, card, bank, household, case numbers).</summary>
     public static FieldParser Code(int max) => (string raw, in ParseContext _, out object? value) =>
@@ -113,9 +127,11 @@ public static class Fields
         if (whole.Length == 0 || !whole.All(char.IsAsciiDigit) || !frac.All(char.IsAsciiDigit) || (dot >= 0 && frac.Length == 0))
             return $"'{Clip(s)}' is not an amount, expected yuan such as 1234.56 (no sign, no thousands separator)";
         if (frac.Length > 2) return $"'{Clip(s)}' has {frac.Length} decimals, expected at most 2 (fen)";
-        if (whole.Length > 12 || long.Parse(whole, CultureInfo.InvariantCulture) > maxYuan)
-            return $"'{Clip(s)}' is too large, expected at most {maxYuan} yuan";
-        value = long.Parse(whole, CultureInfo.InvariantCulture) * 100 + (frac.Length == 0 ? 0 : int.Parse(frac.PadRight(2, '0'), CultureInfo.InvariantCulture));
+        if (whole.Length > 12) return $"'{Clip(s)}' is too large, expected at most {maxYuan} yuan";
+        var fen = long.Parse(whole, CultureInfo.InvariantCulture) * 100 + (frac.Length == 0 ? 0 : int.Parse(frac.PadRight(2, '0'), CultureInfo.InvariantCulture));
+        // The limit is inclusive and in fen: 1000000.00 is at most 1,000,000 yuan, 1000000.01 is not.
+        if (fen > maxYuan * 100) return $"'{Clip(s)}' is too large, expected at most {maxYuan} yuan";
+        value = fen;
         return null;
     };
 
@@ -172,22 +188,42 @@ public static class Fields
         return null;
     };
 
-    private static char? ControlCharacter(string s)
-    {
-        foreach (var ch in s)
-            if (char.IsControl(ch) || ch is '\u2028' or '\u2029') return ch;
-        return null;
-    }
-
     private static bool LooksLike(string s, string shape) =>
         s.Length == shape.Length && s.Zip(shape).All(p => p.Second == 'd' ? char.IsAsciiDigit(p.First) : p.First == p.Second);
 
     private static string Show(char ch) => char.IsControl(ch) ? $"U+{(int)ch:X4}" : ch.ToString();
 
-    /// <summary>Quotes at most 40 characters of a bad value, so one problem stays one short line.</summary>
+    /// <summary>
+    /// Quotes at most 40 characters of a bad value, so one problem stays one short line, with personal numbers
+    /// masked as the pages mask them (a value in the wrong column may be an ID number, an account or a phone):
+    /// a run of 11 or more digits is an ID number (15 or 18, 211382********123X), a bank account (16-19 or more,
+    /// 6217********1234) or a phone (11-14, 138****5678). Error path only.
+    /// </summary>
     internal static string Clip(string s, int max = 40)
     {
-        var oneLine = string.Concat(s.Select(ch => char.IsControl(ch) ? '?' : ch));
+        var oneLine = MaskNumbers(string.Concat(s.Select(ch => char.IsControl(ch) || IsBidiControl(ch) ? '?' : ch)));
         return oneLine.Length <= max ? oneLine : oneLine[..max] + "…";
+    }
+
+    private static string MaskNumbers(string s)
+    {
+        var sb = new System.Text.StringBuilder(s.Length);
+        for (var i = 0; i < s.Length;)
+        {
+            if (!char.IsAsciiDigit(s[i])) { sb.Append(s[i++]); continue; }
+            var end = i;
+            while (end < s.Length && char.IsAsciiDigit(s[end])) end++;
+            if (end - i == 17 && end < s.Length && s[end] is 'X' or 'x') end++; // an ID number's check character
+            var run = s[i..end];
+            sb.Append(run.Length switch
+            {
+                < 11 => run,
+                15 or 18 => Registers.IdNumber.Mask(run),
+                >= 16 => Registers.BankAccount.Mask(run),
+                _ => string.Concat(run.AsSpan(0, 3), new string('*', run.Length - 7), run.AsSpan(run.Length - 4)),
+            });
+            i = end;
+        }
+        return sb.ToString();
     }
 }

@@ -9,8 +9,8 @@ public sealed class ImportCommand(RegisterImporter importer, ImportKinds kinds) 
         "import",
         "load a register file (CSV) / 导入名录文件(CSV)",
         """
-        usage: Lingyuan.Jobs import KIND FILE [--encoding utf-8|gb18030] [--dry-run] [--accept-valid --rejects OUT.csv]
-        用法:  Lingyuan.Jobs import 类型 文件 [--encoding utf-8|gb18030] [--dry-run] [--accept-valid --rejects 输出.csv]
+        usage: Lingyuan.Jobs import KIND FILE [--encoding utf-8|gb18030] [--dry-run] [--accept-valid --rejects OUT.csv [--force]]
+        用法:  Lingyuan.Jobs import 类型 文件 [--encoding utf-8|gb18030] [--dry-run] [--accept-valid --rejects 输出.csv [--force]]
 
           KIND            employers, inspectors, conflicts, communities, persons, cards, entitlements,
                           life-events, arrears-cases, holidays (and kinds added by features)
@@ -19,13 +19,15 @@ public sealed class ImportCommand(RegisterImporter importer, ImportKinds kinds) 
           --dry-run       check the file and show what would change; change nothing / 只检查,不修改
           --accept-valid  import the good rows; write the bad ones with a reason to --rejects
                           导入正确的行,错误行连同原因写入 --rejects 指定的文件
+          --force         replace OUT.csv if it exists (without it an existing file is refused, exit 64); a device,
+                          directory, symbolic link or pipe is always refused / 输出文件已存在时覆盖(不加则拒绝)
         Every field is checked (ID and USCC check characters, Luhn, dates, periods, amounts, enums). One line per
         problem on stderr, FILE:ROW: column: problem; with any problem nothing is imported (exit 65).
         Re-importing a file changes nothing; a changed row is updated and recorded in the audit log.
         逐项校验;每个问题一行输出到标准错误;有任何错误则不导入任何记录(退出码 65)。重复导入同一文件不作修改。
         """,
         ValueOptions: ["encoding", "rejects"],
-        Flags: ["dry-run", "accept-valid"]);
+        Flags: ["dry-run", "accept-valid", "force"]);
 
     public async Task<int> RunAsync(CommandArgs args, CancellationToken ct)
     {
@@ -39,9 +41,11 @@ public sealed class ImportCommand(RegisterImporter importer, ImportKinds kinds) 
             throw new UsageException("--accept-valid and --rejects OUT.csv go together / --accept-valid 与 --rejects 须同时使用");
         if (rejects is not null && Path.GetFullPath(rejects) == Path.GetFullPath(path))
             throw new UsageException("--rejects must not be the input file / --rejects 不能是输入文件");
+        if (args.Flag("force") && rejects is null)
+            throw new UsageException("--force applies to --rejects OUT.csv / --force 仅用于 --rejects 输出文件");
 
         var result = await importer.ImportAsync(
-            new ImportRequest(kind, path, args.Option("encoding"), args.Flag("dry-run"), rejects, $"cli:{Environment.UserName}"),
+            new ImportRequest(kind, path, args.Option("encoding"), args.Flag("dry-run"), rejects, $"cli:{Environment.UserName}", args.Flag("force")),
             Console.Error, ct);
         foreach (var problem in result.Problems) Console.Error.WriteLine(problem);
         Console.WriteLine(result);

@@ -12,7 +12,7 @@ using Sylvan.Data.Csv;
 namespace Lingyuan.Jobs.Registers.Import;
 
 public sealed record ImportRequest(
-    string Kind, string Path, string? Encoding = null, bool DryRun = false, string? RejectsPath = null, string Actor = "cli");
+    string Kind, string Path, string? Encoding = null, bool DryRun = false, string? RejectsPath = null, string Actor = "cli", bool Force = false);
 
 public sealed record ImportResult(string File, long Rows, long Inserted, long Updated, long Unchanged, long Rejected, bool DryRun)
 {
@@ -52,6 +52,8 @@ public sealed class RegisterImporter(NpgsqlDataSource db, ImportKinds kinds, Tim
         var kind = kinds.Find(req.Kind) ?? throw new UsageException(
             $"unknown register kind '{req.Kind}', expected one of {string.Join(", ", kinds.Names)} / 未知的名录类型");
         if (!File.Exists(req.Path)) throw new UsageException($"no such file: {req.Path} / 文件不存在");
+        // A rejects target that would be refused is refused now, before anything is imported.
+        if (req.RejectsPath is not null) SafeFile.CheckTarget(req.RejectsPath, req.Force, "--rejects");
         var file = Path.GetFileName(req.Path);
         var encoding = RegisterFileEncoding.Detect(req.Path, req.Encoding);
         var ctx = new ParseContext(DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(clock.GetUtcNow(), Shanghai).DateTime));
@@ -61,8 +63,7 @@ public sealed class RegisterImporter(NpgsqlDataSource db, ImportKinds kinds, Tim
         using var text = new StreamReader(stream, encoding, detectEncodingFromByteOrderMarks: encoding.CodePage == Encoding.UTF8.CodePage, 1 << 16);
         // The header is read on its own (bounded) so that an over-long line is pinned to its row: Sylvan reads
         // ahead into the first record when it opens, and could not tell the two apart.
-        var headerLine = await ReadHeaderLineAsync(text, ct)
-            ?? throw new BadInputException($"{file}:1: header: the line is longer than {MaxRecordChars:N0} characters, expected a header of column names");
+        var headerLine = await ReadHeaderLineAsync(text, file, ct);
         var header = Header.Match(file, kind, headerLine);
         CsvDataReader csv;
         try
@@ -79,6 +80,10 @@ public sealed class RegisterImporter(NpgsqlDataSource db, ImportKinds kinds, Tim
         catch (CsvRecordTooLargeException)
         {
             throw new BadInputException($"{file}:2: line: is longer than {MaxRecordChars:N0} characters, expected a register row of a few hundred");
+        }
+        catch (CsvInvalidCharacterException ex)
+        {
+            throw new BadInputException($"{file}:2: row: {QuoteProblem(ex)}");
         }
         using var _ = csv;
 
@@ -121,6 +126,12 @@ public sealed class RegisterImporter(NpgsqlDataSource db, ImportKinds kinds, Tim
                 catch (DecoderFallbackException)
                 {
                     problems.Add(rowNo + 1, "encoding", $"bytes are not valid {encoding.WebName}, expected one encoding throughout");
+                    throw problems.ToException();
+                }
+                catch (CsvInvalidCharacterException ex)
+                {
+                    // A quote out of place: the reader cannot tell where this record ends, so it cannot go on.
+                    problems.Add(rowNo + 1, "row", QuoteProblem(ex));
                     throw problems.ToException();
                 }
                 rowNo++;
@@ -202,7 +213,7 @@ public sealed class RegisterImporter(NpgsqlDataSource db, ImportKinds kinds, Tim
                     $"{file}: {rows} rows, {inserted} inserted, {updated} updated, {written - inserted - updated} unchanged, {rejects.Count} rejected"));
             await tx.CommitAsync(ct);
         }
-        if (req.RejectsPath is not null) await WriteRejectsAsync(req.RejectsPath, header.Names, rejects, ct);
+        if (req.RejectsPath is not null) await WriteRejectsAsync(req.RejectsPath, req.Force, header.Names, rejects, ct);
         if (started.Elapsed > TimeSpan.FromSeconds(1))
             progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{file}: {rows:N0} rows in {started.Elapsed.TotalSeconds:0.0} s ({loaded.TotalSeconds:0.0} s checking and staging, {(started.Elapsed - loaded).TotalSeconds:0.0} s upserting), {rows / started.Elapsed.TotalSeconds:N0} rows/s"));
@@ -212,18 +223,41 @@ public sealed class RegisterImporter(NpgsqlDataSource db, ImportKinds kinds, Tim
         };
     }
 
-    /// <summary>The first line without its line break, or null when it is longer than <see cref="MaxRecordChars"/>.</summary>
-    private static async Task<string?> ReadHeaderLineAsync(StreamReader text, CancellationToken ct)
+    /// <summary>
+    /// The first line without its line break, which may be CR LF, LF or CR alone (old Mac and some exporters);
+    /// the CSV reader after it takes all three too. Refuses an empty file (a BOM alone is empty: the reader drops
+    /// it), an empty first line and one longer than <see cref="MaxRecordChars"/>.
+    /// </summary>
+    private static async Task<string> ReadHeaderLineAsync(StreamReader text, string file, CancellationToken ct)
     {
         var line = new StringBuilder();
         var one = new char[1];
-        while (await text.ReadAsync(one, ct) == 1 && one[0] != '\n')
+        var any = false;
+        while (await text.ReadAsync(one, ct) == 1)
         {
-            if (line.Length >= MaxRecordChars) return null;
+            any = true;
+            if (one[0] == '\n') break;
+            if (one[0] == '\r')
+            {
+                if (text.Peek() == '\n') text.Read();
+                break;
+            }
+            if (line.Length >= MaxRecordChars)
+                throw new BadInputException($"{file}:1: header: the line is longer than {MaxRecordChars:N0} characters, expected a header of column names");
             line.Append(one[0]);
         }
-        return line.ToString().TrimEnd('\r');
+        var header = line.ToString().TrimStart('\uFEFF');
+        if (!any)
+            throw new BadInputException($"{file}:1: header: the file is empty, expected a header row of column names / 文件为空");
+        if (header.Trim().Length == 0)
+            throw new BadInputException($"{file}:1: header: the line is empty, expected a header row of column names / 首行为空");
+        return header;
     }
+
+    /// <summary>What a misplaced quote means, for the <c>FILE:ROW: row: …</c> line (the reader names the character).</summary>
+    private static string QuoteProblem(CsvInvalidCharacterException ex) => ex.InvalidCharacter == '"'
+        ? "a quoted field is not closed before the end of the file, expected quotes in pairs / 引号未闭合"
+        : "text follows a closing quote, expected a comma or the end of the line after it / 引号后有多余字符";
 
     // Synchronous on purpose: an await per field costs more than the parsing (the buffer flushes rarely block).
     private static void Write(NpgsqlBinaryImporter copy, object? value, NpgsqlDbType type)
@@ -254,16 +288,20 @@ public sealed class RegisterImporter(NpgsqlDataSource db, ImportKinds kinds, Tim
     /// The rows that were not imported, with the reason, for the operator to fix in Excel: UTF-8 with a BOM
     /// (Excel guesses the ANSI code page without one) and formula-like cells neutralised (QUALITY.md, Security).
     /// </summary>
-    private static async Task WriteRejectsAsync(string path, IReadOnlyList<string> names, List<string[]> rejects, CancellationToken ct)
+    private static Task WriteRejectsAsync(string path, bool force, IReadOnlyList<string> names, List<string[]> rejects, CancellationToken ct)
     {
         var table = new DataTable();
         table.Columns.Add("row");
         foreach (var n in names) table.Columns.Add(table.Columns.Contains(n) ? n + "_" : n);
         table.Columns.Add("reason");
         foreach (var r in rejects) table.Rows.Add(r.Select(SpreadsheetText.Neutralise).ToArray<object>());
-        await using var writer = new StreamWriter(path, false, new UTF8Encoding(encoderShouldEmitUTF8Identifier: true));
-        await using var csvOut = CsvDataWriter.Create(writer);
-        await csvOut.WriteAsync(table.CreateDataReader(), ct);
+        return SafeFile.WriteAsync(path, force, "--rejects", async (stream, token) =>
+        {
+            await using var writer = new StreamWriter(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: true), 1 << 16, leaveOpen: true);
+            await using (var csvOut = CsvDataWriter.Create(writer))
+                await csvOut.WriteAsync(table.CreateDataReader(), token);
+            return true;
+        }, ct);
     }
 
     /// <summary>The file's header matched against the kind: which file column feeds which register column.</summary>
@@ -271,8 +309,21 @@ public sealed class RegisterImporter(NpgsqlDataSource db, ImportKinds kinds, Tim
     {
         public static Header Match(string file, ImportKind kind, string line)
         {
-            using var csv = CsvDataReader.Create(new StringReader(line), new CsvDataReaderOptions { HasHeaders = true });
-            var names = Enumerable.Range(0, csv.FieldCount).Select(i => csv.GetName(i).Trim()).ToList();
+            List<string> names;
+            try
+            {
+                using var csv = CsvDataReader.Create(new StringReader(line), new CsvDataReaderOptions { HasHeaders = true });
+                names = Enumerable.Range(0, csv.FieldCount).Select(i => csv.GetName(i).Trim()).ToList();
+            }
+            catch (CsvInvalidCharacterException ex)
+            {
+                throw new BadInputException($"{file}:1: header: {QuoteProblem(ex)}");
+            }
+            // Rows without their header: say so, and quote nothing of the line, which is then someone's personal data.
+            if (!names.Any(n => kind.Columns.Any(c => c.Name.Equals(n, StringComparison.OrdinalIgnoreCase))))
+                throw new BadInputException(
+                    $"{file}:1: header: the first line is not a header row (none of its {names.Count} fields is a column name; is the header row missing?), " +
+                    $"expected: {string.Join(", ", kind.Columns.Where(c => !c.Optional).Select(c => c.Name))} / 首行不是表头,缺少列名行");
             var byName = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
             var problems = new List<string>();
             for (var i = 0; i < names.Count; i++)
