@@ -28,6 +28,11 @@ public static partial class RequestSafety
     /// <summary>Largest value of one form field (the file parts of an upload are not fields).</summary>
     public const int FormValueLimitBytes = 64 * 1024;
 
+    /// <summary>How much of a refused body is still read (and thrown away) so that the client gets the 413 answer.</summary>
+    public const long DrainLimitBytes = 2 * UploadLimitBytes;
+
+    private const string OriginalBodyKey = "Lingyuan.Jobs.RequestSafety.OriginalBody";
+
     /// <summary>Highest page number a list accepts (?page=); above it, or below 1, or not a number: 400.</summary>
     public const int MaxPageNumber = 100_000;
 
@@ -122,6 +127,8 @@ public static partial class RequestSafety
         }
         catch (Microsoft.AspNetCore.Http.BadHttpRequestException ex) when (!ctx.Response.HasStarted)
         {
+            if (ex.StatusCode == StatusCodes.Status413PayloadTooLarge) await DrainAsync(ctx);
+            Log(ctx).LogInformation("{Method} {Path} refused: {Status} {Message}", ctx.Request.Method, ctx.Request.Path, ex.StatusCode, ex.Message);
             // Kestrel's body limit (413), a malformed body or a value a page could not bind (400).
             await RefuseAsync(ctx, ex.StatusCode == StatusCodes.Status413PayloadTooLarge ? 413 : 400,
                 ex.StatusCode == StatusCodes.Status413PayloadTooLarge ? TooLargeMessage(ctx) : "请求格式无效,已拒绝。请从本系统页面重新操作。");
@@ -130,7 +137,12 @@ public static partial class RequestSafety
         {
             // The form reader's limits (value length, field count) or a broken multipart body.
             var tooLarge = ex.Message.Contains("limit", StringComparison.OrdinalIgnoreCase);
-            await RefuseAsync(ctx, tooLarge ? 413 : 400, tooLarge ? TooLargeMessage(ctx) : "请求格式无效,已拒绝。请从本系统页面重新操作。");
+            if (tooLarge) await DrainAsync(ctx);
+            Log(ctx).LogInformation("{Method} {Path} refused: {Message}", ctx.Request.Method, ctx.Request.Path, ex.Message);
+            // The url-encoded form reader refuses a NUL itself ("The form value contains invalid characters").
+            var invalidCharacter = ex.Message.Contains("invalid character", StringComparison.OrdinalIgnoreCase);
+            await RefuseAsync(ctx, tooLarge ? 413 : 400,
+                tooLarge ? TooLargeMessage(ctx) : invalidCharacter ? InvalidCharacterMessage : "请求格式无效,已拒绝。请从本系统页面重新操作。");
         }
         catch (Exception ex) when (!ctx.Response.HasStarted)
         {
@@ -169,6 +181,58 @@ public static partial class RequestSafety
         IsMultipart(ctx.Request)
             ? string.Create(CultureInfo.InvariantCulture, $"上传的文件过大(上限 {UploadLimitBytes / 1024 / 1024} MB),已拒绝。更大的文件请使用命令行导入。")
             : string.Create(CultureInfo.InvariantCulture, $"提交的内容过长(上限 {FormBodyLimitBytes / 1024} KB),已拒绝。");
+
+    private static ILogger Log(HttpContext ctx) =>
+        ctx.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Lingyuan.Jobs.Dashboard.RequestSafety");
+
+    /// <summary>Reads what is left of a refused body, up to <see cref="DrainLimitBytes"/> and 30 seconds.</summary>
+    private static async Task DrainAsync(HttpContext ctx)
+    {
+        var body = ctx.Items[OriginalBodyKey] as Stream ?? ctx.Request.Body;
+        var buffer = new byte[64 * 1024];
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        try
+        {
+            while (await body.ReadAsync(buffer, timeout.Token) > 0) { }
+        }
+        catch (Exception ex) when (ex is Microsoft.AspNetCore.Http.BadHttpRequestException or IOException or OperationCanceledException or InvalidOperationException)
+        {
+            // Beyond Kestrel's cap, too slow, or the client has gone: the connection closes after the answer.
+        }
+    }
+
+    /// <summary>The request body as the pages read it: past <c>limit</c> bytes a 413.</summary>
+    private sealed class LimitedBody(Stream inner, long limit) : Stream
+    {
+        private long _read;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => _read; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) =>
+            ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default) =>
+            Count(await inner.ReadAsync(buffer, ct));
+
+        private int Count(int n)
+        {
+            _read += n;
+            if (_read > limit)
+                throw new Microsoft.AspNetCore.Http.BadHttpRequestException("request body too large", StatusCodes.Status413PayloadTooLarge);
+            return n;
+        }
+    }
 
     private static async Task RefuseAsync(HttpContext ctx, int status, string message)
     {
@@ -226,8 +290,7 @@ public static partial class RequestSafety
         {
             if (!IsSameOrigin(request))
             {
-                ctx.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Lingyuan.Jobs.Dashboard.RequestSafety")
-                    .LogWarning("cross-origin {Method} {Path} refused (Origin {Origin}, Referer {Referer})",
+                Log(ctx).LogWarning("cross-origin {Method} {Path} refused (Origin {Origin}, Referer {Referer})",
                         request.Method, request.Path, Short(request.Headers.Origin), Short(request.Headers.Referer));
                 await RefuseAsync(ctx, StatusCodes.Status403Forbidden, CrossOriginMessage);
                 return;
@@ -236,12 +299,17 @@ public static partial class RequestSafety
             // Uploads only to pages behind sign-in: a page open to everyone (the sign-in form) takes a small form.
             var upload = IsMultipart(request) && ctx.GetEndpoint() is { } endpoint && endpoint.Metadata.GetMetadata<IAllowAnonymous>() is null;
             var limit = upload ? UploadLimitBytes : FormBodyLimitBytes;
-            if (ctx.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size) size.MaxRequestBodySize = limit;
+            // Kestrel's own cap is above the page's limit: a refused body is read to its end and thrown away,
+            // so the browser gets the Chinese 413 instead of a reset connection. Beyond the cap the connection closes.
+            if (ctx.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size) size.MaxRequestBodySize = DrainLimitBytes;
             if (request.ContentLength > limit)
             {
+                await DrainAsync(ctx);
                 await RefuseAsync(ctx, StatusCodes.Status413PayloadTooLarge, TooLargeMessage(ctx));
                 return;
             }
+            ctx.Items[OriginalBodyKey] = request.Body;
+            request.Body = new LimitedBody(request.Body, limit);
             // The limits apply when a page reads the form, after sign-in and roles are checked (see
             // UseAntiforgeryOnEveryStateChange): an anonymous request never gets a body buffered.
             if (request.HasFormContentType)

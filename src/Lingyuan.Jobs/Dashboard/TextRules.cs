@@ -35,16 +35,18 @@ public static class TextRules
     /// <summary>
     /// The problem with <paramref name="value"/> as a single-line field, in Chinese with the English
     /// field name first (as the other input problems of the project), or null when it is acceptable.
-    /// Length is checked on the trimmed text.
+    /// Length is checked on the trimmed text, characters on the whole.
     /// </summary>
     public static string? Problem(string? value, string field, string fieldZh, int maxLength, bool required = true)
     {
-        var text = (value ?? "").Trim();
-        if (text.Length == 0)
+        // The whole value is scanned, not the trimmed one: U+2028/U+2029 count as white space and a trailing
+        // line break would otherwise be trimmed away unseen.
+        var text = value ?? "";
+        if (text.Trim().Length == 0)
             return required ? $"{field}: required / 请填写{fieldZh}" : null;
-        if (text.Length > maxLength)
+        if (text.Trim().Length > maxLength)
             return string.Create(CultureInfo.InvariantCulture,
-                $"{field}: at most {maxLength} characters, got {text.Length} / {fieldZh}最多 {maxLength} 个字符(现为 {text.Length} 个)");
+                $"{field}: at most {maxLength} characters, got {text.Trim().Length} / {fieldZh}最多 {maxLength} 个字符(现为 {text.Trim().Length} 个)");
         for (var i = 0; i < text.Length; i++)
         {
             var c = text[i];

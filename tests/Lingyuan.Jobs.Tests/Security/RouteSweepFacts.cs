@@ -196,7 +196,8 @@ public partial class RouteSweepFacts(SweepFixture fx, ITestOutputHelper output) 
                 if (value is "%00" or "a%01b" or "%0D%0Aevil" or "%7F" or "%C2%85")
                 {
                     Assert.True(status == 400, $"GET {url} answered {status}, expected 400");
-                    Assert.Contains("请求包含无效字符", body);
+                    // Kestrel refuses a NUL in the path itself, before any middleware, without a message.
+                    if (!(value == "%00" && !url.Contains('?'))) Assert.Contains("请求包含无效字符", body);
                 }
                 else if (status >= 400)
                 {
