@@ -111,12 +111,13 @@ public static class DashboardSetup
 
     public static WebApplication UseDashboard(this WebApplication app)
     {
+        app.UseRequestSafety();
         app.UseRequestLocalization();
         app.UseRateLimiter();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseAntiforgery();
-        app.Use(RequireAntiforgeryOnEveryStateChange);
+        app.UseAntiforgeryOnEveryStateChange();
         app.Use(RefuseHangfireCommandsForNonAdmins);
 
         app.MapLogin();
@@ -134,32 +135,6 @@ public static class DashboardSetup
             DisplayNameFunc = (_, job) => catalog.DisplayName(job) ?? $"{job.Type.Name}.{job.Method.Name}",
         });
         return app;
-    }
-
-    /// <summary>
-    /// ASP.NET Core checks antiforgery only on endpoints that bind a form; a POST that carries its
-    /// data in the route would slip through. Every state-changing request to our own endpoints is
-    /// checked here instead, so a new page cannot forget it. Hangfire's pages check their own.
-    /// </summary>
-    private static async Task RequireAntiforgeryOnEveryStateChange(HttpContext ctx, RequestDelegate next)
-    {
-        var method = ctx.Request.Method;
-        if (!(HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method))
-            && ctx.GetEndpoint() is RouteEndpoint endpoint
-            && endpoint.RoutePattern.RawText != "/hangfire/{**path}")
-        {
-            // UseAntiforgery has already checked endpoints that bind a form; check the others now.
-            var valid = ctx.Features.Get<IAntiforgeryValidationFeature>()?.IsValid
-                ?? await ctx.RequestServices.GetRequiredService<IAntiforgery>().IsRequestValidAsync(ctx);
-            if (!valid)
-            {
-                ctx.Response.StatusCode = StatusCodes.Status400BadRequest;
-                ctx.Response.ContentType = "text/plain; charset=utf-8";
-                await ctx.Response.WriteAsync("请求缺少有效的防伪令牌,请刷新页面后重试。\n");
-                return;
-            }
-        }
-        await next(ctx);
     }
 
     /// <summary>

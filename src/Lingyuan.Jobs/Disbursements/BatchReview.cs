@@ -85,8 +85,8 @@ public sealed class BatchReview(NpgsqlDataSource db, IOptions<DisbursementOption
     /// <summary>Rejects a draft or submitted batch; its lines stop counting, so the period can be built again.</summary>
     public async Task RejectAsync(long batchId, string user, string reason, CancellationToken ct)
     {
-        reason = reason.Trim();
-        if (reason.Length == 0) throw new UsageException("a rejection needs a reason (--reason) / 退回必须填写原因");
+        if (string.IsNullOrWhiteSpace(reason)) throw new UsageException("a rejection needs a reason (--reason) / 退回必须填写原因");
+        reason = Dashboard.TextRules.SingleLine(reason, "reason", "退回原因", Dashboard.TextRules.ReasonMaxLength);
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         await RequireReviewerAsync(conn, tx, user, ct);

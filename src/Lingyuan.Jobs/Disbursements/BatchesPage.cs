@@ -30,7 +30,8 @@ public static partial class BatchesPage
         g.MapPost("/{id:long}/reject", (HttpContext ctx, long id, BatchReview r) =>
             ActAsync(ctx, id, (user, form, ct) => r.RejectAsync(id, user, form["reason"].ToString(), ct)));
         g.MapPost("/{id:long}/reconcile", ReconcileAsync);
-        g.MapGet("/{id:long}/bank-file", BankFileAsync);
+        // Exporting marks the batch exported and is audited: a POST with the antiforgery token, never a link a GET could follow.
+        g.MapPost("/{id:long}/bank-file", BankFileAsync);
         g.MapGet("/{id:long}/summary.xlsx", SummaryAsync);
     }
 
@@ -93,7 +94,7 @@ public static partial class BatchesPage
             """, new { id }, tx, cancellationToken: ct))).ToList();
 
         var (where, args) = LineFilter(id, q, status, reason);
-        var pageNo = Math.Max(1, page ?? 1);
+        var pageNo = Math.Clamp(page ?? 1, 1, RequestSafety.MaxPageNumber);
         args.Add("offset", (pageNo - 1) * PageSize);
         args.Add("limit", PageSize + 1);
         var lines = (await conn.QueryAsync<LineRow>(new CommandDefinition(
@@ -164,9 +165,9 @@ public static partial class BatchesPage
                 ? Html.Of($"<p class=\"warn\">您是本批次的提交人,须由另一名财务人员审批。</p>")
                 : Html.Of($"""<form method="post" action="/hangfire/batches/{b.Id}/approve" class="inline">{af}<button type="submit" id="approve-batch">审批通过</button></form>"""));
         if (b.State is "draft" or "submitted")
-            parts.Add(Html.Of($"""<form method="post" action="/hangfire/batches/{b.Id}/reject" class="inline">{af}<input name="reason" required placeholder="退回原因"><button type="submit" id="reject-batch">退回</button></form>"""));
+            parts.Add(Html.Of($"""<form method="post" action="/hangfire/batches/{b.Id}/reject" class="inline">{af}<input name="reason" required maxlength="{TextRules.ReasonMaxLength}" placeholder="退回原因"><button type="submit" id="reject-batch">退回</button></form>"""));
         if (b.State is "approved" or "exported" or "reconciled")
-            parts.Add(Html.Of($"""<a id="download-bank-file" href="/hangfire/batches/{b.Id}/bank-file">下载银行发放文件</a> """));
+            parts.Add(Html.Of($"""<form method="post" action="/hangfire/batches/{b.Id}/bank-file" class="inline">{af}<button type="submit" id="download-bank-file">下载银行发放文件</button></form> """));
         parts.Add(Html.Of($"""<a id="download-summary" href="/hangfire/batches/{b.Id}/summary.xlsx">下载汇总表(XLSX)</a>"""));
         if (b.State is "exported" or "reconciled")
             parts.Add(Html.Of($"""
@@ -184,9 +185,10 @@ public static partial class BatchesPage
         {
             await act(UserName(ctx), form, ctx.RequestAborted);
         }
-        catch (Exception ex) when (ex is DomainRuleException or UsageException)
+        catch (Exception ex) when (ex is DomainRuleException or UsageException or BadInputException)
         {
-            var status = ex.Data.Contains(BatchReview.ForbiddenKey) ? StatusCodes.Status403Forbidden : StatusCodes.Status409Conflict;
+            var status = ex.Data.Contains(BatchReview.ForbiddenKey) ? StatusCodes.Status403Forbidden
+                : ex is BadInputException ? StatusCodes.Status400BadRequest : StatusCodes.Status409Conflict;
             return Layout.Page(ctx, "操作被拒绝", Html.Of($"""<p class="error" role="alert">{ex.Message}</p><p><a href="/hangfire/batches/{id}">返回批次</a></p>"""), status);
         }
         return Results.Redirect($"/hangfire/batches/{id}", permanent: false, preserveMethod: false);

@@ -45,7 +45,9 @@ public sealed class PlanAddCommand(InspectionPlans plans) : ICliCommand
     {
         args.ExpectPositionals(0);
         var input = new PlanInput(
-            args.Option("name") ?? throw new UsageException("--name is required / 需要 --name"),
+            // Bad text in the name is bad data (exit 65), as a 1 MB reason is; the plan's other problems are usage (64).
+            Dashboard.TextRules.SingleLine(args.Option("name") ?? throw new UsageException("--name is required / 需要 --name"),
+                "--name", "计划名称", Dashboard.TextRules.NameMaxLength),
             args.Option("period") ?? throw new UsageException("--period is required / 需要 --period"),
             CliActor.Date(args.Option("draw-date") ?? throw new UsageException("--draw-date is required / 需要 --draw-date"), "draw-date"),
             args.Option("ratios") is { } r ? InspectionPlans.ParseRatios(r) : null,

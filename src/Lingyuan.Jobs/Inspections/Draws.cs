@@ -307,6 +307,7 @@ public sealed class DrawService(
     public async Task<long> CancelAsync(long drawId, string reason, string actor, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(reason)) throw new UsageException("a cancellation needs a reason / 撤销须说明理由");
+        reason = Dashboard.TextRules.SingleLine(reason, "reason", "撤销理由", Dashboard.TextRules.ReasonMaxLength);
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         var planId = await conn.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(

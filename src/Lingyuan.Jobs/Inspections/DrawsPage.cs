@@ -90,7 +90,7 @@ public static class DrawsPage
             <h2>新建抽查计划</h2>
             <form method="post" action="{Base}/plans">
               {Layout.AntiforgeryField(ctx)}
-              <p><label>计划名称 <input name="name" required maxlength="200"></label>
+              <p><label>计划名称 <input name="name" required maxlength="{TextRules.NameMaxLength}"></label>
                  <label>期间 <input name="period" required placeholder="2026-03 或 2026-Q2"></label>
                  <label>摇号日期 <input name="drawDate" type="date" required></label></p>
               <p><label>抽查比例 <input name="ratios" value="A=3,B=5,C=20,D=60"></label>
@@ -186,7 +186,7 @@ public static class DrawsPage
             {(canChange ? Html.Of($"""
                 <form class="inline" method="post" action="{Base}/{drawId}/publish">{Layout.AntiforgeryField(ctx)}<button type="submit">登记已公示(已办结的结果)</button></form>
                 <form method="post" action="{Base}/{drawId}/cancel">{Layout.AntiforgeryField(ctx)}
-                  <label>撤销理由 <input name="reason" required maxlength="500"></label> <button type="submit">撤销本次摇号</button></form>
+                  <label>撤销理由 <input name="reason" required maxlength="{TextRules.ReasonMaxLength}"></label> <button type="submit">撤销本次摇号</button></form>
                 """) : Html.Empty)}
             {(noEmail.Count > 0 ? Html.Of($"<p class=\"warn\">以下执法人员在名录中没有电子邮箱,未收到任务通知,请另行通知:{string.Join("、", noEmail)}</p>") : Html.Empty)}
             <h2>抽中单位与检查组</h2>
@@ -341,7 +341,7 @@ public static class DrawsPage
             await draws.CancelAsync(drawId, (await FormAsync(ctx))["reason"].ToString(), Actor(ctx), ct);
             return await Index(ctx, plans, draws, db, ct, message: $"摇号 {drawId} 已撤销,原记录与撤销理由均已留存。");
         }
-        catch (Exception e) when (e is UsageException or DomainRuleException)
+        catch (Exception e) when (e is UsageException or DomainRuleException or BadInputException)
         {
             return await Index(ctx, plans, draws, db, ct, error: e.Message);
         }

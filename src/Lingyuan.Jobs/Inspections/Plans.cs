@@ -55,14 +55,14 @@ public sealed class InspectionPlans(NpgsqlDataSource db, IOptions<InspectionOpti
     {
         var o = options.Value;
         var problems = new List<string>();
-        if (string.IsNullOrWhiteSpace(input.Name) || input.Name.Length > 200) problems.Add("name: 1-200 characters / 计划名称应为 1-200 个字符");
+        if (Dashboard.TextRules.Problem(input.Name, "name", "计划名称", Dashboard.TextRules.NameMaxLength) is { } nameProblem) problems.Add(nameProblem);
         if (!InspectionPeriod.TryParse(input.Period, out _)) problems.Add($"period: '{input.Period}' is not YYYY-MM or YYYY-Qn / 期间格式应为 YYYY-MM 或 YYYY-Qn");
         if (input.DrawDate < Today) problems.Add($"draw date: {input.DrawDate:yyyy-MM-dd} is in the past / 摇号日期不能早于今天");
         var parameters = new DrawParameters(input.Ratios ?? o.DefaultRatios, input.TeamSize ?? o.DefaultTeamSize, input.WorkloadCap ?? o.DefaultWorkloadCap);
         problems.AddRange(parameters.Problems());
         if ((input.RotationLookbackMonths ?? o.DefaultRotationLookbackMonths) is < 0 or > 240) problems.Add("rotation look-back: 0-240 months / 轮换回溯月数应为 0-240");
         foreach (var s in (input.Streets ?? []).Concat(input.Industries ?? []))
-            if (string.IsNullOrWhiteSpace(s)) problems.Add("streets/industries: empty name / 街道或行业名称为空");
+            if (Dashboard.TextRules.Problem(s, "streets/industries", "街道或行业名称", Dashboard.TextRules.NameMaxLength) is { } listProblem) problems.Add(listProblem);
         return problems;
     }
 

@@ -56,7 +56,7 @@ public static class OutboxPage
         state = state is not null && StateZh.ContainsKey(state) ? state : null;
         recipient = string.IsNullOrWhiteSpace(recipient) ? null : recipient.Trim();
         regarding = string.IsNullOrWhiteSpace(regarding) ? null : regarding.Trim();
-        var pageNo = Math.Max(1, page ?? 1);
+        var pageNo = Math.Clamp(page ?? 1, 1, RequestSafety.MaxPageNumber);
 
         await using var conn = await db.OpenConnectionAsync(ct);
         var counts = (await conn.QueryAsync<(string State, long Count)>(new CommandDefinition(

@@ -151,7 +151,7 @@ public static class ArrearsPages
                 <form method="post" action="{caseUrl}/decision">{af}
                   <label><input type="radio" name="Decision" value="listed" required> 列入名单</label>
                   <label><input type="radio" name="Decision" value="not_listed"> 不予列入</label>
-                  <label>理由(不予列入时必填) <input name="Reason" size="60"></label>
+                  <label>理由(不予列入时必填) <input name="Reason" size="60" maxlength="{TextRules.ReasonMaxLength}"></label>
                   <button type="submit">作出决定</button>
                   <p>陈述申辩期至 {D(c.StatementDueOn)} 届满,{D(c.StatementDueOn?.AddDays(1))} 起方可作出决定。</p>
                 </form>
@@ -161,7 +161,7 @@ public static class ArrearsPages
                 <form method="post" action="{caseUrl}/early-removal">{af}
                   <button type="submit">信用修复:申请提前移出</button> (需已改正、改正后列入满 {proc.Options.RepairWaitMonths} 个月、书面信用承诺)</form>
                 <form method="post" action="{caseUrl}/overturn">{af}
-                  <label>撤销列入决定的理由 <input name="Reason" size="60" required></label> <button type="submit">撤销并移出</button></form>
+                  <label>撤销列入决定的理由 <input name="Reason" size="60" maxlength="{TextRules.ReasonMaxLength}" required></label> <button type="submit">撤销并移出</button></form>
                 """),
             _ => Html.Empty,
         };
@@ -286,6 +286,11 @@ public static class ArrearsPages
         {
             // The rule's refusal is shown on the case page; nothing was changed (a refused early removal is recorded).
             return await RenderCase(ctx, caseNo, db, proc, ex.Message, StatusCodes.Status409Conflict, ct);
+        }
+        catch (BadInputException ex)
+        {
+            // A reason too long or with a line break (TextRules): shown on the case page, nothing changed.
+            return await RenderCase(ctx, caseNo, db, proc, ex.Message, StatusCodes.Status400BadRequest, ct);
         }
         return Results.Redirect($"{Root}/cases/{Uri.EscapeDataString(caseNo)}", permanent: false, preserveMethod: false);
     }

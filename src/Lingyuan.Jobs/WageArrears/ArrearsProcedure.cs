@@ -180,6 +180,7 @@ public sealed class ArrearsProcedure(
     /// </summary>
     public async Task<DecisionKind?> DecideAsync(string caseNo, DecisionKind? requested, string? note, string actor, CancellationToken ct)
     {
+        if (!string.IsNullOrWhiteSpace(note)) note = Dashboard.TextRules.SingleLine(note, "reason", "理由", Dashboard.TextRules.ReasonMaxLength);
         var today = Today();
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
@@ -307,6 +308,7 @@ public sealed class ArrearsProcedure(
     public async Task OverturnAsync(string caseNo, string reason, string actor, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(reason)) throw new DomainRuleException("撤销须写明理由");
+        reason = Dashboard.TextRules.SingleLine(reason, "reason", "撤销理由", Dashboard.TextRules.ReasonMaxLength);
         var today = Today();
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);

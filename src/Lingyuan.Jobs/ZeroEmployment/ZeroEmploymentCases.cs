@@ -156,9 +156,9 @@ public sealed class ZeroEmploymentCases(NpgsqlDataSource db, TimeProvider clock,
     {
         if (!OperatorCloseReasons.ContainsKey(reason))
             throw new UsageException($"reason must be one of {string.Join(", ", OperatorCloseReasons.Keys)}, got '{reason}' / 结案原因无效");
-        note = note.Trim();
-        if (note.Length is 0 or > 500)
+        if (string.IsNullOrWhiteSpace(note))
             throw new UsageException("a note of 1-500 characters is required / 需要填写 1 到 500 字的说明");
+        note = Dashboard.TextRules.SingleLine(note, "note", "说明", Dashboard.TextRules.ReasonMaxLength);
         var today = Today();
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);

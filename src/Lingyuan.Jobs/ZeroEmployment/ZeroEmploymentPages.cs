@@ -97,7 +97,7 @@ public static class ZeroEmploymentPages
                 <form method="post" action="{Base}/cases/{c.Id}/close">
                   {Layout.AntiforgeryField(ctx)}
                   <label>原因 <select name="reason">{ZeroEmploymentCases.OperatorCloseReasons.Select(r => Html.Of($"<option value=\"{r.Key}\">{r.Value}</option>"))}</select></label>
-                  <label>说明 <input name="note" required maxlength="500" size="60"></label>
+                  <label>说明 <input name="note" required maxlength="{TextRules.ReasonMaxLength}" size="60"></label>
                   <button type="submit">结案</button>
                 </form>
                 <p>成员就业(清零)与不再符合条件由每日排查自动记录,无需手工结案。</p>
@@ -132,7 +132,7 @@ public static class ZeroEmploymentPages
         {
             await cases.CloseAsync(id, reason ?? "", note ?? "", ctx.User.Identity?.Name ?? "unknown", ct);
         }
-        catch (Exception ex) when (ex is UsageException or DomainRuleException)
+        catch (Exception ex) when (ex is UsageException or DomainRuleException or BadInputException)
         {
             return Layout.Page(ctx, "结案失败", Html.Of($"""<p class="error">{ex.Message}</p><p><a href="{Base}/cases/{id}">返回案件</a></p>"""), 400);
         }

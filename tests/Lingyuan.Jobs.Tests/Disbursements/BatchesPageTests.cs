@@ -85,7 +85,7 @@ public sealed class BatchesPageTests(DatabaseFixture fixture) : IClassFixture<Da
         var approved = (await _server.App.Services.GetRequiredService<BatchReview>().FindAsync(b.BatchId, default))!;
         Assert.Equal(("approved", "page-preparer", "page-approver"), (approved.State, approved.SubmittedBy, approved.DecidedBy));
 
-        var bank = await approver.GetStringAsync($"{page}/bank-file");
+        var bank = await (await PostAsync(approver, page, $"{page}/bank-file")).Content.ReadAsStringAsync();
         Assert.StartsWith($"H,{b.BatchId},2026-03,1,250000,{approved.ApprovedSha256}\n", bank);
 
         // The bank's return file uploaded on the page reconciles the batch.

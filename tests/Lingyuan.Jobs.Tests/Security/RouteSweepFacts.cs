@@ -38,7 +38,7 @@ public partial class RouteSweepFacts(SweepFixture fx, ITestOutputHelper output) 
 {
     private static readonly string[] Public = ["/login", "/logout", "/healthz", "/denied", "/"];
 
-    private sealed record Route(string Method, string Path, string[]? AllowedRoles, bool Anonymous);
+    private sealed record Route(string Method, string Path, string[]? AllowedRoles, bool Anonymous, string Pattern = "", System.Reflection.MethodInfo? Handler = null);
 
     private async Task<List<Route>> RoutesAsync()
     {
@@ -60,7 +60,7 @@ public partial class RouteSweepFacts(SweepFixture fx, ITestOutputHelper output) 
                     foreach (var req in policy.Requirements.OfType<RolesAuthorizationRequirement>())
                         roles = [.. req.AllowedRoles];
             }
-            foreach (var m in methods) routes.Add(new Route(m, path, roles, anonymous));
+            foreach (var m in methods) routes.Add(new Route(m, path, roles, anonymous, pattern, e.Metadata.GetMetadata<System.Reflection.MethodInfo>()));
         }
         return routes;
     }
@@ -77,6 +77,7 @@ public partial class RouteSweepFacts(SweepFixture fx, ITestOutputHelper output) 
             var response = await fx.Server.Client().SendAsync(new HttpRequestMessage(new HttpMethod(r.Method), r.Path));
             Assert.True(response.StatusCode == HttpStatusCode.Redirect && response.Headers.Location!.OriginalString.Contains("/login"),
                 $"anonymous {r.Method} {r.Path} answered {(int)response.StatusCode}");
+            Assert.True(DatabaseDigest.MissingSecurityHeaders(response) is [], $"anonymous {r.Method} {r.Path}: {string.Join("; ", DatabaseDigest.MissingSecurityHeaders(response))}");
             Assert.DoesNotContain("<table", await response.Content.ReadAsStringAsync());
             checkedCount++;
         }
@@ -100,6 +101,7 @@ public partial class RouteSweepFacts(SweepFixture fx, ITestOutputHelper output) 
     {
         var routes = await RoutesAsync();
         var checkedCount = 0;
+        var getsChecked = 0;
         foreach (var r in routes.Where(r => !r.Anonymous))
         {
             var viewRoles = ViewRoles(r);
@@ -115,10 +117,18 @@ public partial class RouteSweepFacts(SweepFixture fx, ITestOutputHelper output) 
                         ["__RequestVerificationToken"] = await TokenAsync(fx.Clients[role]),
                     });
                 }
+                var before = r.Method == "GET" ? await DatabaseDigest.TakeAsync(fx.DataSource) : null;
                 var response = await fx.Clients[role].SendAsync(request);
                 var status = (int)response.StatusCode;
                 var body = status == 400 ? await response.Content.ReadAsStringAsync() : "";
                 Assert.True(status < 500, $"{role} {r.Method} {r.Path} answered {status}");
+                Assert.True(DatabaseDigest.MissingSecurityHeaders(response) is [], $"{role} {r.Method} {r.Path}: {string.Join("; ", DatabaseDigest.MissingSecurityHeaders(response))}");
+                if (before is not null)
+                {
+                    var changed = DatabaseDigest.Changed(before, await DatabaseDigest.TakeAsync(fx.DataSource));
+                    Assert.True(changed is [], $"{role} GET {r.Path} changed {string.Join(", ", changed)}");
+                    getsChecked++;
+                }
                 if (!mayView)
                     Assert.True(status == 403, $"{role} {r.Method} {r.Path} answered {status} {body}, expected 403");
                 else if (r.Method == "GET")
@@ -128,7 +138,7 @@ public partial class RouteSweepFacts(SweepFixture fx, ITestOutputHelper output) 
                 checkedCount++;
             }
         }
-        output.WriteLine($"role sweep: {routes.Count(r => !r.Anonymous)} routes x {Roles.All.Length} roles = {checkedCount} requests checked");
+        output.WriteLine($"role sweep: {routes.Count(r => !r.Anonymous)} routes x {Roles.All.Length} roles = {checkedCount} requests checked; security headers on each; {getsChecked} GETs left the database unchanged");
     }
 
     [Fact]
@@ -148,13 +158,77 @@ public partial class RouteSweepFacts(SweepFixture fx, ITestOutputHelper output) 
         output.WriteLine($"antiforgery sweep: {routes.Count} state-changing routes refuse a missing token");
     }
 
+    private static readonly Type[] QueryTypes = [typeof(string), typeof(int), typeof(long), typeof(DateOnly), typeof(bool), typeof(decimal)];
+
+    /// <summary>
+    /// Every GET route's query parameters (read from its handler, so a new page is covered) and route values
+    /// get hostile values as admin: control characters answer 400 with the Chinese message, out-of-range and
+    /// malformed numbers and dates answer 4xx or are clamped, never 500; and nothing is written.
+    /// </summary>
+    [Fact]
+    public async Task Finding6_hostile_query_strings_and_route_values_on_every_GET_answer_4xx_never_500()
+    {
+        var routes = (await RoutesAsync()).Where(r => r.Method == "GET" && !r.Anonymous).ToList();
+        string[] hostile = ["%00", "a%01b", "%0D%0Aevil", "%7F", "%C2%85", "2147483647", "2147483648", "-1", "0", "abc", "99999999999999999999", "1e9", "9999-99-99", ""];
+        var admin = fx.Clients[Roles.Admin];
+        var before = await DatabaseDigest.TakeAsync(fx.DataSource);
+        var requests = 0;
+        var parameterNames = new HashSet<string>();
+        foreach (var r in routes)
+        {
+            var names = (r.Handler?.GetParameters() ?? [])
+                .Where(p => QueryTypes.Contains(Nullable.GetUnderlyingType(p.ParameterType) ?? p.ParameterType))
+                .Where(p => !r.Pattern.Contains("{" + p.Name, StringComparison.OrdinalIgnoreCase))
+                .Where(p => !p.GetCustomAttributes(typeof(Microsoft.AspNetCore.Mvc.FromFormAttribute), false).Any())
+                .Select(p => p.Name!).Append("page").Distinct().ToList();
+            parameterNames.UnionWith(names.Select(n => $"{r.Path}?{n}"));
+            var targets = names.SelectMany(n => hostile.Select(v => (Url: $"{r.Path}?{n}={v}", Value: v)))
+                .Concat(RouteValue().IsMatch(r.Pattern)
+                    ? hostile.Select(v => (Url: "/" + RouteValue().Replace(r.Pattern.TrimStart('/'), v == "" ? "1" : v), Value: v))
+                    : []);
+            foreach (var (url, value) in targets)
+            {
+                var response = await admin.GetAsync(url);
+                var status = (int)response.StatusCode;
+                var body = await response.Content.ReadAsStringAsync();
+                requests++;
+                Assert.True(status < 500, $"GET {url} answered {status}");
+                if (value is "%00" or "a%01b" or "%0D%0Aevil" or "%7F" or "%C2%85")
+                {
+                    Assert.True(status == 400, $"GET {url} answered {status}, expected 400");
+                    // Kestrel refuses a NUL in the path itself, before any middleware, without a message.
+                    if (!(value == "%00" && !url.Contains('?'))) Assert.Contains("请求包含无效字符", body);
+                }
+                else if (status >= 400)
+                {
+                    // A refusal explains itself in Chinese, never with an exception's name.
+                    Assert.Matches(@"\p{IsCJKUnifiedIdeographs}", body);
+                    Assert.DoesNotContain("Exception", body);
+                }
+                if (url.Contains("page=") && value is "2147483647" or "2147483648" or "-1" or "0" or "abc" or "99999999999999999999" or "1e9")
+                    Assert.True(status == 400, $"GET {url} answered {status}, expected 400");
+            }
+        }
+        Assert.Empty(DatabaseDigest.Changed(before, await DatabaseDigest.TakeAsync(fx.DataSource)));
+        output.WriteLine($"hostile sweep: {routes.Count} GET routes, {parameterNames.Count} query parameters, {requests} requests, none answered 5xx, database unchanged");
+    }
+
+    [GeneratedRegex(@"\{[^}]+\}")]
+    private static partial Regex RouteValue();
+
     [Fact]
     public async Task Hangfire_pages_are_readable_by_every_role_and_its_commands_only_by_admin()
     {
         foreach (var role in Roles.All)
         {
-            foreach (var page in new[] { "/hangfire", "/hangfire/recurring", "/hangfire/jobs/failed", "/hangfire/servers" })
-                Assert.Equal(HttpStatusCode.OK, (await fx.Clients[role].GetAsync(page)).StatusCode);
+            foreach (var page in HangfirePages)
+            {
+                var before = await DatabaseDigest.TakeAsync(fx.DataSource);
+                var response = await fx.Clients[role].GetAsync(page);
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                Assert.True(DatabaseDigest.MissingSecurityHeaders(response) is [], $"{role} GET {page}: {string.Join("; ", DatabaseDigest.MissingSecurityHeaders(response))}");
+                Assert.Empty(DatabaseDigest.Changed(before, await DatabaseDigest.TakeAsync(fx.DataSource)));
+            }
             var request = new HttpRequestMessage(HttpMethod.Post, "/hangfire/jobs/failed/requeue")
             {
                 Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["jobs[]"] = "1" }),
@@ -165,6 +239,10 @@ public partial class RouteSweepFacts(SweepFixture fx, ITestOutputHelper output) 
             else Assert.Equal(HttpStatusCode.Forbidden, status);
         }
     }
+
+    private static readonly string[] HangfirePages =
+        ["/hangfire", "/hangfire/recurring", "/hangfire/jobs/enqueued", "/hangfire/jobs/scheduled", "/hangfire/jobs/processing",
+         "/hangfire/jobs/succeeded", "/hangfire/jobs/failed", "/hangfire/jobs/deleted", "/hangfire/jobs/awaiting", "/hangfire/retries", "/hangfire/servers"];
 
     private static async Task<string> TokenAsync(HttpClient client) =>
         CsrfMeta().Match(await client.GetStringAsync("/hangfire")).Groups[1].Value;

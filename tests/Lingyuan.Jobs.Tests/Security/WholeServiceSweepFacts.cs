@@ -104,10 +104,15 @@ public partial class WholeServiceSweepFacts(WholeServiceFixture fx, ITestOutputH
         while (queue.Count > 0 && crawled < 150)
         {
             var path = queue.Dequeue();
+            var before = await DatabaseDigest.TakeAsync(fx.DataSource);
             var response = await admin.GetAsync(path);
             crawled++;
             var body = await response.Content.ReadAsStringAsync();
             Assert.True((int)response.StatusCode < 500, $"{path} answered {(int)response.StatusCode}");
+            // Every page and download: the security headers, and a GET writes nothing.
+            Assert.True(DatabaseDigest.MissingSecurityHeaders(response) is [], $"{path}: {string.Join("; ", DatabaseDigest.MissingSecurityHeaders(response))}");
+            var changed = DatabaseDigest.Changed(before, await DatabaseDigest.TakeAsync(fx.DataSource));
+            Assert.True(changed is [], $"GET {path} changed {string.Join(", ", changed)}");
             // Downloads (CSV, XLSX) carry names verbatim by design; a browser renders only HTML.
             var isHtml = response.Content.Headers.ContentType?.MediaType == "text/html";
             var raw = isHtml ? body.IndexOf(WholeServiceFixture.Payload, StringComparison.Ordinal) : -1;
@@ -124,7 +129,7 @@ public partial class WholeServiceSweepFacts(WholeServiceFixture fx, ITestOutputH
         var mails = (await conn.QueryAsync<string>("SELECT html_body FROM app.outbox WHERE html_body IS NOT NULL")).ToList();
         Assert.All(mails, html => Assert.DoesNotContain(WholeServiceFixture.Payload, html));
         var mailsShowing = mails.Count(h => h.Contains("&lt;script&gt;alert(", StringComparison.Ordinal));
-        output.WriteLine($"escaping sweep: {crawled} pages crawled, {payloadShown} showed the payload escaped; {mails.Count} HTML mails, {mailsShowing} showed it escaped; raw payload found: 0");
+        output.WriteLine($"escaping sweep: {crawled} pages crawled (each with the security headers, none writing to the database), {payloadShown} showed the payload escaped; {mails.Count} HTML mails, {mailsShowing} showed it escaped; raw payload found: 0");
         Assert.True(payloadShown > 0, "no crawled page showed a register name: the sweep proves nothing");
         Assert.True(mailsShowing > 0, "no mail showed a register name: the sweep proves nothing");
     }
