@@ -55,6 +55,15 @@ public sealed record WorkOptions
     /// <summary>A transaction-scoped advisory lock taken before the work (waits for it).</summary>
     public string? Lock { get; init; }
 
+    /// <summary>
+    /// A session-level advisory lock taken on the connection <em>before</em> the transaction begins and
+    /// released after it ends (commit, rollback or error; a killed process releases it with its session).
+    /// For a repeatable-read work whose snapshot must be taken after the wait: PostgreSQL takes the snapshot
+    /// at the first statement, and a transaction-scoped <see cref="Lock"/> is itself a statement, so a work
+    /// waiting there would read what was true before the holder committed (the inspection draw needs this).
+    /// </summary>
+    public string? SessionLock { get; init; }
+
     public IsolationLevel Isolation { get; init; } = IsolationLevel.ReadCommitted;
 
     /// <summary>Statement timeout in seconds for the commands of this work (0 = none; null = Npgsql's default).</summary>
@@ -140,6 +149,23 @@ public sealed class Work(NpgsqlDataSource db, IOutboxSignal outbox, ILogger<Work
             ["RecordId"] = options.RecordId,
         });
         await using var conn = await db.OpenConnectionAsync(ct);
+        if (options.SessionLock is not { } sessionKey)
+            return await InTransactionAsync(conn, acting, body, options, ct);
+        await conn.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_lock(hashtextextended(@sessionKey, 0))", new { sessionKey }, commandTimeout: 0, cancellationToken: ct));
+        try
+        {
+            return await InTransactionAsync(conn, acting, body, options, ct);
+        }
+        finally
+        {
+            // A pooled connection keeps its session locks until it is reset: release it now.
+            if (conn.State == ConnectionState.Open)
+                await conn.ExecuteAsync("SELECT pg_advisory_unlock(hashtextextended(@sessionKey, 0))", new { sessionKey });
+        }
+    }
+
+    private async Task<T> InTransactionAsync<T>(NpgsqlConnection conn, Acting acting, Func<UnitOfWork, Task<T>> body, WorkOptions options, CancellationToken ct)
+    {
         await using var tx = await conn.BeginTransactionAsync(options.Isolation, ct);
         var uow = new UnitOfWork(conn, tx, acting, options.CommandTimeout, ct);
         foreach (var setting in options.Settings)

@@ -1,13 +1,12 @@
 using System.Globalization;
 using System.Text;
-using Dapper;
 using Ical.Net.CalendarComponents;
 using Ical.Net.DataTypes;
 using Ical.Net.Serialization;
 using Lingyuan.Jobs.Calendar;
 using Lingyuan.Jobs.Dashboard;
+using Lingyuan.Jobs.Database;
 using Lingyuan.Jobs.Notifications;
-using Npgsql;
 
 namespace Lingyuan.Jobs.Inspections;
 
@@ -37,10 +36,11 @@ public static class AssignmentMail
 
     public static string DedupeKey(long drawId, string badge) => $"inspection-draw:{drawId}:inspector:{badge}";
 
+    /// <summary>Queues the assignment mails of a draw in its unit of work; returns how many were queued now.</summary>
     public static async Task<int> EnqueueAsync(
-        NpgsqlConnection conn, NpgsqlTransaction tx, long drawId, Plan plan, DueDate completion, int completionWorkingDays, int publicationWorkingDays, CancellationToken ct)
+        UnitOfWork uow, long drawId, Plan plan, DueDate completion, int completionWorkingDays, int publicationWorkingDays)
     {
-        var rows = await conn.QueryAsync<Assignment>(new CommandDefinition(
+        var rows = await uow.ListAsync<Assignment>(
             """
             SELECT t.badge, i.name AS InspectorName, i.email, r.position, r.uscc, e.name AS EmployerName, e.street, e.community,
                    ARRAY(SELECT m FROM unnest(r.team) m WHERE m <> t.badge ORDER BY m) AS MateBadges,
@@ -52,7 +52,7 @@ public static class AssignmentMail
             JOIN app.employers e ON e.uscc = r.uscc
             WHERE r.draw_id = @drawId
             ORDER BY t.badge, r.position
-            """, new { drawId }, tx, cancellationToken: ct));
+            """, new { drawId });
         var queued = 0;
         foreach (var group in rows.GroupBy(r => r.Badge))
         {
@@ -60,7 +60,7 @@ public static class AssignmentMail
             var email = list[0].Email.Trim();
             if (email.Length == 0) continue; // the draw's dashboard page lists drawn inspectors without an address
             var message = Build(drawId, plan, completion, completionWorkingDays, publicationWorkingDays, list);
-            if (await Outbox.EnqueueAsync(conn, tx, message, ct)) queued++;
+            if (await uow.EnqueueAsync(message)) queued++;
         }
         return queued;
     }

@@ -1,11 +1,10 @@
 using System.Globalization;
-using Dapper;
 using Lingyuan.Jobs.Calendar;
 using Lingyuan.Jobs.Dashboard;
+using Lingyuan.Jobs.Database;
 using Lingyuan.Jobs.Hosting;
 using Lingyuan.Jobs.Notifications;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace Lingyuan.Jobs.Inspections;
 
@@ -17,7 +16,7 @@ public sealed record DeadlineRunSummary(int Created, int Reminders, int NewlyOve
 /// <c>PublicationWorkingDays</c> (20) after completion. Reminds the team before, flags after.
 /// Every step is a conditional insert/update or a deduplicated outbox message: reruns are no-ops.
 /// </summary>
-public sealed class InspectionDeadlines(NpgsqlDataSource db, CalendarStore calendars, IOptions<InspectionOptions> options, ILogger<InspectionDeadlines> log)
+public sealed class InspectionDeadlines(Work work, CalendarStore calendars, IOptions<InspectionOptions> options, ILogger<InspectionDeadlines> log)
 {
     private sealed class Open
     {
@@ -35,37 +34,43 @@ public sealed class InspectionDeadlines(NpgsqlDataSource db, CalendarStore calen
 
     public async Task<DeadlineRunSummary> RunAsync(DateOnly today, CancellationToken ct)
     {
-        var o = options.Value;
         var calendar = await calendars.LoadAsync(ct);
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await conn.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_xact_lock(hashtextextended('inspection-deadlines', 0))", transaction: tx, cancellationToken: ct));
+        // Two workers (or a worker and `jobs run`) never interleave: the second waits, then finds nothing new.
+        var summary = await work.RunAsync("inspection-deadlines", uow => RunLockedAsync(uow, calendar, today), ct, new WorkOptions { Lock = "inspection-deadlines" });
+        if (summary.Created + summary.Reminders + summary.NewlyOverdue > 0)
+            log.LogInformation("inspection deadlines: {Created} computed, {Mails} mail(s) queued, {Overdue} newly overdue", summary.Created, summary.Reminders, summary.NewlyOverdue);
+        return summary;
+    }
+
+    private async Task<DeadlineRunSummary> RunLockedAsync(UnitOfWork uow, WorkingCalendar calendar, DateOnly today)
+    {
+        var o = options.Value;
 
         // Completion deadlines: one due date per draw (all its employers open on the draw date).
-        var draws = await conn.QueryAsync<(long Id, DateTime DrawDate)>(new CommandDefinition(
-            """
+        var draws = await uow.ListAsync<(long Id, DateTime DrawDate)>(
+            $"""
             SELECT d.id, d.draw_date FROM app.draws d
-            WHERE NOT EXISTS (SELECT 1 FROM app.draw_cancellations c WHERE c.draw_id = d.id)
+            WHERE {PlanLifecycle.Standing("d")}
               AND EXISTS (SELECT 1 FROM app.draw_results r WHERE r.draw_id = d.id
                           AND NOT EXISTS (SELECT 1 FROM app.inspection_deadlines x WHERE x.draw_id = r.draw_id AND x.uscc = r.uscc AND x.kind = 'completion'))
-            """, transaction: tx, cancellationToken: ct));
+            """);
         var created = 0;
         foreach (var d in draws)
         {
             var due = calendar.AddWorkingDays(DateOnly.FromDateTime(d.DrawDate), o.CompletionWorkingDays);
-            created += await conn.ExecuteAsync(new CommandDefinition(
+            created += await uow.ExecuteAsync(
                 """
                 INSERT INTO app.inspection_deadlines (draw_id, uscc, kind, due_on, calendar_missing)
                 SELECT draw_id, uscc, 'completion', @due, @missing FROM app.draw_results WHERE draw_id = @id
                 ON CONFLICT DO NOTHING
-                """, new { id = d.Id, due = due.Date, missing = due.CalendarMissing }, tx, cancellationToken: ct));
+                """, new { id = d.Id, due = due.Date, missing = due.CalendarMissing });
         }
 
         // Publication deadlines follow the reported completion date (which a re-import may correct).
-        var completedDates = (await conn.QueryAsync<DateTime>(new CommandDefinition(
-            "SELECT DISTINCT completed_on FROM app.inspection_results", transaction: tx, cancellationToken: ct))).Select(DateOnly.FromDateTime).ToArray();
+        var completedDates = (await uow.ListAsync<DateTime>(
+            "SELECT DISTINCT completed_on FROM app.inspection_results")).Select(DateOnly.FromDateTime).ToArray();
         var dues = completedDates.Select(c => calendar.AddWorkingDays(c, o.PublicationWorkingDays)).ToArray();
-        created += await conn.ExecuteAsync(new CommandDefinition(
+        created += await uow.ExecuteAsync(
             """
             INSERT INTO app.inspection_deadlines (draw_id, uscc, kind, due_on, calendar_missing)
             SELECT x.draw_id, x.uscc, 'publication', m.due, m.missing
@@ -73,20 +78,19 @@ public sealed class InspectionDeadlines(NpgsqlDataSource db, CalendarStore calen
             ON CONFLICT (draw_id, uscc, kind) DO UPDATE SET due_on = EXCLUDED.due_on, calendar_missing = EXCLUDED.calendar_missing
              WHERE inspection_deadlines.met_on IS NULL AND inspection_deadlines.due_on <> EXCLUDED.due_on
             """,
-            new { completed = completedDates, due = dues.Select(x => x.Date).ToArray(), missing = dues.Select(x => x.CalendarMissing).ToArray() },
-            tx, cancellationToken: ct));
+            new { completed = completedDates, due = dues.Select(x => x.Date).ToArray(), missing = dues.Select(x => x.CalendarMissing).ToArray() });
 
         // Met: completion when a result is reported, publication when it is published.
-        await conn.ExecuteAsync(new CommandDefinition(
+        await uow.ExecuteAsync(
             """
             UPDATE app.inspection_deadlines x SET met_on = CASE x.kind WHEN 'completion' THEN r.completed_on ELSE r.published_on END
             FROM app.inspection_results r
             WHERE x.met_on IS NULL AND r.draw_id = x.draw_id AND r.uscc = x.uscc
               AND (x.kind = 'completion' OR r.published_on IS NOT NULL)
-            """, transaction: tx, cancellationToken: ct));
+            """);
 
-        var open = (await conn.QueryAsync<Open>(new CommandDefinition(
-            """
+        var open = await uow.ListAsync<Open>(
+            $"""
             SELECT x.draw_id AS DrawId, x.uscc, x.kind, x.due_on AS DueOn, x.calendar_missing AS CalendarMissing, coalesce(e.name, x.uscc) AS EmployerName,
                    r.team AS Badges,
                    ARRAY(SELECT coalesce(i.name, '') FROM unnest(r.team) WITH ORDINALITY t(b, n) LEFT JOIN app.inspectors i ON i.badge_no = t.b ORDER BY t.n) AS Names,
@@ -97,8 +101,8 @@ public sealed class InspectionDeadlines(NpgsqlDataSource db, CalendarStore calen
             JOIN app.draws d ON d.id = x.draw_id
             JOIN app.inspection_plans p ON p.id = d.plan_id
             LEFT JOIN app.employers e ON e.uscc = x.uscc
-            WHERE x.met_on IS NULL AND NOT EXISTS (SELECT 1 FROM app.draw_cancellations c WHERE c.draw_id = x.draw_id)
-            """, transaction: tx, cancellationToken: ct))).ToList();
+            WHERE x.met_on IS NULL AND {PlanLifecycle.Standing("d")}
+            """);
 
         var reminders = 0;
         var overdue = 0;
@@ -110,21 +114,18 @@ public sealed class InspectionDeadlines(NpgsqlDataSource db, CalendarStore calen
             if (due < today)
             {
                 stage = "overdue";
-                overdue += await conn.ExecuteAsync(new CommandDefinition(
+                overdue += await uow.ExecuteAsync(
                     "UPDATE app.inspection_deadlines SET overdue_since = @since WHERE draw_id = @DrawId AND uscc = @Uscc AND kind = @Kind AND overdue_since IS NULL",
-                    new { since = due.AddDays(1), x.DrawId, x.Uscc, x.Kind }, tx, cancellationToken: ct));
+                    new { since = due.AddDays(1), x.DrawId, x.Uscc, x.Kind });
             }
             else if (today >= remindFrom) stage = "reminder";
             if (stage is null) continue;
             for (var i = 0; i < x.Badges.Length; i++)
             {
                 if (string.IsNullOrWhiteSpace(x.Emails[i])) continue;
-                if (await Outbox.EnqueueAsync(conn, tx, Message(x, due, stage, x.Badges[i], x.Names[i], x.Emails[i].Trim()), ct)) reminders++;
+                if (await uow.EnqueueAsync(Message(x, due, stage, x.Badges[i], x.Names[i], x.Emails[i].Trim()))) reminders++;
             }
         }
-        await tx.CommitAsync(ct);
-        if (created + reminders + overdue > 0)
-            log.LogInformation("inspection deadlines: {Created} computed, {Mails} mail(s) queued, {Overdue} newly overdue", created, reminders, overdue);
         return new DeadlineRunSummary(created, reminders, overdue);
     }
 
@@ -147,9 +148,9 @@ public sealed class InspectionDeadlines(NpgsqlDataSource db, CalendarStore calen
 }
 
 /// <summary><c>inspection-deadlines</c>: daily deadline computation, reminders and overdue flags.</summary>
-public sealed class InspectionDeadlinesJob(InspectionDeadlines deadlines, InspectionPlans plans) : IRecurringJob
+public sealed class InspectionDeadlinesJob(InspectionDeadlines deadlines, BureauClock clock) : IRecurringJob
 {
     public const string Id = "inspection-deadlines";
 
-    public Task RunAsync(CancellationToken ct) => deadlines.RunAsync(plans.Today, ct);
+    public Task RunAsync(CancellationToken ct) => deadlines.RunAsync(clock.Today, ct);
 }

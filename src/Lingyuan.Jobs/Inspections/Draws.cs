@@ -1,15 +1,12 @@
-using System.Data;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Dapper;
-using Lingyuan.Jobs.Audit;
 using Lingyuan.Jobs.Calendar;
+using Lingyuan.Jobs.Dashboard;
+using Lingyuan.Jobs.Database;
 using Lingyuan.Jobs.Hosting;
-using Lingyuan.Jobs.Notifications;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using NpgsqlTypes;
 
 namespace Lingyuan.Jobs.Inspections;
@@ -20,111 +17,68 @@ public sealed record DrawRun(long PlanId, long? DrawId, bool Existing, long? Fai
     public bool Succeeded => DrawId is not null;
 }
 
-public sealed class DrawRow
+/// <summary>
+/// The Draw slice: runs, verifies and cancels draws (<c>draw run|verify|cancel</c>, the daily job
+/// <c>inspection-draws</c>, <c>POST /hangfire/draws/plans/{id}/run</c> and <c>/{id}/cancel</c>); the records
+/// are append-only (0030_inspections.sql). Moves are guarded by <see cref="PlanLifecycle"/>.
+/// </summary>
+public sealed class DrawService(Work work, CalendarStore calendars, IOptions<InspectionOptions> options, BureauClock clock, ILogger<DrawService> log)
 {
-    public long Id { get; init; }
-    public long PlanId { get; init; }
-    public int Attempt { get; init; }
-    public string Algorithm { get; init; } = "";
-    public DateOnly DrawDate { get; init; }
-    public byte[] SnapshotHash { get; init; } = [];
-    public byte[] Seed { get; init; } = [];
-    public byte[] ResultHash { get; init; } = [];
-    public int EmployerCount { get; init; }
-    public string Operator { get; init; } = "";
-    public DateTime StartedAt { get; init; }
-    public DateTime FinishedAt { get; init; }
-    public string? CancelReason { get; init; }
-    public string? CancelledBy { get; init; }
-    public DateTime? CancelledAt { get; init; }
-    public bool Cancelled => CancelReason is not null;
-}
-
-/// <summary>Runs, verifies and cancels draws; the records are append-only (0030_inspections.sql).</summary>
-public sealed class DrawService(
-    NpgsqlDataSource db, CalendarStore calendars, IOptions<InspectionOptions> options, TimeProvider clock, IOptions<JobsOptions> jobs, ILogger<DrawService> log)
-{
-    public const string DrawColumns = """
-        d.id, d.plan_id AS PlanId, d.attempt, d.algorithm, d.draw_date AS DrawDate, d.snapshot_hash AS SnapshotHash, d.seed,
-        d.result_hash AS ResultHash, d.employer_count AS EmployerCount, d.operator, d.started_at AS StartedAt, d.finished_at AS FinishedAt,
-        c.reason AS CancelReason, c.cancelled_by AS CancelledBy, c.cancelled_at AS CancelledAt
-        """;
-
     /// <summary>
-    /// Draws a plan. With <paramref name="onlyIfNone"/> (the daily job) a plan that has a standing draw is
-    /// left alone; otherwise (an operator's <c>draw run</c>) that is refused: a redraw needs a cancellation.
+    /// Draws a plan, as the acting person (<see cref="Acting"/>). With <paramref name="onlyIfNone"/> (the daily
+    /// job) a plan that has a standing draw is left alone; otherwise (an operator's <c>draw run</c>) that is
+    /// refused: a redraw needs a cancellation.
     /// </summary>
-    public async Task<DrawRun> RunAsync(long planId, string actor, bool onlyIfNone, CancellationToken ct)
+    public async Task<DrawRun> RunAsync(long planId, bool onlyIfNone, CancellationToken ct)
     {
-        var started = clock.GetUtcNow();
-        await using var conn = await db.OpenConnectionAsync(ct);
-        // Two workers (or the job and an operator) drawing the same plan: one waits, then sees the draw.
-        // A session lock taken before the transaction starts, so that the repeatable-read snapshot is
-        // taken after the wait; it ends with the session even if the process is killed.
-        await conn.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_lock(hashtextextended('inspection-draw', @planId))", new { planId }, cancellationToken: ct));
-        try
-        {
-            return await RunLockedAsync(conn, planId, actor, onlyIfNone, started, ct);
-        }
-        finally
-        {
-            if (conn.State == ConnectionState.Open)
-                await conn.ExecuteAsync("SELECT pg_advisory_unlock(hashtextextended('inspection-draw', @planId))", new { planId });
-        }
+        var started = clock.UtcNow;
+        var run = await work.RunAsync("draw.run", uow => RunLockedAsync(uow, planId, onlyIfNone, started), ct, PlanLifecycle.DrawWork(planId));
+        if (run.Succeeded && !run.Existing) TestHooks.Point("inspection-draw:committed");
+        return run;
     }
 
-    private async Task<DrawRun> RunLockedAsync(NpgsqlConnection conn, long planId, string actor, bool onlyIfNone, DateTimeOffset started, CancellationToken ct)
+    private async Task<DrawRun> RunLockedAsync(UnitOfWork uow, long planId, bool onlyIfNone, DateTimeOffset started)
     {
-        // Repeatable read: the four register queries see one consistent snapshot.
-        await using var tx = await conn.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
-        var plan = await InspectionPlans.GetAsync(conn, tx, planId, ct)
-            ?? throw new DomainRuleException($"no inspection plan {planId} / 没有该抽查计划");
+        var (plan, state, standing) = await PlanLifecycle.LoadAsync(uow, planId);
         // The commitment was published for this date: drawing earlier would break the promise to the public.
-        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(clock.GetUtcNow(), jobs.Value.GetZone()).DateTime);
-        if (plan.DrawDate > today)
+        if (plan.DrawDate > clock.Today)
             throw new DomainRuleException($"plan {planId} is to be drawn on {plan.DrawDate:yyyy-MM-dd}, not before / 未到计划摇号日期");
-        var standing = await conn.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(
-            """
-            SELECT d.id FROM app.draws d
-            WHERE d.plan_id = @planId AND NOT EXISTS (SELECT 1 FROM app.draw_cancellations c WHERE c.draw_id = d.id)
-            """, new { planId }, tx, cancellationToken: ct));
-        if (standing is { } existing)
+        if (!PlanLifecycle.Table.Allows(PlanVerb.Draw, state))
         {
-            if (onlyIfNone) return new DrawRun(planId, existing, true, null, [], 0);
-            throw new DomainRuleException($"plan {planId} has draw {existing} already; cancel it with a reason to redraw / 该计划已有摇号结果 {existing},重新摇号须先撤销并说明理由");
+            if (onlyIfNone && standing is { } drawn) return new DrawRun(planId, drawn, true, null, [], 0);
+            throw new DomainRuleException($"plan {planId} has draw {standing} already; cancel it with a reason to redraw / 该计划已有摇号结果 {standing},重新摇号须先撤销并说明理由");
         }
-        var attempt = await conn.ExecuteScalarAsync<int>(new CommandDefinition(
-            "SELECT count(*) + 1 FROM app.draws WHERE plan_id = @planId", new { planId }, tx, cancellationToken: ct));
-        var secret = await conn.ExecuteScalarAsync<byte[]>(new CommandDefinition(
-            "SELECT secret FROM app.inspection_plans WHERE id = @planId", new { planId }, tx, cancellationToken: ct));
+        var attempt = await uow.ScalarAsync<int>("SELECT count(*) + 1 FROM app.draws WHERE plan_id = @planId", new { planId });
+        var secret = await uow.ScalarAsync<byte[]>("SELECT secret FROM app.inspection_plans WHERE id = @planId", new { planId });
 
         DrawSnapshot snapshot;
-        try { snapshot = await LoadSnapshotAsync(conn, tx, plan, ct); }
+        try { snapshot = await LoadSnapshotAsync(uow, plan); }
         catch (ArgumentException e) { throw new DomainRuleException($"plan {planId}: the registers cannot be drawn from: {e.Message} / 名录数据有误"); }
         var outcome = DrawAlgorithm.Run(snapshot, secret!, planId, plan.DrawDate);
+        var actor = uow.Acting.Actor;
 
         if (!outcome.Succeeded)
         {
+            PlanLifecycle.Table.Require(PlanVerb.RecordFailure, state, planId.ToString(CultureInfo.InvariantCulture));
             var report = JsonSerializer.Serialize(outcome.Unassignable.Select(u => new
             {
                 uscc = u.Uscc, risk_class = u.RiskClass.ToString(), candidates = u.Candidates, team_size = plan.TeamSize,
                 excluded = u.Excluded.Select(x => new { badge = x.Badge, reasons = x.Reasons.Select(ReasonCode).ToArray() }),
             }));
-            var failureId = await conn.ExecuteScalarAsync<long?>(new CommandDefinition(
+            var failureId = await uow.ScalarAsync<long?>(
                 """
                 INSERT INTO app.draw_failures (plan_id, algorithm, snapshot_hash, report, operator)
                 VALUES (@planId, @Version, @hash, @report::jsonb, @actor)
                 ON CONFLICT (plan_id, snapshot_hash) DO NOTHING RETURNING id
-                """, new { planId, DrawAlgorithm.Version, hash = outcome.SnapshotHash, report, actor }, tx, cancellationToken: ct));
+                """, new { planId, DrawAlgorithm.Version, hash = outcome.SnapshotHash, report, actor });
             if (failureId is not null)
-                await AuditLog.WriteAsync(conn, tx, actor, "draw.fail", "inspection_plan", planId.ToString(CultureInfo.InvariantCulture),
+                await uow.AuditAsync("draw.fail", "inspection_plan", planId.ToString(CultureInfo.InvariantCulture),
                     details: $"{outcome.Unassignable.Count} employer(s) cannot get a team of {plan.TeamSize}");
-            await tx.CommitAsync(ct);
             log.LogWarning("draw of plan {PlanId} failed: {Count} employer(s) unassignable", planId, outcome.Unassignable.Count);
             return new DrawRun(planId, null, false, failureId, outcome.Unassignable, 0);
         }
 
-        var drawId = await conn.ExecuteScalarAsync<long>(new CommandDefinition(
+        var drawId = await uow.ScalarAsync<long>(
             """
             INSERT INTO app.draws (plan_id, attempt, algorithm, draw_date, snapshot, snapshot_hash, secret, seed, result_hash,
                                    employer_count, operator, started_at)
@@ -135,17 +89,15 @@ public sealed class DrawService(
             {
                 planId, attempt, DrawAlgorithm.Version, drawDate = plan.DrawDate, snapshot = snapshot.Encode(), snapshotHash = outcome.SnapshotHash,
                 secret, seed = outcome.Seed, resultHash = SHA256.HashData(outcome.ResultBytes()), count = outcome.Drawn.Count, actor, started,
-            }, tx, cancellationToken: ct));
-        await CopyResultsAsync(conn, drawId, outcome.Drawn, ct);
+            });
+        await CopyResultsAsync(uow, drawId, outcome.Drawn);
         TestHooks.Point("inspection-draw:recorded");
-        var calendar = await calendars.LoadAsync(ct);
+        var calendar = await calendars.LoadAsync(uow.Cancellation);
         var completion = calendar.AddWorkingDays(plan.DrawDate, options.Value.CompletionWorkingDays);
-        var mails = await AssignmentMail.EnqueueAsync(conn, tx, drawId, plan, completion, options.Value.CompletionWorkingDays, options.Value.PublicationWorkingDays, ct);
-        await AuditLog.WriteAsync(conn, tx, actor, "draw.run", "draw", drawId.ToString(CultureInfo.InvariantCulture),
+        var mails = await AssignmentMail.EnqueueAsync(uow, drawId, plan, completion, options.Value.CompletionWorkingDays, options.Value.PublicationWorkingDays);
+        await uow.AuditAsync("draw.run", "draw", drawId.ToString(CultureInfo.InvariantCulture),
             after: new { planId, attempt, employers = outcome.Drawn.Count, seed = Convert.ToHexStringLower(outcome.Seed) });
         TestHooks.Point("inspection-draw:before-commit");
-        await tx.CommitAsync(ct);
-        TestHooks.Point("inspection-draw:committed");
         log.LogInformation("plan {PlanId}: draw {DrawId} drew {Count} employer(s), {Mails} assignment mail(s) queued", planId, drawId, outcome.Drawn.Count, mails);
         return new DrawRun(planId, drawId, false, null, [], mails);
     }
@@ -167,9 +119,10 @@ public sealed class DrawService(
         _ => code,
     };
 
-    private static async Task CopyResultsAsync(NpgsqlConnection conn, long drawId, IReadOnlyList<DrawnEmployer> drawn, CancellationToken ct)
+    private static async Task CopyResultsAsync(UnitOfWork uow, long drawId, IReadOnlyList<DrawnEmployer> drawn)
     {
-        await using var w = await conn.BeginBinaryImportAsync("COPY app.draw_results (draw_id, position, risk_class, uscc, team) FROM STDIN (FORMAT BINARY)", ct);
+        var ct = uow.Cancellation;
+        await using var w = await uow.Connection.BeginBinaryImportAsync("COPY app.draw_results (draw_id, position, risk_class, uscc, team) FROM STDIN (FORMAT BINARY)", ct);
         var position = 0;
         foreach (var d in drawn)
         {
@@ -189,24 +142,22 @@ public sealed class DrawService(
     /// (not cancelled) draws of other plans drawn on or before this draw date within the rotation
     /// look-back, for in-scope employers.
     /// </summary>
-    public static async Task<DrawSnapshot> LoadSnapshotAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Plan plan, CancellationToken ct)
+    public static async Task<DrawSnapshot> LoadSnapshotAsync(UnitOfWork uow, Plan plan)
     {
         var scope = new { streets = plan.Streets, industries = plan.Industries, drawDate = plan.DrawDate, lookback = (int)plan.RotationLookbackMonths, planId = plan.Id };
         const string InScope = """
             (cardinality(@streets::text[]) = 0 OR e.street = ANY(@streets)) AND (cardinality(@industries::text[]) = 0 OR e.industry = ANY(@industries))
             """;
-        var employers = await conn.QueryAsync<(string Uscc, string Class)>(new CommandDefinition(
-            $"SELECT e.uscc, CASE WHEN e.abnormal THEN 'D' ELSE e.risk_class END FROM app.employers e WHERE {InScope}",
-            scope, tx, cancellationToken: ct));
-        var inspectors = await conn.QueryAsync<(string Badge, bool Active)>(new CommandDefinition(
-            "SELECT badge_no, active FROM app.inspectors", transaction: tx, cancellationToken: ct));
-        var conflicts = await conn.QueryAsync<(string Badge, string Uscc)>(new CommandDefinition(
+        var employers = await uow.ListAsync<(string Uscc, string Class)>(
+            $"SELECT e.uscc, CASE WHEN e.abnormal THEN 'D' ELSE e.risk_class END FROM app.employers e WHERE {InScope}", scope);
+        var inspectors = await uow.ListAsync<(string Badge, bool Active)>("SELECT badge_no, active FROM app.inspectors");
+        var conflicts = await uow.ListAsync<(string Badge, string Uscc)>(
             $"""
             SELECT c.badge_no, c.uscc FROM app.conflicts c
             JOIN app.employers e ON e.uscc = c.uscc JOIN app.inspectors i ON i.badge_no = c.badge_no
             WHERE {InScope}
-            """, scope, tx, cancellationToken: ct));
-        var rotation = plan.RotationLookbackMonths == 0 ? [] : await conn.QueryAsync<(string Badge, string Uscc)>(new CommandDefinition(
+            """, scope);
+        var rotation = plan.RotationLookbackMonths == 0 ? [] : await uow.ListAsync<(string Badge, string Uscc)>(
             $"""
             SELECT DISTINCT t.badge, r.uscc
             FROM app.draws d
@@ -215,9 +166,9 @@ public sealed class DrawService(
             JOIN app.employers e ON e.uscc = r.uscc
             WHERE d.plan_id <> @planId
               AND d.draw_date <= @drawDate AND d.draw_date >= @drawDate - make_interval(months => @lookback)
-              AND NOT EXISTS (SELECT 1 FROM app.draw_cancellations c WHERE c.draw_id = d.id)
+              AND {PlanLifecycle.Standing("d")}
               AND {InScope}
-            """, scope, tx, cancellationToken: ct));
+            """, scope);
         return DrawSnapshot.Create(
             plan.Parameters,
             employers.Select(e => new SnapshotEmployer(e.Uscc, e.Class[0])),
@@ -227,22 +178,21 @@ public sealed class DrawService(
     }
 
     /// <summary>Recomputes a draw from its stored inputs; returns each difference (empty = identical).</summary>
-    public async Task<IReadOnlyList<string>> VerifyAsync(long drawId, CancellationToken ct)
-    {
-        await using var conn = await db.OpenConnectionAsync(ct);
-        var d = await conn.QuerySingleOrDefaultAsync<(long PlanId, string Algorithm, DateTime DrawDate, byte[] Snapshot, byte[] SnapshotHash, byte[] Secret, byte[] Seed, byte[] ResultHash, int EmployerCount, byte[] Commitment)?>(
-            new CommandDefinition(
+    public Task<IReadOnlyList<string>> VerifyAsync(long drawId, CancellationToken ct) =>
+        work.RunAsync<IReadOnlyList<string>>("draw.verify", async uow =>
+        {
+            var d = await uow.SingleOrDefaultAsync<(long PlanId, string Algorithm, DateTime DrawDate, byte[] Snapshot, byte[] SnapshotHash, byte[] Secret, byte[] Seed, byte[] ResultHash, int EmployerCount, byte[] Commitment)?>(
                 """
                 SELECT d.plan_id, d.algorithm, d.draw_date, d.snapshot, d.snapshot_hash, d.secret, d.seed, d.result_hash, d.employer_count, p.commitment
                 FROM app.draws d JOIN app.inspection_plans p ON p.id = d.plan_id WHERE d.id = @drawId
-                """, new { drawId }, cancellationToken: ct))
-            ?? throw new DomainRuleException($"no draw {drawId} / 没有该摇号记录");
-        var stored = (await conn.QueryAsync<ResultRecord>(new CommandDefinition(
-            "SELECT position, risk_class AS RiskClass, uscc, team FROM app.draw_results WHERE draw_id = @drawId ORDER BY position", new { drawId }, cancellationToken: ct)))
-            .Select(r => new DrawnEmployer(r.RiskClass[0], r.Uscc, r.Team)).ToList();
-        return Verify(d.PlanId, d.Algorithm, DateOnly.FromDateTime(d.DrawDate), d.Snapshot, d.SnapshotHash,
-            d.Secret, d.Seed, d.ResultHash, d.EmployerCount, d.Commitment, stored);
-    }
+                """, new { drawId })
+                ?? throw new DomainRuleException($"no draw {drawId} / 没有该摇号记录");
+            var stored = (await uow.ListAsync<ResultRecord>(
+                "SELECT position, risk_class AS RiskClass, uscc, team FROM app.draw_results WHERE draw_id = @drawId ORDER BY position", new { drawId }))
+                .Select(r => new DrawnEmployer(r.RiskClass[0], r.Uscc, r.Team)).ToList();
+            return Verify(d.PlanId, d.Algorithm, DateOnly.FromDateTime(d.DrawDate), d.Snapshot, d.SnapshotHash,
+                d.Secret, d.Seed, d.ResultHash, d.EmployerCount, d.Commitment, stored);
+        }, ct, new WorkOptions { RecordId = $"draw:{drawId}" });
 
     /// <summary>The pure part of verification: every stored input and output against a recomputation.</summary>
     public static List<string> Verify(
@@ -303,44 +253,187 @@ public sealed class DrawService(
 
     private static string Hex(byte[] b) => Convert.ToHexStringLower(b);
 
-    /// <summary>Cancels a standing draw (the reason is required); both stay on record. Returns the plan id.</summary>
-    public async Task<long> CancelAsync(long drawId, string reason, string actor, CancellationToken ct)
+    /// <summary>Cancels a standing draw (the reason is required), as the acting person; both stay on record. Returns the plan id.</summary>
+    public async Task<long> CancelAsync(long drawId, string reason, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(reason)) throw new UsageException("a cancellation needs a reason / 撤销须说明理由");
         reason = Dashboard.TextRules.SingleLine(reason, "reason", "撤销理由", Dashboard.TextRules.ReasonMaxLength);
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        var planId = await conn.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(
-            "SELECT plan_id FROM app.draws WHERE id = @drawId", new { drawId }, tx, cancellationToken: ct))
-            ?? throw new DomainRuleException($"no draw {drawId} / 没有该摇号记录");
-        var inserted = await conn.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO app.draw_cancellations (draw_id, reason, cancelled_by) VALUES (@drawId, @reason, @actor) ON CONFLICT (draw_id) DO NOTHING",
-            new { drawId, reason = reason.Trim(), actor }, tx, cancellationToken: ct));
-        if (inserted == 0) throw new DomainRuleException($"draw {drawId} is cancelled already / 该摇号已撤销");
-        await AuditLog.WriteAsync(conn, tx, actor, "draw.cancel", "draw", drawId.ToString(CultureInfo.InvariantCulture), details: reason.Trim());
-        await tx.CommitAsync(ct);
-        return planId;
+        return await work.RunAsync("draw.cancel", async uow =>
+        {
+            var draw = await PlanLifecycle.LoadDrawAsync(uow, drawId);
+            // A draw is drawn or cancelled: the one state the table does not allow to cancel is "cancelled".
+            if (!PlanLifecycle.Table.Allows(PlanVerb.Cancel, draw.State)) throw new DomainRuleException($"draw {drawId} is cancelled already / 该摇号已撤销");
+            var inserted = await uow.ExecuteAsync(
+                "INSERT INTO app.draw_cancellations (draw_id, reason, cancelled_by) VALUES (@drawId, @reason, @actor) ON CONFLICT (draw_id) DO NOTHING",
+                new { drawId, reason = reason.Trim(), actor = uow.Acting.Actor });
+            if (inserted == 0) throw new DomainRuleException($"draw {drawId} is cancelled already / 该摇号已撤销");
+            await uow.AuditAsync("draw.cancel", "draw", drawId.ToString(CultureInfo.InvariantCulture), details: reason.Trim());
+            return draw.PlanId;
+        }, ct, new WorkOptions { RecordId = $"draw:{drawId}" });
     }
 
-    /// <summary>Plans whose draw date has come (Asia/Shanghai) and that have no standing draw.</summary>
-    public async Task<IReadOnlyList<long>> DuePlansAsync(DateOnly today, CancellationToken ct)
-    {
-        await using var conn = await db.OpenConnectionAsync(ct);
-        return (await conn.QueryAsync<long>(new CommandDefinition(
-            """
+    /// <summary>Plans whose draw date has come (in the bureau's time zone) and that may be drawn (no standing draw).</summary>
+    public Task<List<long>> DuePlansAsync(DateOnly today, CancellationToken ct) =>
+        work.RunAsync("draw.due", uow => uow.ListAsync<long>(
+            $"""
             SELECT p.id FROM app.inspection_plans p
-            WHERE p.draw_date <= @today
-              AND NOT EXISTS (SELECT 1 FROM app.draws d WHERE d.plan_id = p.id
-                              AND NOT EXISTS (SELECT 1 FROM app.draw_cancellations c WHERE c.draw_id = d.id))
+            WHERE p.draw_date <= @today AND {PlanLifecycle.StateSql} IN ({PlanLifecycle.SqlFrom(PlanVerb.Draw)})
             ORDER BY p.draw_date, p.id
-            """, new { today }, cancellationToken: ct))).ToList();
+            """, new { today }), ct);
+
+    /// <summary>The slice's endpoints: run a plan's draw, cancel a draw (inspection and admin users).</summary>
+    internal static void Map(RouteGroupBuilder g)
+    {
+        g.MapPost("/plans/{planId:long}/run", RunDraw).RequireAuthorization(Policies.Inspection);
+        g.MapPost("/{drawId:long}/cancel", Cancel).RequireAuthorization(Policies.Inspection);
     }
 
-    public async Task<IReadOnlyList<DrawRow>> ListAsync(CancellationToken ct)
+    private static async Task<IResult> RunDraw(HttpContext ctx, long planId, DrawService draws, InspectionsView view, CancellationToken ct)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
-        return (await conn.QueryAsync<DrawRow>(new CommandDefinition(
-            $"SELECT {DrawColumns} FROM app.draws d LEFT JOIN app.draw_cancellations c ON c.draw_id = d.id ORDER BY d.id DESC",
-            cancellationToken: ct))).ToList();
+        if (!DrawsPage.CanChange(ctx)) return DrawsPage.Forbidden(ctx);
+        try
+        {
+            DrawRun run;
+            using (DrawsPage.ActingAs(ctx)) run = await draws.RunAsync(planId, onlyIfNone: false, ct);
+            return run.Succeeded
+                ? Results.Redirect($"{DrawsPage.Base}/{run.DrawId}")
+                : await DrawsPage.IndexAsync(ctx, view, ct, error: $"计划 {planId} 摇号失败:{run.Unassignable.Count} 户单位无法组成检查组,未发送任何通知,详见失败记录。");
+        }
+        catch (DomainRuleException e)
+        {
+            return await DrawsPage.IndexAsync(ctx, view, ct, error: e.Message);
+        }
+    }
+
+    private static async Task<IResult> Cancel(HttpContext ctx, long drawId, DrawService draws, InspectionsView view, CancellationToken ct)
+    {
+        if (!DrawsPage.CanChange(ctx)) return DrawsPage.Forbidden(ctx);
+        try
+        {
+            var reason = (await DrawsPage.FormAsync(ctx))["reason"].ToString();
+            using (DrawsPage.ActingAs(ctx)) await draws.CancelAsync(drawId, reason, ct);
+            return await DrawsPage.IndexAsync(ctx, view, ct, message: $"摇号 {drawId} 已撤销,原记录与撤销理由均已留存。");
+        }
+        catch (Exception e) when (e is UsageException or DomainRuleException or BadInputException)
+        {
+            return await DrawsPage.IndexAsync(ctx, view, ct, error: e.Message);
+        }
+    }
+}
+
+/// <summary>
+/// <c>inspection-draws</c>: draws every plan whose draw date has come and that has no standing draw.
+/// Idempotent: the plan lock and the one-draw-per-plan key make a rerun (or a second worker) a no-op.
+/// </summary>
+public sealed class InspectionDrawsJob(DrawService draws, BureauClock clock, ILogger<InspectionDrawsJob> log) : IRecurringJob
+{
+    public const string Id = "inspection-draws";
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        // The draws name the job as their operator however it is started (Hangfire, `jobs run`, a test):
+        // the job draws on the published date, nobody chose to.
+        using var acting = Acting.Begin(new Acting($"job:{Id}", Acting.Job, Acting.Current.JobId));
+        var due = await draws.DuePlansAsync(clock.Today, ct);
+        var failed = 0;
+        foreach (var planId in due)
+        {
+            var run = await draws.RunAsync(planId, onlyIfNone: true, ct);
+            if (!run.Succeeded && !run.Existing) failed++;
+        }
+        // A failed draw is recorded with its report and shown on the dashboard; the job itself succeeds
+        // (retrying cannot help until the registers change; tomorrow's run tries again).
+        if (due.Count > 0) log.LogInformation("{Due} plan(s) due, {Failed} failed", due.Count, failed);
+    }
+}
+
+public sealed class DrawRunCommand(DrawService draws) : ICliCommand
+{
+    public static CommandSpec Spec { get; } = new(
+        "draw run",
+        "run a plan's draw now; prints the draw id / 立即对计划摇号,输出摇号编号",
+        """
+        usage: Lingyuan.Jobs draw run PLAN_ID [--user NAME]
+        用法:  Lingyuan.Jobs draw run 计划编号
+        Draws employers and inspection teams and queues the assignment e-mails. A plan that has a draw is
+        refused (cancel it first with `draw cancel`). When the rules leave an employer without a full team
+        the draw fails as a whole: the report names each employer and why each inspector was excluded (exit 1).
+        抽取检查对象与执法人员并发送任务通知;如有单位无法组成检查组,则整体失败并列出原因(退出码 1)。
+        """,
+        ValueOptions: ["user"]);
+
+    public async Task<int> RunAsync(CommandArgs args, CancellationToken ct)
+    {
+        var planId = args.PositionalId(0, "PLAN_ID");
+        args.ExpectPositionals(1);
+        DrawRun run;
+        using (CliActor.Begin(args)) run = await draws.RunAsync(planId, onlyIfNone: false, ct);
+        if (run.Succeeded)
+        {
+            Console.WriteLine($"draw {run.DrawId}");
+            return ExitCodes.Ok;
+        }
+        foreach (var u in run.Unassignable)
+        {
+            Console.Error.WriteLine($"plan {planId}: employer {u.Uscc} (class {u.RiskClass}) cannot get a team: {u.Candidates} eligible inspector(s) / 无法组成检查组");
+            foreach (var (badge, reasons) in u.Excluded)
+                Console.Error.WriteLine($"  inspector {badge}: {string.Join("+", reasons.Select(DrawService.ReasonCode))}");
+        }
+        Console.Error.WriteLine($"refused / 拒绝: draw of plan {planId} failed; nothing was e-mailed; failure recorded / 摇号失败,未发送任何通知");
+        return ExitCodes.Failure;
+    }
+}
+
+public sealed class DrawVerifyCommand(DrawService draws) : ICliCommand
+{
+    public static CommandSpec Spec { get; } = new(
+        "draw verify",
+        "recompute a draw from its stored inputs; exit 0 only if identical / 复核摇号结果",
+        """
+        usage: Lingyuan.Jobs draw verify DRAW_ID
+        用法:  Lingyuan.Jobs draw verify 摇号编号
+        Recomputes the draw from the stored snapshot, the revealed secret and the published algorithm
+        (docs/draw-algorithm.md). Exit 0 only when every hash and every result row is identical;
+        otherwise exit 1 and one line per difference.
+        依据存档的名录快照、公开的种子与公开算法重新计算;完全一致时退出码为 0,否则逐条列出差异。
+        """);
+
+    public async Task<int> RunAsync(CommandArgs args, CancellationToken ct)
+    {
+        var drawId = args.PositionalId(0, "DRAW_ID");
+        args.ExpectPositionals(1);
+        var diffs = await draws.VerifyAsync(drawId, ct);
+        if (diffs.Count == 0)
+        {
+            Console.WriteLine($"draw {drawId} verified: identical / 复核一致");
+            return ExitCodes.Ok;
+        }
+        foreach (var d in diffs) Console.Error.WriteLine($"draw {drawId}: {d}");
+        Console.Error.WriteLine($"draw {drawId} does NOT verify: {diffs.Count} difference(s) / 复核不一致");
+        return ExitCodes.Failure;
+    }
+}
+
+public sealed class DrawCancelCommand(DrawService draws) : ICliCommand
+{
+    public static CommandSpec Spec { get; } = new(
+        "draw cancel",
+        "cancel a draw with a reason, so its plan can be drawn again / 撤销摇号(须说明理由)",
+        """
+        usage: Lingyuan.Jobs draw cancel DRAW_ID --reason TEXT [--user NAME]
+        用法:  Lingyuan.Jobs draw cancel 摇号编号 --reason 理由
+        The draw and its cancellation both stay on record.
+        原摇号记录与撤销记录均永久保留。
+        """,
+        ValueOptions: ["reason", "user"]);
+
+    public async Task<int> RunAsync(CommandArgs args, CancellationToken ct)
+    {
+        var drawId = args.PositionalId(0, "DRAW_ID");
+        args.ExpectPositionals(1);
+        long planId;
+        using (CliActor.Begin(args)) planId = await draws.CancelAsync(drawId, args.Option("reason") ?? "", ct);
+        Console.WriteLine($"draw {drawId} cancelled; plan {planId} may be drawn again / 已撤销");
+        return ExitCodes.Ok;
     }
 }

@@ -2,22 +2,23 @@ using Lingyuan.Jobs.Exports;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Dapper;
 using Lingyuan.Jobs.Dashboard;
+using Lingyuan.Jobs.Database;
 using Lingyuan.Jobs.Hosting;
 using Microsoft.AspNetCore.Authorization;
-using Npgsql;
 
 namespace Lingyuan.Jobs.Inspections;
 
 /// <summary>
 /// <c>/hangfire/draws</c>: plans with their commitments, draws with results and verification, failures,
 /// overdue inspections, the public list (公示). Inspection and admin users create plans, run, cancel and
-/// publish; operators only look (their POSTs get 403).
+/// publish; operators only look (their POSTs get 403). The page renders what the slices give it: the
+/// View slice's queries, the Plans, Draw and Results slices' endpoints (which come back here to render).
+/// Buttons and state names read <see cref="PlanLifecycle.Table"/>.
 /// </summary>
 public static class DrawsPage
 {
-    private const string Base = "/hangfire/draws";
+    internal const string Base = "/hangfire/draws";
 
     public static void Map(WebApplication app)
     {
@@ -28,38 +29,28 @@ public static class DrawsPage
         g.MapGet("/{drawId:long}/public", PublicPage);
         g.MapGet("/{drawId:long}/public.csv", PublicCsv);
         g.MapGet("/{drawId:long}/snapshot.txt", Snapshot);
-        g.MapPost("/plans", CreatePlan).RequireAuthorization(Policies.Inspection);
-        g.MapPost("/plans/{planId:long}/run", RunDraw).RequireAuthorization(Policies.Inspection);
-        g.MapPost("/{drawId:long}/cancel", Cancel).RequireAuthorization(Policies.Inspection);
-        g.MapPost("/{drawId:long}/publish", Publish).RequireAuthorization(Policies.Inspection);
         g.MapGet("/commitments.csv", CommitmentsCsv);
-        g.MapPost("/results", ImportResults).RequireAuthorization(Policies.Inspection);
+        InspectionPlans.Map(g);
+        DrawService.Map(g);
+        InspectionResults.Map(g);
     }
 
-    private static bool CanChange(HttpContext ctx) => ctx.User.IsInRole(Roles.Inspection) || ctx.User.IsInRole(Roles.Admin);
+    internal static bool CanChange(HttpContext ctx) => ctx.User.IsInRole(Roles.Inspection) || ctx.User.IsInRole(Roles.Admin);
 
-    private static IResult Forbidden(HttpContext ctx) =>
+    internal static IResult Forbidden(HttpContext ctx) =>
         Layout.Page(ctx, "无权操作", Html.Of($"<p class=\"error\">只读账号不能执行此操作。<a href=\"{Base}\">返回</a></p>"), StatusCodes.Status403Forbidden);
 
-    private static string Actor(HttpContext ctx) => ctx.User.Identity?.Name ?? "unknown";
+    /// <summary>
+    /// Acts as the signed-in user for the slice called inside (until the dashboard's middleware sets
+    /// <see cref="Acting"/> for every request).
+    /// </summary>
+    internal static IDisposable ActingAs(HttpContext ctx) => Acting.Begin(new Acting(ctx.User.Identity?.Name ?? "unknown", Acting.Web));
 
-    private static async Task<IResult> Index(HttpContext ctx, InspectionPlans plans, DrawService draws, NpgsqlDataSource db, CancellationToken ct, string? message = null, string? error = null)
+    private static Task<IResult> Index(HttpContext ctx, InspectionsView view, CancellationToken ct) => IndexAsync(ctx, view, ct);
+
+    internal static async Task<IResult> IndexAsync(HttpContext ctx, InspectionsView view, CancellationToken ct, string? message = null, string? error = null)
     {
-        var planList = await plans.ListAsync(ct);
-        var drawList = await draws.ListAsync(ct);
-        await using var conn = await db.OpenConnectionAsync(ct);
-        var failures = (await conn.QueryAsync<(long Id, long PlanId, DateTime FailedAt, string Operator, string Report)>(new CommandDefinition(
-            "SELECT id, plan_id, failed_at, operator, report::text FROM app.draw_failures ORDER BY id DESC LIMIT 20", cancellationToken: ct))).ToList();
-        var overdue = (await conn.QueryAsync<(long DrawId, string Uscc, string Name, string Kind, DateTime DueOn, bool Missing)>(new CommandDefinition(
-            """
-            SELECT x.draw_id, x.uscc, coalesce(e.name, ''), x.kind, x.due_on, x.calendar_missing
-            FROM app.inspection_deadlines x LEFT JOIN app.employers e ON e.uscc = x.uscc
-            WHERE x.met_on IS NULL AND x.overdue_since IS NOT NULL
-              AND NOT EXISTS (SELECT 1 FROM app.draw_cancellations c WHERE c.draw_id = x.draw_id)
-            ORDER BY x.due_on, x.draw_id, x.uscc LIMIT 500
-            """, cancellationToken: ct))).ToList();
-        var missingCalendar = await conn.ExecuteScalarAsync<bool>(new CommandDefinition(
-            "SELECT EXISTS (SELECT 1 FROM app.inspection_deadlines WHERE met_on IS NULL AND calendar_missing)", cancellationToken: ct));
+        var (planList, drawList, failures, overdue, missingCalendar) = await view.OverviewAsync(ct);
         var canChange = CanChange(ctx);
         var standing = drawList.Where(d => !d.Cancelled).ToDictionary(d => d.PlanId, d => d.Id);
 
@@ -68,16 +59,16 @@ public static class DrawsPage
             <td>{(p.Industries.Length == 0 ? "全部" : string.Join("、", p.Industries))}</td><td>{p.RatiosText}</td><td class="num">{p.TeamSize}</td>
             <td class="num">{p.WorkloadCap}</td><td class="num">{p.RotationLookbackMonths}</td><td>{p.DrawDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}</td>
             <td><code>{p.CommitmentHex}</code></td>
-            <td>{(standing.TryGetValue(p.Id, out var did)
+            <td>{(p.State == PlanState.Drawn && standing.TryGetValue(p.Id, out var did)
                 ? Html.Of($"<a href=\"{Base}/{did}\">摇号 {did}</a>")
-                : canChange
+                : PlanLifecycle.Table.Offers(PlanVerb.Draw, p.State, ctx.User)
                     ? Html.Of($"<form class=\"inline\" method=\"post\" action=\"{Base}/plans/{p.Id}/run\">{Layout.AntiforgeryField(ctx)}<button type=\"submit\">立即摇号</button></form>")
-                    : Html.Of($"未摇号"))}</td></tr>
+                    : Html.Of($"{PlanLifecycle.Table.Label(p.State)}"))}</td></tr>
             """));
         var drawRows = drawList.Select(d => Html.Of($"""
             <tr><td><a href="{Base}/{d.Id}">{d.Id}</a></td><td>{d.PlanId}</td><td class="num">{d.Attempt}</td><td>{d.DrawDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}</td>
             <td class="num">{d.EmployerCount}</td><td>{d.Operator}</td><td>{d.FinishedAt.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC</td>
-            <td>{(d.Cancelled ? Html.Of($"<span class=\"warn\">已撤销:{d.CancelReason}({d.CancelledBy})</span>") : Html.Of($"<span class=\"ok\">有效</span>"))}</td></tr>
+            <td>{StateCell(d, "ok")}</td></tr>
             """));
         var failureRows = failures.Select(f => Html.Of($"""
             <tr><td>{f.Id}</td><td>{f.PlanId}</td><td>{f.FailedAt.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC</td><td>{f.Operator}</td><td>{FailureText(f.Report)}</td></tr>
@@ -141,29 +132,17 @@ public static class DrawsPage
         return Html.Join(parts);
     }
 
-    private static async Task<IResult> Detail(HttpContext ctx, long drawId, DrawService draws, NpgsqlDataSource db, CancellationToken ct)
+    /// <summary>A draw's state as people read it, with the cancellation's reason and author when cancelled.</summary>
+    private static Html StateCell(DrawRow d, string standingClass) => d.Cancelled
+        ? Html.Of($"<span class=\"warn\">{PlanLifecycle.Table.Label(d.State)}:{d.CancelReason}({d.CancelledBy})</span>")
+        : standingClass.Length == 0 ? Html.Of($"{PlanLifecycle.Table.Label(d.State)}") : Html.Of($"<span class=\"{standingClass}\">{PlanLifecycle.Table.Label(d.State)}</span>");
+
+    private static async Task<IResult> Detail(HttpContext ctx, long drawId, DrawService draws, InspectionsView view, CancellationToken ct)
     {
-        var d = (await draws.ListAsync(ct)).FirstOrDefault(x => x.Id == drawId);
-        if (d is null) return Layout.Page(ctx, "没有该摇号记录", Html.Of($"<p><a href=\"{Base}\">返回</a></p>"), 404);
+        var detail = await view.DetailAsync(drawId, ct);
+        if (detail is null) return Layout.Page(ctx, "没有该摇号记录", Html.Of($"<p><a href=\"{Base}\">返回</a></p>"), 404);
+        var (d, secret, rows, noEmail) = detail;
         var diffs = await draws.VerifyAsync(drawId, ct);
-        await using var conn = await db.OpenConnectionAsync(ct);
-        var secret = await conn.ExecuteScalarAsync<byte[]>(new CommandDefinition("SELECT secret FROM app.draws WHERE id = @drawId", new { drawId }, cancellationToken: ct));
-        var rows = await conn.QueryAsync<DetailRow>(new CommandDefinition(
-            """
-            SELECT r.position, r.risk_class AS RiskClass, r.uscc, coalesce(e.name, '') AS Name, r.team,
-                   ARRAY(SELECT coalesce(i.name, '') FROM unnest(r.team) WITH ORDINALITY t(b, n) LEFT JOIN app.inspectors i ON i.badge_no = t.b ORDER BY t.n) AS Names,
-                   x.completed_on AS CompletedOn, x.finding
-            FROM app.draw_results r LEFT JOIN app.employers e ON e.uscc = r.uscc
-            LEFT JOIN app.inspection_results x ON x.draw_id = r.draw_id AND x.uscc = r.uscc
-            WHERE r.draw_id = @drawId ORDER BY r.position LIMIT 5000
-            """, new { drawId }, cancellationToken: ct));
-        var noEmail = (await conn.QueryAsync<string>(new CommandDefinition(
-            """
-            SELECT DISTINCT b FROM app.draw_results r CROSS JOIN LATERAL unnest(r.team) b
-            LEFT JOIN app.inspectors i ON i.badge_no = b
-            WHERE r.draw_id = @drawId AND btrim(coalesce(i.email, '')) = '' ORDER BY b
-            """, new { drawId }, cancellationToken: ct))).ToList();
-        var canChange = CanChange(ctx) && !d.Cancelled;
         var resultRows = rows.Select(r => Html.Of($"""
             <tr><td class="num">{r.Position}</td><td>{r.RiskClass}</td><td>{r.Name}</td><td>{r.Uscc}</td>
             <td>{string.Join("、", r.Team.Select((b, i) => $"{r.Names[i]}({b})"))}</td>
@@ -181,10 +160,12 @@ public static class DrawsPage
             <tr><th>结果 SHA-256</th><td><code>{Convert.ToHexStringLower(d.ResultHash)}</code></td></tr>
             <tr><th>操作人</th><td>{d.Operator}</td></tr>
             <tr><th>复核</th><td>{(diffs.Count == 0 ? Html.Of($"<span class=\"ok\">复核一致</span>") : Html.Of($"<span class=\"error\">复核不一致:{string.Join(";", diffs)}</span>"))}</td></tr>
-            <tr><th>状态</th><td>{(d.Cancelled ? Html.Of($"<span class=\"warn\">已撤销:{d.CancelReason}({d.CancelledBy})</span>") : Html.Of($"有效"))}</td></tr>
+            <tr><th>状态</th><td>{StateCell(d, "")}</td></tr>
             </table>
-            {(canChange ? Html.Of($"""
+            {(PlanLifecycle.Table.Offers(PlanVerb.Publish, d.State, ctx.User) ? Html.Of($"""
                 <form class="inline" method="post" action="{Base}/{drawId}/publish">{Layout.AntiforgeryField(ctx)}<button type="submit">登记已公示(已办结的结果)</button></form>
+                """) : Html.Empty)}
+            {(PlanLifecycle.Table.Offers(PlanVerb.Cancel, d.State, ctx.User) ? Html.Of($"""
                 <form method="post" action="{Base}/{drawId}/cancel">{Layout.AntiforgeryField(ctx)}
                   <label>撤销理由 <input name="reason" required maxlength="{TextRules.ReasonMaxLength}"></label> <button type="submit">撤销本次摇号</button></form>
                 """) : Html.Empty)}
@@ -193,18 +174,6 @@ public static class DrawsPage
             <table><tr><th>序号</th><th>类别</th><th>单位名称</th><th>统一社会信用代码</th><th>检查组</th><th>完成日期</th><th>结果</th></tr>{resultRows}</table>
             """);
         return Layout.Page(ctx, $"摇号 {drawId}", body);
-    }
-
-    private sealed class DetailRow
-    {
-        public int Position { get; init; }
-        public string RiskClass { get; init; } = "";
-        public string Uscc { get; init; } = "";
-        public string Name { get; init; } = "";
-        public string[] Team { get; init; } = [];
-        public string[] Names { get; init; } = [];
-        public DateOnly? CompletedOn { get; init; }
-        public string? Finding { get; init; }
     }
 
     private static async Task<IResult> PublicPage(HttpContext ctx, long drawId, InspectionResults results, CancellationToken ct)
@@ -231,49 +200,25 @@ public static class DrawsPage
         return Results.File(InspectionResults.PublicCsv(list), "text/csv; charset=utf-8", $"draw-{drawId}-public.csv");
     }
 
-    private static async Task<IResult> Snapshot(long drawId, NpgsqlDataSource db, CancellationToken ct)
+    private static async Task<IResult> Snapshot(long drawId, InspectionsView view, CancellationToken ct)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
-        var bytes = await conn.ExecuteScalarAsync<byte[]?>(new CommandDefinition("SELECT snapshot FROM app.draws WHERE id = @drawId", new { drawId }, cancellationToken: ct));
+        var bytes = await view.SnapshotAsync(drawId, ct);
         return bytes is null ? Results.NotFound() : Results.File(bytes, "text/plain; charset=utf-8", $"draw-{drawId}-snapshot.txt");
     }
 
-    private static async Task<IResult> CommitmentsCsv(InspectionPlans plans, CancellationToken ct)
+    private static async Task<IResult> CommitmentsCsv(InspectionsView view, CancellationToken ct)
     {
         var sb = new StringBuilder();
         Csv.WriteRow(sb, ["计划编号", "计划名称", "期间", "摇号日期", "种子承诺值(SHA-256)"]);
-        foreach (var p in await plans.ListAsync(ct))
+        foreach (var p in await view.PlansAsync(ct))
             Csv.WriteRow(sb, [p.Id.ToString(CultureInfo.InvariantCulture), SpreadsheetText.Neutralise(p.Name), p.Period,
                 p.DrawDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), p.CommitmentHex]);
         return Results.File([.. Encoding.UTF8.GetPreamble(), .. Encoding.UTF8.GetBytes(sb.ToString())], "text/csv; charset=utf-8", "inspection-commitments.csv");
     }
 
-    private static async Task<IResult> ImportResults(HttpContext ctx, InspectionResults results, InspectionPlans plans, DrawService draws, NpgsqlDataSource db, CancellationToken ct)
-    {
-        if (!CanChange(ctx)) return Forbidden(ctx);
-        var file = (await FormAsync(ctx)).Files["file"];
-        if (file is null || file.Length == 0) return await Index(ctx, plans, draws, db, ct, error: "请选择要导入的 CSV 文件。");
-        var name = Path.GetFileName(file.FileName);
-        try
-        {
-            using var reader = new StreamReader(file.OpenReadStream(), new UTF8Encoding(false, true), detectEncodingFromByteOrderMarks: true);
-            var rows = InspectionResults.Parse(name, reader);
-            var changed = await results.ImportAsync(name, rows, Actor(ctx), dryRun: false, ct);
-            return await Index(ctx, plans, draws, db, ct, message: $"已导入 {rows.Count} 行,其中 {changed} 行有变化。");
-        }
-        catch (BadInputException e)
-        {
-            return await Index(ctx, plans, draws, db, ct, error: "未导入任何数据:" + string.Join(";", e.Problems.Take(50)));
-        }
-        catch (DecoderFallbackException)
-        {
-            return await Index(ctx, plans, draws, db, ct, error: "未导入任何数据:文件不是 UTF-8 编码,请另存为 UTF-8 或使用命令行 --encoding gb18030。");
-        }
-    }
-
     // Forms are read here rather than bound: a bound form makes routing answer 404/415 to a POST without
     // a form body before authorization can answer 403. Antiforgery is checked centrally for every POST.
-    private static async Task<IFormCollection> FormAsync(HttpContext ctx) =>
+    internal static async Task<IFormCollection> FormAsync(HttpContext ctx) =>
         ctx.Request.HasFormContentType ? await ctx.Request.ReadFormAsync(ctx.RequestAborted) : FormCollection.Empty;
 
     public sealed class PlanForm
@@ -287,70 +232,5 @@ public static class DrawsPage
         public string? RotationMonths { get; set; }
         public string? Streets { get; set; }
         public string? Industries { get; set; }
-    }
-
-    private static async Task<IResult> CreatePlan(HttpContext ctx, InspectionPlans plans, DrawService draws, NpgsqlDataSource db, CancellationToken ct)
-    {
-        if (!CanChange(ctx)) return Forbidden(ctx);
-        var f = await FormAsync(ctx);
-        var form = new PlanForm
-        {
-            Name = f["name"], Period = f["period"], DrawDate = f["drawDate"], Ratios = f["ratios"], TeamSize = f["teamSize"],
-            Cap = f["cap"], RotationMonths = f["rotationMonths"], Streets = f["streets"], Industries = f["industries"],
-        };
-        try
-        {
-            static int? Int(string? s, string what) => string.IsNullOrWhiteSpace(s) ? null
-                : int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : throw new UsageException($"{what}应为整数");
-            static string[] List(string? s) => (s ?? "").Split([',', ',', '、'], StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-            var input = new PlanInput(form.Name ?? "", form.Period ?? "",
-                DateOnly.TryParseExact(form.DrawDate, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d) ? d : throw new UsageException("摇号日期应为 YYYY-MM-DD"),
-                string.IsNullOrWhiteSpace(form.Ratios) ? null : InspectionPlans.ParseRatios(form.Ratios),
-                Int(form.TeamSize, "每组人数"), Int(form.Cap, "每人上限"), Int(form.RotationMonths, "轮换回溯月数"), List(form.Streets), List(form.Industries));
-            var plan = await plans.CreateAsync(input, Actor(ctx), ct);
-            return await Index(ctx, plans, draws, db, ct, message: $"已保存计划 {plan.Id},种子承诺值 {plan.CommitmentHex},请在摇号前公开。");
-        }
-        catch (Exception e) when (e is UsageException or BadInputException or DomainRuleException)
-        {
-            var text = e is BadInputException b ? string.Join(";", b.Problems) : e.Message;
-            return await Index(ctx, plans, draws, db, ct, error: text);
-        }
-    }
-
-    private static async Task<IResult> RunDraw(HttpContext ctx, long planId, InspectionPlans plans, DrawService draws, NpgsqlDataSource db, CancellationToken ct)
-    {
-        if (!CanChange(ctx)) return Forbidden(ctx);
-        try
-        {
-            var run = await draws.RunAsync(planId, Actor(ctx), onlyIfNone: false, ct);
-            return run.Succeeded
-                ? Results.Redirect($"{Base}/{run.DrawId}")
-                : await Index(ctx, plans, draws, db, ct, error: $"计划 {planId} 摇号失败:{run.Unassignable.Count} 户单位无法组成检查组,未发送任何通知,详见失败记录。");
-        }
-        catch (DomainRuleException e)
-        {
-            return await Index(ctx, plans, draws, db, ct, error: e.Message);
-        }
-    }
-
-    private static async Task<IResult> Cancel(HttpContext ctx, long drawId, InspectionPlans plans, DrawService draws, NpgsqlDataSource db, CancellationToken ct)
-    {
-        if (!CanChange(ctx)) return Forbidden(ctx);
-        try
-        {
-            await draws.CancelAsync(drawId, (await FormAsync(ctx))["reason"].ToString(), Actor(ctx), ct);
-            return await Index(ctx, plans, draws, db, ct, message: $"摇号 {drawId} 已撤销,原记录与撤销理由均已留存。");
-        }
-        catch (Exception e) when (e is UsageException or DomainRuleException or BadInputException)
-        {
-            return await Index(ctx, plans, draws, db, ct, error: e.Message);
-        }
-    }
-
-    private static async Task<IResult> Publish(HttpContext ctx, long drawId, InspectionResults results, CancellationToken ct)
-    {
-        if (!CanChange(ctx)) return Forbidden(ctx);
-        await results.MarkPublishedAsync(drawId, Actor(ctx), ct);
-        return Results.Redirect($"{Base}/{drawId}");
     }
 }

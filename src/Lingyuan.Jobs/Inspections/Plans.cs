@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Security.Cryptography;
-using Dapper;
-using Lingyuan.Jobs.Audit;
+using Lingyuan.Jobs.Calendar;
+using Lingyuan.Jobs.Dashboard;
+using Lingyuan.Jobs.Database;
 using Lingyuan.Jobs.Hosting;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -33,6 +34,10 @@ public sealed class Plan
     public byte[] Commitment { get; init; } = [];
     public string CreatedBy { get; init; } = "";
     public DateTime CreatedAt { get; init; }
+    /// <summary>The state as stored text (derived, see <see cref="PlanLifecycle.StateSql"/>).</summary>
+    public string StateDb { get; init; } = "";
+
+    public PlanState State => PlanLifecycle.Table.Parse(StateDb);
 
     public DrawParameters Parameters => new([RatioA, RatioB, RatioC, RatioD], TeamSize, WorkloadCap);
     public InspectionPeriod Window => InspectionPeriod.TryParse(Period, out var p) ? p : throw new InvalidOperationException($"plan {Id}: bad period");
@@ -40,15 +45,21 @@ public sealed class Plan
     public string RatiosText => $"A={RatioA},B={RatioB},C={RatioC},D={RatioD}";
 }
 
-public sealed class InspectionPlans(NpgsqlDataSource db, IOptions<InspectionOptions> options, TimeProvider clock, IOptions<JobsOptions> jobs)
+/// <summary>
+/// The Plans slice: scheduling a plan (<c>plan add</c>, <c>POST /hangfire/draws/plans</c>) with its seed
+/// commitment. Plans are records: never edited, never deleted (0030_inspections.sql).
+/// </summary>
+public sealed class InspectionPlans(Work work, IOptions<InspectionOptions> options, BureauClock clock)
 {
-    public const string Columns = """
-        id, name, period, streets, industries, ratio_a AS RatioA, ratio_b AS RatioB, ratio_c AS RatioC, ratio_d AS RatioD,
-        team_size AS TeamSize, workload_cap AS WorkloadCap, rotation_lookback_months AS RotationLookbackMonths,
-        draw_date AS DrawDate, commitment, created_by AS CreatedBy, created_at AS CreatedAt
+    /// <summary>A plan's columns, for the table aliased <c>p</c> (the secret is never among them).</summary>
+    public static readonly string Columns = $"""
+        p.id, p.name, p.period, p.streets, p.industries, p.ratio_a AS RatioA, p.ratio_b AS RatioB, p.ratio_c AS RatioC, p.ratio_d AS RatioD,
+        p.team_size AS TeamSize, p.workload_cap AS WorkloadCap, p.rotation_lookback_months AS RotationLookbackMonths,
+        p.draw_date AS DrawDate, p.commitment, p.created_by AS CreatedBy, p.created_at AS CreatedAt, {PlanLifecycle.StateSql} AS StateDb
         """;
 
-    public DateOnly Today => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(clock.GetUtcNow(), jobs.Value.GetZone()).DateTime);
+    /// <summary>Today in the bureau's time zone (<see cref="BureauClock"/>).</summary>
+    public DateOnly Today => clock.Today;
 
     /// <summary>Each problem of the input, one line each (empty when valid).</summary>
     public List<string> Problems(PlanInput input)
@@ -70,55 +81,81 @@ public sealed class InspectionPlans(NpgsqlDataSource db, IOptions<InspectionOpti
     /// Schedules a plan: a fresh 32-byte secret from the OS CSPRNG is stored and only its SHA-256
     /// commitment is returned, to be published before the draw (commit–reveal, DOMAIN.md §1).
     /// </summary>
-    public async Task<Plan> CreateAsync(PlanInput input, string actor, CancellationToken ct)
+    public async Task<Plan> CreateAsync(PlanInput input, CancellationToken ct)
     {
         var problems = Problems(input);
         if (problems.Count > 0) throw new BadInputException(problems);
         var o = options.Value;
         var ratios = input.Ratios ?? o.DefaultRatios;
         var secret = RandomNumberGenerator.GetBytes(32);
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        long id;
-        try
+        return await work.RunAsync("inspection-plan.add", async uow =>
         {
-            id = await conn.ExecuteScalarAsync<long>(new CommandDefinition(
-                """
-                INSERT INTO app.inspection_plans (name, period, streets, industries, ratio_a, ratio_b, ratio_c, ratio_d,
-                    team_size, workload_cap, rotation_lookback_months, draw_date, secret, commitment, created_by)
-                VALUES (@Name, @Period, @streets, @industries, @a, @b, @c, @d, @team, @cap, @lookback, @DrawDate, @secret, sha256(@secret), @actor)
-                RETURNING id
-                """,
-                new
-                {
-                    Name = input.Name.Trim(), input.Period, input.DrawDate, secret, actor,
-                    streets = Clean(input.Streets), industries = Clean(input.Industries),
-                    a = (short)ratios[0], b = (short)ratios[1], c = (short)ratios[2], d = (short)ratios[3],
-                    team = (short)(input.TeamSize ?? o.DefaultTeamSize), cap = input.WorkloadCap ?? o.DefaultWorkloadCap,
-                    lookback = (short)(input.RotationLookbackMonths ?? o.DefaultRotationLookbackMonths),
-                }, tx, cancellationToken: ct));
-        }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
-        {
-            throw new DomainRuleException($"a plan named '{input.Name.Trim()}' exists for {input.Period} / 该期间已有同名计划");
-        }
-        var plan = await GetAsync(conn, tx, id, ct) ?? throw new InvalidOperationException("plan vanished");
-        await AuditLog.WriteAsync(conn, tx, actor, "inspection-plan.add", "inspection_plan", id.ToString(CultureInfo.InvariantCulture),
-            after: new { plan.Name, plan.Period, plan.Streets, plan.Industries, plan.RatiosText, plan.TeamSize, plan.WorkloadCap, plan.RotationLookbackMonths, DrawDate = plan.DrawDate.ToString("yyyy-MM-dd"), Commitment = plan.CommitmentHex });
-        await tx.CommitAsync(ct);
-        return plan;
+            long id;
+            try
+            {
+                id = await uow.ScalarAsync<long>(
+                    """
+                    INSERT INTO app.inspection_plans (name, period, streets, industries, ratio_a, ratio_b, ratio_c, ratio_d,
+                        team_size, workload_cap, rotation_lookback_months, draw_date, secret, commitment, created_by)
+                    VALUES (@Name, @Period, @streets, @industries, @a, @b, @c, @d, @team, @cap, @lookback, @DrawDate, @secret, sha256(@secret), @actor)
+                    RETURNING id
+                    """,
+                    new
+                    {
+                        Name = input.Name.Trim(), input.Period, input.DrawDate, secret, actor = uow.Acting.Actor,
+                        streets = Clean(input.Streets), industries = Clean(input.Industries),
+                        a = (short)ratios[0], b = (short)ratios[1], c = (short)ratios[2], d = (short)ratios[3],
+                        team = (short)(input.TeamSize ?? o.DefaultTeamSize), cap = input.WorkloadCap ?? o.DefaultWorkloadCap,
+                        lookback = (short)(input.RotationLookbackMonths ?? o.DefaultRotationLookbackMonths),
+                    });
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+            {
+                throw new DomainRuleException($"a plan named '{input.Name.Trim()}' exists for {input.Period} / 该期间已有同名计划");
+            }
+            var plan = await GetAsync(uow, id) ?? throw new InvalidOperationException("plan vanished");
+            await uow.AuditAsync("inspection-plan.add", "inspection_plan", id.ToString(CultureInfo.InvariantCulture),
+                after: new { plan.Name, plan.Period, plan.Streets, plan.Industries, plan.RatiosText, plan.TeamSize, plan.WorkloadCap, plan.RotationLookbackMonths, DrawDate = plan.DrawDate.ToString("yyyy-MM-dd"), Commitment = plan.CommitmentHex });
+            return plan;
+        }, ct);
     }
 
     private static string[] Clean(string[]? names) =>
         (names ?? []).Select(s => s.Trim()).Where(s => s.Length > 0).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
 
-    public static Task<Plan?> GetAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, long id, CancellationToken ct) =>
-        conn.QuerySingleOrDefaultAsync<Plan>(new CommandDefinition($"SELECT {Columns} FROM app.inspection_plans WHERE id = @id", new { id }, tx, cancellationToken: ct));
+    public static Task<Plan?> GetAsync(UnitOfWork uow, long id) =>
+        uow.SingleOrDefaultAsync<Plan>($"SELECT {Columns} FROM app.inspection_plans p WHERE p.id = @id", new { id });
 
-    public async Task<IReadOnlyList<Plan>> ListAsync(CancellationToken ct)
+    /// <summary>The slice's endpoint: <c>POST /hangfire/draws/plans</c> (inspection and admin users).</summary>
+    internal static void Map(RouteGroupBuilder g) => g.MapPost("/plans", CreatePlan).RequireAuthorization(Policies.Inspection);
+
+    private static async Task<IResult> CreatePlan(HttpContext ctx, InspectionPlans plans, InspectionsView view, CancellationToken ct)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
-        return (await conn.QueryAsync<Plan>(new CommandDefinition($"SELECT {Columns} FROM app.inspection_plans ORDER BY draw_date DESC, id DESC", cancellationToken: ct))).ToList();
+        if (!DrawsPage.CanChange(ctx)) return DrawsPage.Forbidden(ctx);
+        var f = await DrawsPage.FormAsync(ctx);
+        var form = new DrawsPage.PlanForm
+        {
+            Name = f["name"], Period = f["period"], DrawDate = f["drawDate"], Ratios = f["ratios"], TeamSize = f["teamSize"],
+            Cap = f["cap"], RotationMonths = f["rotationMonths"], Streets = f["streets"], Industries = f["industries"],
+        };
+        try
+        {
+            static int? Int(string? s, string what) => string.IsNullOrWhiteSpace(s) ? null
+                : int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : throw new UsageException($"{what}应为整数");
+            static string[] List(string? s) => (s ?? "").Split([',', ',', '、'], StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            var input = new PlanInput(form.Name ?? "", form.Period ?? "",
+                DateOnly.TryParseExact(form.DrawDate, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d) ? d : throw new UsageException("摇号日期应为 YYYY-MM-DD"),
+                string.IsNullOrWhiteSpace(form.Ratios) ? null : ParseRatios(form.Ratios),
+                Int(form.TeamSize, "每组人数"), Int(form.Cap, "每人上限"), Int(form.RotationMonths, "轮换回溯月数"), List(form.Streets), List(form.Industries));
+            Plan plan;
+            using (DrawsPage.ActingAs(ctx)) plan = await plans.CreateAsync(input, ct);
+            return await DrawsPage.IndexAsync(ctx, view, ct, message: $"已保存计划 {plan.Id},种子承诺值 {plan.CommitmentHex},请在摇号前公开。");
+        }
+        catch (Exception e) when (e is UsageException or BadInputException or DomainRuleException)
+        {
+            var text = e is BadInputException b ? string.Join(";", b.Problems) : e.Message;
+            return await DrawsPage.IndexAsync(ctx, view, ct, error: text);
+        }
     }
 
     /// <summary>Parses <c>A=3,B=5,C=20,D=60</c> (every class given once).</summary>
@@ -136,5 +173,49 @@ public sealed class InspectionPlans(NpgsqlDataSource db, IOptions<InspectionOpti
         }
         if (ratios.Any(r => r is null)) throw new UsageException("--ratios: give all four classes A, B, C and D / 需给出 A、B、C、D 四类比例");
         return ratios.Select(r => r!.Value).ToArray();
+    }
+}
+
+public sealed class PlanAddCommand(InspectionPlans plans) : ICliCommand
+{
+    public static CommandSpec Spec { get; } = new(
+        "plan add",
+        "schedule an inspection plan; prints its id and seed commitment / 新建双随机抽查计划",
+        """
+        usage: Lingyuan.Jobs plan add --name TEXT --period YYYY-MM|YYYY-Qn --draw-date DATE
+                 [--ratios A=3,B=5,C=20,D=60] [--team-size 2] [--cap N] [--rotation-months 24]
+                 [--streets S1,S2] [--industries I1,I2] [--user NAME]
+        用法:  Lingyuan.Jobs plan add --name 计划名称 --period 期间 --draw-date 摇号日期 [选项]
+          --ratios          sampling percent per risk class / 各信用风险类别抽查比例(%)
+          --team-size       inspectors per employer, at least 2 / 每户执法人员数,至少 2
+          --cap             most employers per inspector in this draw / 每名执法人员本次最多检查户数
+          --rotation-months no inspector for an employer he inspected within N months (0 = off) / 轮换回溯月数
+          --streets, --industries  scope; empty = all / 抽查范围(街道、行业),缺省为全部
+        Prints the plan id and the SHA-256 commitment of its secret seed: publish the commitment before the draw.
+        输出计划编号与随机种子承诺值(SHA-256),请在摇号前公开承诺值。
+        """,
+        ValueOptions: ["name", "period", "draw-date", "ratios", "team-size", "cap", "rotation-months", "streets", "industries", "user"]);
+
+    public async Task<int> RunAsync(CommandArgs args, CancellationToken ct)
+    {
+        args.ExpectPositionals(0);
+        var input = new PlanInput(
+            // Bad text in the name is bad data (exit 65), as a 1 MB reason is; the plan's other problems are usage (64).
+            Dashboard.TextRules.SingleLine(args.Option("name") ?? throw new UsageException("--name is required / 需要 --name"),
+                "--name", "计划名称", Dashboard.TextRules.NameMaxLength),
+            args.Option("period") ?? throw new UsageException("--period is required / 需要 --period"),
+            CliActor.Date(args.Option("draw-date") ?? throw new UsageException("--draw-date is required / 需要 --draw-date"), "draw-date"),
+            args.Option("ratios") is { } r ? InspectionPlans.ParseRatios(r) : null,
+            args.Option("team-size") is null ? null : CliActor.Int(args, "team-size"),
+            args.Option("cap") is null ? null : CliActor.Int(args, "cap"),
+            args.Option("rotation-months") is null ? null : CliActor.Int(args, "rotation-months"),
+            CliActor.List(args, "streets"), CliActor.List(args, "industries"));
+        var problems = plans.Problems(input);
+        if (problems.Count > 0) throw new UsageException(string.Join("; ", problems));
+        Plan plan;
+        using (CliActor.Begin(args)) plan = await plans.CreateAsync(input, ct);
+        Console.WriteLine($"plan {plan.Id}");
+        Console.WriteLine($"commitment {plan.CommitmentHex}");
+        return ExitCodes.Ok;
     }
 }

@@ -1,10 +1,10 @@
 using Lingyuan.Jobs.Exports;
 using System.Globalization;
 using System.Text;
-using Dapper;
-using Lingyuan.Jobs.Audit;
+using Lingyuan.Jobs.Calendar;
+using Lingyuan.Jobs.Dashboard;
+using Lingyuan.Jobs.Database;
 using Lingyuan.Jobs.Hosting;
-using Npgsql;
 using NpgsqlTypes;
 
 namespace Lingyuan.Jobs.Inspections;
@@ -32,7 +32,7 @@ public sealed class PublicResult
 /// Inspection results reported back (columns <c>draw_id, uscc, completed_on, finding, summary</c>) and
 /// their publication (公示, 国发〔2019〕5号). An import is all or nothing: any bad row → nothing changes.
 /// </summary>
-public sealed class InspectionResults(NpgsqlDataSource db, InspectionPlans plans)
+public sealed class InspectionResults(Work work, BureauClock clock)
 {
     public static readonly string[] Findings = ["compliant", "violation", "rectification_ordered"];
     public static readonly string[] Columns = ["draw_id", "uscc", "completed_on", "finding", "summary"];
@@ -88,77 +88,74 @@ public sealed class InspectionResults(NpgsqlDataSource db, InspectionPlans plans
     /// Checks the rows against the draws (drawn employer of a standing draw, completed on or after the
     /// draw and not in the future) and upserts them. Returns how many rows changed.
     /// </summary>
-    public async Task<int> ImportAsync(string fileName, IReadOnlyList<ResultRow> rows, string actor, bool dryRun, CancellationToken ct)
-    {
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await conn.ExecuteAsync(new CommandDefinition(
-            "CREATE TEMP TABLE results_in (line integer, draw_id bigint, uscc text, completed_on date, finding text, summary text) ON COMMIT DROP",
-            transaction: tx, cancellationToken: ct));
-        await using (var w = await conn.BeginBinaryImportAsync("COPY results_in FROM STDIN (FORMAT BINARY)", ct))
+    public Task<int> ImportAsync(string fileName, IReadOnlyList<ResultRow> rows, bool dryRun, CancellationToken ct) =>
+        work.RunAsync("inspection-results.import", async uow =>
         {
-            foreach (var r in rows)
+            await uow.ExecuteAsync("CREATE TEMP TABLE results_in (line integer, draw_id bigint, uscc text, completed_on date, finding text, summary text) ON COMMIT DROP");
+            await using (var w = await uow.Connection.BeginBinaryImportAsync("COPY results_in FROM STDIN (FORMAT BINARY)", ct))
             {
-                await w.StartRowAsync(ct);
-                await w.WriteAsync(r.Line, NpgsqlDbType.Integer, ct);
-                await w.WriteAsync(r.DrawId, NpgsqlDbType.Bigint, ct);
-                await w.WriteAsync(r.Uscc, NpgsqlDbType.Text, ct);
-                await w.WriteAsync(r.CompletedOn, NpgsqlDbType.Date, ct);
-                await w.WriteAsync(r.Finding, NpgsqlDbType.Text, ct);
-                await w.WriteAsync(r.Summary, NpgsqlDbType.Text, ct);
+                foreach (var r in rows)
+                {
+                    await w.StartRowAsync(ct);
+                    await w.WriteAsync(r.Line, NpgsqlDbType.Integer, ct);
+                    await w.WriteAsync(r.DrawId, NpgsqlDbType.Bigint, ct);
+                    await w.WriteAsync(r.Uscc, NpgsqlDbType.Text, ct);
+                    await w.WriteAsync(r.CompletedOn, NpgsqlDbType.Date, ct);
+                    await w.WriteAsync(r.Finding, NpgsqlDbType.Text, ct);
+                    await w.WriteAsync(r.Summary, NpgsqlDbType.Text, ct);
+                }
+                await w.CompleteAsync(ct);
             }
-            await w.CompleteAsync(ct);
-        }
-        var problems = (await conn.QueryAsync<string>(new CommandDefinition(
-            """
-            SELECT format('%s:%s: %s', @fileName, i.line,
-                   CASE WHEN d.id IS NULL THEN format('draw_id: no draw %s', i.draw_id)
-                        WHEN c.draw_id IS NOT NULL THEN format('draw_id: draw %s is cancelled', i.draw_id)
-                        WHEN r.uscc IS NULL THEN format('uscc: %s was not drawn in draw %s', i.uscc, i.draw_id)
-                        WHEN i.completed_on < d.draw_date THEN format('completed_on: %s is before the draw date %s', i.completed_on, d.draw_date)
-                        ELSE format('completed_on: %s is in the future', i.completed_on) END)
-            FROM results_in i
-            LEFT JOIN app.draws d ON d.id = i.draw_id
-            LEFT JOIN app.draw_cancellations c ON c.draw_id = d.id
-            LEFT JOIN app.draw_results r ON r.draw_id = d.id AND r.uscc = i.uscc
-            WHERE d.id IS NULL OR c.draw_id IS NOT NULL OR r.uscc IS NULL OR i.completed_on < d.draw_date OR i.completed_on > @today
-            ORDER BY i.line
-            """, new { fileName, today = plans.Today }, tx, cancellationToken: ct))).ToList();
-        if (problems.Count > 0) throw new BadInputException(problems);
-        if (dryRun) return 0;
-        var changed = await conn.ExecuteAsync(new CommandDefinition(
-            """
-            INSERT INTO app.inspection_results (draw_id, uscc, completed_on, finding, summary, updated_by)
-            SELECT draw_id, uscc, completed_on, finding, summary, @actor FROM results_in
-            ON CONFLICT (draw_id, uscc) DO UPDATE
-               SET completed_on = EXCLUDED.completed_on, finding = EXCLUDED.finding, summary = EXCLUDED.summary,
-                   updated_by = EXCLUDED.updated_by, updated_at = now()
-             WHERE (inspection_results.completed_on, inspection_results.finding, inspection_results.summary)
-                   IS DISTINCT FROM (EXCLUDED.completed_on, EXCLUDED.finding, EXCLUDED.summary)
-            """, new { actor }, tx, cancellationToken: ct));
-        await AuditLog.WriteAsync(conn, tx, actor, "inspection-results.import", "file", Path.GetFileName(fileName), details: $"{rows.Count} row(s), {changed} changed");
-        await tx.CommitAsync(ct);
-        return changed;
-    }
+            var problems = await uow.ListAsync<string>(
+                $"""
+                SELECT format('%s:%s: %s', @fileName, i.line,
+                       CASE WHEN d.id IS NULL THEN format('draw_id: no draw %s', i.draw_id)
+                            WHEN NOT {PlanLifecycle.Standing("d")} THEN format('draw_id: draw %s is cancelled', i.draw_id)
+                            WHEN r.uscc IS NULL THEN format('uscc: %s was not drawn in draw %s', i.uscc, i.draw_id)
+                            WHEN i.completed_on < d.draw_date THEN format('completed_on: %s is before the draw date %s', i.completed_on, d.draw_date)
+                            ELSE format('completed_on: %s is in the future', i.completed_on) END)
+                FROM results_in i
+                LEFT JOIN app.draws d ON d.id = i.draw_id
+                LEFT JOIN app.draw_results r ON r.draw_id = d.id AND r.uscc = i.uscc
+                WHERE d.id IS NULL OR NOT {PlanLifecycle.Standing("d")} OR r.uscc IS NULL OR i.completed_on < d.draw_date OR i.completed_on > @today
+                ORDER BY i.line
+                """, new { fileName, today = clock.Today });
+            if (problems.Count > 0) throw new BadInputException(problems);
+            if (dryRun) return 0;
+            var changed = await uow.ExecuteAsync(
+                """
+                INSERT INTO app.inspection_results (draw_id, uscc, completed_on, finding, summary, updated_by)
+                SELECT draw_id, uscc, completed_on, finding, summary, @actor FROM results_in
+                ON CONFLICT (draw_id, uscc) DO UPDATE
+                   SET completed_on = EXCLUDED.completed_on, finding = EXCLUDED.finding, summary = EXCLUDED.summary,
+                       updated_by = EXCLUDED.updated_by, updated_at = now()
+                 WHERE (inspection_results.completed_on, inspection_results.finding, inspection_results.summary)
+                       IS DISTINCT FROM (EXCLUDED.completed_on, EXCLUDED.finding, EXCLUDED.summary)
+                """, new { actor = uow.Acting.Actor });
+            await uow.AuditAsync("inspection-results.import", "file", Path.GetFileName(fileName), details: $"{rows.Count} row(s), {changed} changed");
+            return changed;
+        }, ct);
 
-    /// <summary>Records publication (公示) of every completed, unpublished result of a draw; returns how many.</summary>
-    public async Task<int> MarkPublishedAsync(long drawId, string actor, CancellationToken ct)
-    {
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        var n = await conn.ExecuteAsync(new CommandDefinition(
-            "UPDATE app.inspection_results SET published_on = @today, updated_by = @actor, updated_at = now() WHERE draw_id = @drawId AND published_on IS NULL",
-            new { drawId, today = plans.Today, actor }, tx, cancellationToken: ct));
-        await AuditLog.WriteAsync(conn, tx, actor, "inspection-results.publish", "draw", drawId.ToString(CultureInfo.InvariantCulture), details: $"{n} result(s)");
-        await tx.CommitAsync(ct);
-        return n;
-    }
+    /// <summary>
+    /// Records publication (公示) of every completed, unpublished result of a standing draw, as the acting
+    /// person; returns how many.
+    /// </summary>
+    public Task<int> MarkPublishedAsync(long drawId, CancellationToken ct) =>
+        work.RunAsync("inspection-results.publish", async uow =>
+        {
+            var draw = await PlanLifecycle.LoadDrawAsync(uow, drawId);
+            if (!PlanLifecycle.Table.Allows(PlanVerb.Publish, draw.State))
+                throw new DomainRuleException($"draw {drawId} is cancelled; its results are not published / 摇号 {drawId} 已撤销,不能登记公示");
+            var n = await uow.ExecuteAsync(
+                "UPDATE app.inspection_results SET published_on = @today, updated_by = @actor, updated_at = now() WHERE draw_id = @drawId AND published_on IS NULL",
+                new { drawId, today = clock.Today, actor = uow.Acting.Actor });
+            await uow.AuditAsync("inspection-results.publish", "draw", drawId.ToString(CultureInfo.InvariantCulture), details: $"{n} result(s)");
+            return n;
+        }, ct, new WorkOptions { RecordId = $"draw:{drawId}" });
 
     /// <summary>The public list of a draw: every drawn employer, with its result when reported.</summary>
-    public async Task<IReadOnlyList<PublicResult>> PublicListAsync(long drawId, CancellationToken ct)
-    {
-        await using var conn = await db.OpenConnectionAsync(ct);
-        return (await conn.QueryAsync<PublicResult>(new CommandDefinition(
+    public Task<List<PublicResult>> PublicListAsync(long drawId, CancellationToken ct) =>
+        work.RunAsync("inspection-results.public", uow => uow.ListAsync<PublicResult>(
             """
             SELECT r.position, e.name AS EmployerName, r.uscc, p.name AS PlanName, p.period, d.draw_date AS DrawDay,
                    x.completed_on AS CompletedOn, x.finding, x.summary
@@ -169,7 +166,51 @@ public sealed class InspectionResults(NpgsqlDataSource db, InspectionPlans plans
             LEFT JOIN app.inspection_results x ON x.draw_id = r.draw_id AND x.uscc = r.uscc
             WHERE r.draw_id = @drawId
             ORDER BY r.position
-            """, new { drawId }, cancellationToken: ct))).ToList();
+            """, new { drawId }), ct);
+
+    /// <summary>The slice's endpoints: import a results file, record publication (inspection and admin users).</summary>
+    internal static void Map(RouteGroupBuilder g)
+    {
+        g.MapPost("/results", ImportResults).RequireAuthorization(Policies.Inspection);
+        g.MapPost("/{drawId:long}/publish", Publish).RequireAuthorization(Policies.Inspection);
+    }
+
+    private static async Task<IResult> ImportResults(HttpContext ctx, InspectionResults results, InspectionsView view, CancellationToken ct)
+    {
+        if (!DrawsPage.CanChange(ctx)) return DrawsPage.Forbidden(ctx);
+        var file = (await DrawsPage.FormAsync(ctx)).Files["file"];
+        if (file is null || file.Length == 0) return await DrawsPage.IndexAsync(ctx, view, ct, error: "请选择要导入的 CSV 文件。");
+        var name = Path.GetFileName(file.FileName);
+        try
+        {
+            using var reader = new StreamReader(file.OpenReadStream(), new UTF8Encoding(false, true), detectEncodingFromByteOrderMarks: true);
+            var rows = Parse(name, reader);
+            int changed;
+            using (DrawsPage.ActingAs(ctx)) changed = await results.ImportAsync(name, rows, dryRun: false, ct);
+            return await DrawsPage.IndexAsync(ctx, view, ct, message: $"已导入 {rows.Count} 行,其中 {changed} 行有变化。");
+        }
+        catch (BadInputException e)
+        {
+            return await DrawsPage.IndexAsync(ctx, view, ct, error: "未导入任何数据:" + string.Join(";", e.Problems.Take(50)));
+        }
+        catch (DecoderFallbackException)
+        {
+            return await DrawsPage.IndexAsync(ctx, view, ct, error: "未导入任何数据:文件不是 UTF-8 编码,请另存为 UTF-8 或使用命令行 --encoding gb18030。");
+        }
+    }
+
+    private static async Task<IResult> Publish(HttpContext ctx, long drawId, InspectionResults results, InspectionsView view, CancellationToken ct)
+    {
+        if (!DrawsPage.CanChange(ctx)) return DrawsPage.Forbidden(ctx);
+        try
+        {
+            using (DrawsPage.ActingAs(ctx)) await results.MarkPublishedAsync(drawId, ct);
+        }
+        catch (DomainRuleException e)
+        {
+            return await DrawsPage.IndexAsync(ctx, view, ct, error: e.Message);
+        }
+        return Results.Redirect($"{DrawsPage.Base}/{drawId}");
     }
 
     /// <summary>The public list as CSV: UTF-8 with BOM (Excel), every cell neutralised against formula injection.</summary>
@@ -224,7 +265,8 @@ public sealed class InspectionResultsImportCommand(InspectionResults results) : 
             rows = InspectionResults.Parse(Path.GetFileName(file), reader);
         }
         catch (DecoderFallbackException) { throw new BadInputException($"{Path.GetFileName(file)}: not valid {args.Option("encoding") ?? "utf-8"} text (try --encoding gb18030) / 文件编码不符"); }
-        var changed = await results.ImportAsync(Path.GetFileName(file), rows, CliActor.Of(args), args.Flag("dry-run"), ct);
+        int changed;
+        using (CliActor.Begin(args)) changed = await results.ImportAsync(Path.GetFileName(file), rows, args.Flag("dry-run"), ct);
         Console.WriteLine(args.Flag("dry-run")
             ? $"{rows.Count} row(s) valid; nothing written (--dry-run) / 校验通过,未写入"
             : $"{rows.Count} row(s) read, {changed} changed / 已导入");

@@ -70,6 +70,35 @@ public sealed class UnitOfWorkFacts(DatabaseFixture fx) : IClassFixture<Database
     }
 
     [Fact]
+    public async Task A_session_lock_Should_make_a_repeatable_read_work_that_waited_see_what_the_holder_committed()
+    {
+        // A transaction-scoped lock would be taken after the snapshot; the session lock is taken before it.
+        var key = $"uow-session-{Guid.NewGuid():N}";
+        await using (var setup = await fx.DataSource.OpenConnectionAsync())
+            await setup.ExecuteAsync("CREATE TABLE IF NOT EXISTS app.uow_session_probe (k text PRIMARY KEY)");
+        var options = new WorkOptions { SessionLock = key, Isolation = System.Data.IsolationLevel.RepeatableRead };
+        var entered = new TaskCompletionSource();
+        var release = new TaskCompletionSource();
+        var holder = Work.RunAsync("test.holder", async uow =>
+        {
+            entered.SetResult();
+            await release.Task;
+            await uow.ExecuteAsync("INSERT INTO app.uow_session_probe VALUES (@key)", new { key });
+        }, CancellationToken.None, options);
+        await entered.Task;
+        var waiter = Work.RunAsync("test.waiter", uow => uow.ScalarAsync<long>("SELECT count(*) FROM app.uow_session_probe WHERE k = @key", new { key }),
+            CancellationToken.None, options);
+        await Task.Delay(300);
+        Assert.False(waiter.IsCompleted);
+        release.SetResult();
+        await holder;
+        Assert.Equal(1, await waiter);
+        await using var conn = await fx.DataSource.OpenConnectionAsync();
+        Assert.Equal(0, await conn.ExecuteScalarAsync<long>(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"));
+    }
+
+    [Fact]
     public void BureauClock_Should_give_the_bureau_date_When_UTC_is_still_the_previous_day()
     {
         // 2026-12-31 17:30 UTC is 2027-01-01 01:30 in Beijing: a new day, a new month, a new year.

@@ -48,7 +48,7 @@ public class DrawServiceFacts : IClassFixture<DrawServiceFacts.Fixture>
         var usccs = await AddEmployersAsync(_db, street, ("凌源<script>alert(1)</script>建筑公司", 'A', false), ("凌源市热力公司", 'C', false), ("凌源市食品厂", 'B', true));
         var plan = await AddPlanAsync(_db, street);
 
-        var run = await Draws.RunAsync(plan.Id, "tester", onlyIfNone: false, CancellationToken.None);
+        var run = await Draws.RunAsync(plan.Id, onlyIfNone: false, CancellationToken.None);
 
         Assert.True(run.Succeeded);
         await using var conn = await _db.DataSource.OpenConnectionAsync();
@@ -98,7 +98,7 @@ public class DrawServiceFacts : IClassFixture<DrawServiceFacts.Fixture>
         var street = Street();
         await AddEmployersAsync(_db, street, ("甲公司", 'A', false), ("乙公司", 'B', false), ("丙公司", 'D', false));
         var plan = await AddPlanAsync(_db, street);
-        var run = await Draws.RunAsync(plan.Id, "tester", false, CancellationToken.None);
+        var run = await Draws.RunAsync(plan.Id, false, CancellationToken.None);
 
         var (ok, okOutput) = await ServiceProcess.RunAsync(_db, $"draw verify {run.DrawId}");
         Assert.True(ok == 0, okOutput);
@@ -127,9 +127,9 @@ public class DrawServiceFacts : IClassFixture<DrawServiceFacts.Fixture>
         var street = Street();
         await AddEmployersAsync(_db, street, ("寅公司", 'C', false));
         var plans = _db.Services.GetRequiredService<InspectionPlans>();
-        var plan = await plans.CreateAsync(new PlanInput("明日计划" + Guid.NewGuid().ToString("N")[..6], "2026-Q3", plans.Today.AddDays(1), null, null, null, null, [street]), "tester", CancellationToken.None);
+        var plan = await plans.CreateAsync(new PlanInput("明日计划" + Guid.NewGuid().ToString("N")[..6], "2026-Q3", plans.Today.AddDays(1), null, null, null, null, [street]), CancellationToken.None);
 
-        await Assert.ThrowsAsync<DomainRuleException>(() => Draws.RunAsync(plan.Id, "tester", false, CancellationToken.None));
+        await Assert.ThrowsAsync<DomainRuleException>(() => Draws.RunAsync(plan.Id, false, CancellationToken.None));
         await _db.Services.GetRequiredService<InspectionDrawsJob>().RunAsync(CancellationToken.None);
         await using var conn = await _db.DataSource.OpenConnectionAsync();
         Assert.Equal(0, await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM app.draws WHERE plan_id = @id", new { id = plan.Id }));
@@ -141,7 +141,7 @@ public class DrawServiceFacts : IClassFixture<DrawServiceFacts.Fixture>
         var street = Street();
         await AddEmployersAsync(_db, street, ("丁公司", 'C', false));
         var plan = await AddPlanAsync(_db, street);
-        var run = await Draws.RunAsync(plan.Id, "tester", false, CancellationToken.None);
+        var run = await Draws.RunAsync(plan.Id, false, CancellationToken.None);
         await using var conn = await _db.DataSource.OpenConnectionAsync();
         foreach (var sql in new[]
                  {
@@ -162,10 +162,10 @@ public class DrawServiceFacts : IClassFixture<DrawServiceFacts.Fixture>
         var street = Street();
         await AddEmployersAsync(_db, street, ("戊公司", 'B', false), ("己公司", 'D', false));
         var plan = await AddPlanAsync(_db, street);
-        var first = await Draws.RunAsync(plan.Id, "tester", false, CancellationToken.None);
+        var first = await Draws.RunAsync(plan.Id, false, CancellationToken.None);
 
-        await Assert.ThrowsAsync<DomainRuleException>(() => Draws.RunAsync(plan.Id, "tester", false, CancellationToken.None));
-        await Assert.ThrowsAsync<UsageException>(() => Draws.CancelAsync(first.DrawId!.Value, "  ", "tester", CancellationToken.None));
+        await Assert.ThrowsAsync<DomainRuleException>(() => Draws.RunAsync(plan.Id, false, CancellationToken.None));
+        await Assert.ThrowsAsync<UsageException>(() => Draws.CancelAsync(first.DrawId!.Value, "  ", CancellationToken.None));
         await using (var conn = await _db.DataSource.OpenConnectionAsync())
         {
             // The database refuses a second standing draw even when the code is bypassed.
@@ -176,11 +176,11 @@ public class DrawServiceFacts : IClassFixture<DrawServiceFacts.Fixture>
             Assert.Equal(PostgresErrorCodes.UniqueViolation, e.SqlState);
         }
 
-        await Draws.CancelAsync(first.DrawId!.Value, "摇号时名录未更新", "tester", CancellationToken.None);
-        var second = await Draws.RunAsync(plan.Id, "tester", false, CancellationToken.None);
+        await Draws.CancelAsync(first.DrawId!.Value, "摇号时名录未更新", CancellationToken.None);
+        var second = await Draws.RunAsync(plan.Id, false, CancellationToken.None);
 
         Assert.NotEqual(first.DrawId, second.DrawId);
-        var draws = (await Draws.ListAsync(CancellationToken.None)).Where(d => d.PlanId == plan.Id).OrderBy(d => d.Attempt).ToList();
+        var draws = (await _db.Services.GetRequiredService<InspectionsView>().DrawsAsync(CancellationToken.None)).Where(d => d.PlanId == plan.Id).OrderBy(d => d.Attempt).ToList();
         Assert.Equal(2, draws.Count);
         Assert.Equal("摇号时名录未更新", draws[0].CancelReason);
         Assert.False(draws[1].Cancelled);
@@ -212,14 +212,14 @@ public class DrawServiceFacts : IClassFixture<DrawServiceFacts.Fixture>
     {
         var street = Street();
         var usccs = await AddEmployersAsync(_db, street, ("壬公司", 'D', false));
-        var first = await Draws.RunAsync((await AddPlanAsync(_db, street)).Id, "tester", false, CancellationToken.None);
+        var first = await Draws.RunAsync((await AddPlanAsync(_db, street)).Id, false, CancellationToken.None);
         await using var conn = await _db.DataSource.OpenConnectionAsync();
         var firstTeam = await TeamAsync(conn, first.DrawId!.Value);
 
         // The rotation window is [draw date − look-back, draw date]: a second plan drawn the same day sees the first draw.
         var plans = _db.Services.GetRequiredService<InspectionPlans>();
-        var later = await plans.CreateAsync(new PlanInput("后续计划" + Guid.NewGuid().ToString("N")[..6], "2026-Q3", plans.Today, [100, 100, 100, 100], 2, 20, 24, [street]), "tester", CancellationToken.None);
-        var second = await Draws.RunAsync(later.Id, "tester", false, CancellationToken.None);
+        var later = await plans.CreateAsync(new PlanInput("后续计划" + Guid.NewGuid().ToString("N")[..6], "2026-Q3", plans.Today, [100, 100, 100, 100], 2, 20, 24, [street]), CancellationToken.None);
+        var second = await Draws.RunAsync(later.Id, false, CancellationToken.None);
 
         var snapshot = Encoding.UTF8.GetString(await conn.ExecuteScalarAsync<byte[]>("SELECT snapshot FROM app.draws WHERE id = @id", new { id = second.DrawId }) ?? []);
         foreach (var b in firstTeam!) Assert.Contains($"R\t{b}\t{usccs[0]}\n", snapshot);
@@ -233,27 +233,27 @@ public class DrawServiceFacts : IClassFixture<DrawServiceFacts.Fixture>
         var street = Street();
         var usccs = await AddEmployersAsync(_db, street, ("=cmd|' /C calc'!A0", 'A', false), ("癸公司", 'B', false));
         var plan = await AddPlanAsync(_db, street);
-        var run = await Draws.RunAsync(plan.Id, "tester", false, CancellationToken.None);
+        var run = await Draws.RunAsync(plan.Id, false, CancellationToken.None);
         var results = _db.Services.GetRequiredService<InspectionResults>();
         var today = plan.DrawDate.ToString("yyyy-MM-dd");
 
         var bad = $"draw_id,uscc,completed_on,finding,summary\n{run.DrawId},{usccs[0]},{today},compliant,ok\n{run.DrawId},{NewUscc()},{today},compliant,ok\n{run.DrawId},{usccs[1]},2026-02-30,fine,\n";
         var badInput = await Assert.ThrowsAnyAsync<BadInputException>(async () =>
-            await results.ImportAsync("r.csv", InspectionResults.Parse("r.csv", new StringReader(bad)), "tester", false, CancellationToken.None));
+            await results.ImportAsync("r.csv", InspectionResults.Parse("r.csv", new StringReader(bad)), false, CancellationToken.None));
         Assert.Contains(badInput.Problems, p => p.StartsWith("r.csv:4: completed_on"));
         Assert.Contains(badInput.Problems, p => p.StartsWith("r.csv:4: finding"));
         Assert.Contains(badInput.Problems, p => p.StartsWith("r.csv:4: summary"));
 
         var unknown = $"draw_id,uscc,completed_on,finding,summary\n{run.DrawId},{usccs[0]},{today},compliant,ok\n{run.DrawId},{NewUscc()},{today},compliant,ok\n";
         var notDrawn = await Assert.ThrowsAsync<BadInputException>(() =>
-            results.ImportAsync("r.csv", InspectionResults.Parse("r.csv", new StringReader(unknown)), "tester", false, CancellationToken.None));
+            results.ImportAsync("r.csv", InspectionResults.Parse("r.csv", new StringReader(unknown)), false, CancellationToken.None));
         Assert.StartsWith("r.csv:3: uscc:", notDrawn.Problems.Single());
         await using var conn = await _db.DataSource.OpenConnectionAsync();
         Assert.Equal(0, await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM app.inspection_results WHERE draw_id = @id", new { id = run.DrawId }));
 
         var good = $"\uFEFFsummary,draw_id,uscc,completed_on,finding\n\"=HYPERLINK(\"\"http://x\"\")\",{run.DrawId},{usccs[0]},{today},violation\n已整改,{run.DrawId},{usccs[1]},{today},rectification_ordered\n";
-        Assert.Equal(2, await results.ImportAsync("r.csv", InspectionResults.Parse("r.csv", new StringReader(good)), "tester", false, CancellationToken.None));
-        Assert.Equal(0, await results.ImportAsync("r.csv", InspectionResults.Parse("r.csv", new StringReader(good)), "tester", false, CancellationToken.None));
+        Assert.Equal(2, await results.ImportAsync("r.csv", InspectionResults.Parse("r.csv", new StringReader(good)), false, CancellationToken.None));
+        Assert.Equal(0, await results.ImportAsync("r.csv", InspectionResults.Parse("r.csv", new StringReader(good)), false, CancellationToken.None));
 
         var csv = InspectionResults.PublicCsv(await results.PublicListAsync(run.DrawId!.Value, CancellationToken.None));
         Assert.Equal(new byte[] { 0xEF, 0xBB, 0xBF }, csv[..3]);
@@ -269,7 +269,7 @@ public class DrawServiceFacts : IClassFixture<DrawServiceFacts.Fixture>
         var street = Street();
         var usccs = await AddEmployersAsync(_db, street, ("子公司", 'A', false), ("丑公司", 'B', false));
         var plan = await AddPlanAsync(_db, street);
-        var run = await Draws.RunAsync(plan.Id, "tester", false, CancellationToken.None);
+        var run = await Draws.RunAsync(plan.Id, false, CancellationToken.None);
         var deadlines = _db.Services.GetRequiredService<InspectionDeadlines>();
         var calendar = await _db.Services.GetRequiredService<Lingyuan.Jobs.Calendar.CalendarStore>().LoadAsync();
         var due = calendar.AddWorkingDays(plan.DrawDate, 60);
@@ -293,7 +293,7 @@ public class DrawServiceFacts : IClassFixture<DrawServiceFacts.Fixture>
         // A result for one employer; the other is still open on the day after its deadline.
         var results = _db.Services.GetRequiredService<InspectionResults>();
         var csv = $"draw_id,uscc,completed_on,finding,summary\n{run.DrawId},{usccs[0]},{plan.DrawDate:yyyy-MM-dd},compliant,未发现问题\n";
-        await results.ImportAsync("r.csv", InspectionResults.Parse("r.csv", new StringReader(csv)), "tester", false, CancellationToken.None);
+        await results.ImportAsync("r.csv", InspectionResults.Parse("r.csv", new StringReader(csv)), false, CancellationToken.None);
         var dayAfter = due.Date.AddDays(1);
         var summary = await deadlines.RunAsync(dayAfter, CancellationToken.None);
         var again = await deadlines.RunAsync(dayAfter, CancellationToken.None);

@@ -55,6 +55,6 @@ internal static class InspectionTestData
     public static Task<Plan> AddPlanAsync(DatabaseFixture db, string street, int[]? ratios = null, int teamSize = 2, int cap = 20, string? name = null)
     {
         var plans = db.Services.GetRequiredService<InspectionPlans>();
-        return plans.CreateAsync(new PlanInput(name ?? $"测试计划 {Guid.NewGuid():N}"[..16], "2026-Q2", plans.Today, ratios ?? [100, 100, 100, 100], teamSize, cap, 24, [street]), "tester", CancellationToken.None);
+        return plans.CreateAsync(new PlanInput(name ?? $"测试计划 {Guid.NewGuid():N}"[..16], "2026-Q2", plans.Today, ratios ?? [100, 100, 100, 100], teamSize, cap, 24, [street]), CancellationToken.None);
     }
 }

@@ -54,7 +54,7 @@ public sealed partial class RequestSafetyFacts(RequestSafetyFixture fx, ITestOut
     private async Task<long> PlanAsync(string name)
     {
         var plans = fx.Services.GetRequiredService<InspectionPlans>();
-        var plan = await plans.CreateAsync(new PlanInput(name, "2099-01", plans.Today.AddDays(30)), "test", default);
+        var plan = await plans.CreateAsync(new PlanInput(name, "2099-01", plans.Today.AddDays(30)), default);
         return plan.Id;
     }
 
@@ -421,15 +421,15 @@ public sealed partial class RequestSafetyFacts(RequestSafetyFixture fx, ITestOut
         var longReason = new string('r', TextRules.ReasonMaxLength + 1);
         var refusals = new List<Func<Task>>
         {
-            () => fx.Services.GetRequiredService<DrawService>().CancelAsync(999_999, "a\r\nb", "test", default),
-            () => fx.Services.GetRequiredService<DrawService>().CancelAsync(999_999, longReason, "test", default),
+            () => fx.Services.GetRequiredService<DrawService>().CancelAsync(999_999, "a\r\nb", default),
+            () => fx.Services.GetRequiredService<DrawService>().CancelAsync(999_999, longReason, default),
             () => fx.Services.GetRequiredService<BatchReview>().RejectAsync(999_999, "nobody", "退回\u2028原因", default),
             () => fx.Services.GetRequiredService<BatchReview>().RejectAsync(999_999, "nobody", longReason, default),
             () => fx.Services.GetRequiredService<ZeroEmploymentCases>().CloseAsync(999_999, ZeroEmploymentCases.OperatorCloseReasons.Keys.First(), "说明\u202E", "test", default),
             () => fx.Services.GetRequiredService<ArrearsProcedure>().OverturnAsync("NO-SUCH-CASE", "理由\n第二行", "test", default),
             () => fx.Services.GetRequiredService<ArrearsProcedure>().DecideAsync("NO-SUCH-CASE", DecisionKind.NotListed, longReason, "test", default),
-            () => fx.Services.GetRequiredService<InspectionPlans>().CreateAsync(new PlanInput("计划\u2029", "2099-04", new DateOnly(2099, 4, 1)), "test", default),
-            () => fx.Services.GetRequiredService<InspectionPlans>().CreateAsync(new PlanInput("计划", "2099-04", new DateOnly(2099, 4, 1), Streets: ["城关\r\n街道"]), "test", default),
+            () => fx.Services.GetRequiredService<InspectionPlans>().CreateAsync(new PlanInput("计划\u2029", "2099-04", new DateOnly(2099, 4, 1)), default),
+            () => fx.Services.GetRequiredService<InspectionPlans>().CreateAsync(new PlanInput("计划", "2099-04", new DateOnly(2099, 4, 1), Streets: ["城关\r\n街道"]), default),
         };
         foreach (var refusal in refusals)
             await Assert.ThrowsAsync<BadInputException>(refusal);
