@@ -402,6 +402,7 @@ public sealed class ImportBadInputFacts(DatabaseFixture db) : IClassFixture<Data
         foreach (var secret in new[] { IdNumber(7), BankAccount(42), "13812345678", IdNumber(9)[..17] })
             Assert.DoesNotContain(secret, output);
         Assert.Equal("138****5678", Fields.Clip("13812345678"));
+        Assert.Equal("10004919962.731", Fields.Clip("10004919962.731")); // an amount is not a personal number
         AssertClean(output);
         await AssertNothingChangedAsync();
     }

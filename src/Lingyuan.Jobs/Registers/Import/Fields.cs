@@ -196,7 +196,7 @@ public static class Fields
     /// <summary>
     /// Quotes at most 40 characters of a bad value, so one problem stays one short line, with personal numbers
     /// masked as the pages mask them (a value in the wrong column may be an ID number, an account or a phone):
-    /// a run of 11 or more digits is an ID number (15 or 18, 211382********123X), a bank account (16-19 or more,
+    /// a run of 11 or more digits (not next to a decimal point) is an ID number (15 or 18, 211382********123X), a bank account (16-19 or more,
     /// 6217********1234) or a phone (11-14, 138****5678). Error path only.
     /// </summary>
     internal static string Clip(string s, int max = 40)
@@ -215,7 +215,9 @@ public static class Fields
             while (end < s.Length && char.IsAsciiDigit(s[end])) end++;
             if (end - i == 17 && end < s.Length && s[end] is 'X' or 'x') end++; // an ID number's check character
             var run = s[i..end];
-            sb.Append(run.Length switch
+            // Next to a decimal point it is an amount (up to 12 digits of yuan), not a personal number.
+            var amount = (i > 0 && s[i - 1] == '.') || (end < s.Length && s[end] == '.');
+            sb.Append(amount ? run : run.Length switch
             {
                 < 11 => run,
                 15 or 18 => Registers.IdNumber.Mask(run),
