@@ -76,17 +76,18 @@ public static partial class RequestSafety
                 && ctx.GetEndpoint() is RouteEndpoint endpoint
                 && endpoint.RoutePattern.RawText != "/hangfire/{**path}")
             {
-                if (await FormHasControlCharactersAsync(ctx))
-                {
-                    await RefuseAsync(ctx, StatusCodes.Status400BadRequest, InvalidCharacterMessage);
-                    return;
-                }
                 // UseAntiforgery has already checked endpoints that bind a form; check the others now.
+                // The token first: a form whose token failed must not be read again.
                 var valid = ctx.Features.Get<IAntiforgeryValidationFeature>()?.IsValid
                     ?? await ctx.RequestServices.GetRequiredService<IAntiforgery>().IsRequestValidAsync(ctx);
                 if (!valid)
                 {
                     await RefuseAsync(ctx, StatusCodes.Status400BadRequest, "请求缺少有效的防伪令牌,请刷新页面后重试。");
+                    return;
+                }
+                if (await FormHasControlCharactersAsync(ctx))
+                {
+                    await RefuseAsync(ctx, StatusCodes.Status400BadRequest, InvalidCharacterMessage);
                     return;
                 }
             }

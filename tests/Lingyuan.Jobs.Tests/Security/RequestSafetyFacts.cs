@@ -252,6 +252,7 @@ public sealed partial class RequestSafetyFacts(RequestSafetyFixture fx, ITestOut
         var anonymous = fx.Server.Client();
         var login = await PostFormAsync(anonymous, "/login", "/login", new() { ["UserName"] = "safety-admin\0", ["Password"] = "x" });
         Assert.Equal(HttpStatusCode.BadRequest, login.StatusCode);
+        Assert.Matches("请求包含无效字符|防伪令牌", await login.Content.ReadAsStringAsync());
         var upload = new MultipartFormDataContent
         {
             { new StringContent(await TestServer.AntiforgeryTokenAsync(fx.Inspector, "/hangfire/draws")), "__RequestVerificationToken" },
