@@ -183,10 +183,10 @@ public static class ArrearsPages
             </table>
             {forms}
             <h2>文书</h2>
-            <ul>{docs.Select(d => Html.Of($"<li><a href=\"{caseUrl}/documents/{d.Id}\">{d.Title}</a>({D(DateOnly.FromDateTime(d.IssuedOn))})</li>"))}</ul>
+            <ul>{docs.Select(d => Html.Of($"<li><a href=\"{caseUrl}/documents/{d.Id}\">{d.Title}</a>({D(d.IssuedOn)})</li>"))}</ul>
             <h2>记录</h2>
             <table><tr><th>日期</th><th>事项</th><th>操作人</th><th>说明</th><th>记录时间</th></tr>
-            {events.Select(e => Html.Of($"<tr><td>{D(DateOnly.FromDateTime(e.OnDate))}</td><td>{EventZh(e.Kind)}</td><td>{e.Actor}</td><td>{e.Details}</td><td>{e.At:yyyy-MM-dd HH:mm:ss}</td></tr>"))}
+            {events.Select(e => Html.Of($"<tr><td>{D(e.OnDate)}</td><td>{EventZh(e.Kind)}</td><td>{e.Actor}</td><td>{e.Details}</td><td>{e.At:yyyy-MM-dd HH:mm:ss}</td></tr>"))}
             </table>
             """);
         return Layout.Page(ctx, $"欠薪失信案件 {c.CaseNo}", body, status);

@@ -66,9 +66,9 @@ public sealed class CaseView
         """;
 }
 
-public sealed record ArrearsDocumentRef(long Id, string Kind, DateTime IssuedOn, string Title);
+public sealed record ArrearsDocumentRef(long Id, string Kind, DateOnly IssuedOn, string Title);
 
-public sealed record ArrearsEvent(DateTime OnDate, string Kind, string Actor, string? Details, DateTime At);
+public sealed record ArrearsEvent(DateOnly OnDate, string Kind, string Actor, string? Details, DateTime At);
 
 /// <summary>What the overview page shows.</summary>
 public sealed record ArrearsOverview(

@@ -45,9 +45,10 @@ public static class CaseLifecycle
     public static string[] OpenStates { get; } = [.. Open.Select(Table.Db)];
 
     /// <summary>
-    /// The open states as a SQL list, <c>('identified', 'overdue')</c>: for the one place that needs literal
-    /// text, the <c>ON CONFLICT</c> target that must repeat the predicate of the partial unique index
-    /// <c>zero_employment_cases_one_open</c>. Everywhere else the states go as parameters.
+    /// The open states as a SQL list, <c>('identified', 'overdue')</c>, built from the table: for the daily
+    /// check's set-based statements, whose <c>ON CONFLICT</c> target must repeat the predicate of the partial
+    /// unique index <c>zero_employment_cases_one_open</c> as text (and whose other open-case filters keep the
+    /// same text, so their plans are those measured in BENCH.md). Elsewhere the states go as parameters.
     /// </summary>
     public static string OpenSqlList { get; } = "(" + string.Join(", ", OpenStates.Select(s => $"'{s}'")) + ")";
 
