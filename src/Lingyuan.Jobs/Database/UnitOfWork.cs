@@ -68,6 +68,13 @@ public sealed record WorkOptions
 
     /// <summary>Statement timeout in seconds for the commands of this work (0 = none; null = Npgsql's default).</summary>
     public int? CommandTimeout { get; init; }
+
+    /// <summary>
+    /// A dry run: the body runs in full (every statement, every queued message), then the transaction is
+    /// rolled back instead of committed and the outbox is not signalled. For verbs such as
+    /// <c>zero-employment check --dry-run</c>, which print what a run would do and change nothing.
+    /// </summary>
+    public bool RollBack { get; init; }
 }
 
 /// <summary>
@@ -173,6 +180,11 @@ public sealed class Work(NpgsqlDataSource db, IOutboxSignal outbox, ILogger<Work
         if (options.Lock is { } key)
             await uow.ExecuteAsync("SELECT pg_advisory_xact_lock(hashtextextended(@key, 0))", new { key }, timeout: 0);
         var result = await body(uow);
+        if (options.RollBack)
+        {
+            await tx.RollbackAsync(ct);
+            return result;
+        }
         await tx.CommitAsync(ct);
         if (uow.MailQueued) outbox.MailQueued();
         return result;

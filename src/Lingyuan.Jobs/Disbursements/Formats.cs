@@ -31,9 +31,8 @@ public readonly record struct Period(int Year, int Month) : IComparable<Period>
 /// <summary>Money is <c>long</c> fen everywhere; yuan appear only where a person reads them.</summary>
 public static class Money
 {
-    /// <summary>For people: <c>1,234.56</c>.</summary>
-    public static string Yuan(long fen) =>
-        (fen < 0 ? "-" : "") + (Math.Abs(fen) / 100).ToString("#,0", CultureInfo.InvariantCulture) + "." + (Math.Abs(fen) % 100).ToString("D2", CultureInfo.InvariantCulture);
+    /// <summary>For people: <c>1,234.56</c> (the one rule: <see cref="global::Lingyuan.Jobs.Money.Yuan"/>).</summary>
+    public static string Yuan(long fen) => global::Lingyuan.Jobs.Money.Yuan(fen);
 
     /// <summary>
     /// Parses yuan with at most two decimals into fen, exactly: digits, a point and one or two decimals

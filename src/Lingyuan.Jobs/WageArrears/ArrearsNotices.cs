@@ -2,65 +2,6 @@ using Lingyuan.Jobs.Registers;
 
 namespace Lingyuan.Jobs.WageArrears;
 
-/// <summary>A case as the procedure and its documents see it: the register facts, the employer, the procedure row.</summary>
-public sealed class CaseView
-{
-    public string CaseNo { get; set; } = "";
-    public string Uscc { get; set; } = "";
-    public int WorkersAffected { get; set; }
-    public long AmountOwedFen { get; set; }
-    public int MaxMonthsOwed { get; set; }
-    public DateOnly OrderIssuedOn { get; set; }
-    public DateOnly PayDeadline { get; set; }
-    public DateOnly? PaidOn { get; set; }
-    public string Incident { get; set; } = "none";
-    public DateOnly? CreditPromiseOn { get; set; }
-    public string ResponsiblePersons { get; set; } = "";
-    public string? EmployerName { get; set; }
-    public string? EmployerEmail { get; set; }
-    public string? LegalRepName { get; set; }
-    public string? LegalRepIdNumber { get; set; }
-    public string? State { get; set; }
-    public bool Listable { get; set; }
-    public string? TestRule { get; set; }
-    public DateOnly? TestedOn { get; set; }
-    public DateOnly? CandidateOn { get; set; }
-    public DateOnly? NoticeSentOn { get; set; }
-    public DateOnly? StatementDueOn { get; set; }
-    public bool StatementDueCalendarMissing { get; set; }
-    public DateOnly? StatementReceivedOn { get; set; }
-    public DateOnly? DecisionDueOn { get; set; }
-    public bool DecisionDueCalendarMissing { get; set; }
-    public DateOnly? DecidedOn { get; set; }
-    public string? DecidedBy { get; set; }
-    public string? DecisionReason { get; set; }
-    public DateOnly? ListedUntil { get; set; }
-    public DateOnly? RemovedOn { get; set; }
-    public string? RemovalKind { get; set; }
-    public string? RemovalReason { get; set; }
-    public DateOnly? RemindedOn { get; set; }
-
-    public ArrearsFacts Facts => new(WorkersAffected, AmountOwedFen, MaxMonthsOwed, Incident);
-    public bool HasEmail => !string.IsNullOrWhiteSpace(EmployerEmail);
-
-    public const string Select = """
-        SELECT c.case_no AS CaseNo, c.uscc AS Uscc, c.workers_affected AS WorkersAffected, c.amount_owed_fen AS AmountOwedFen,
-               c.max_months_owed AS MaxMonthsOwed, c.order_issued_on AS OrderIssuedOn, c.pay_deadline AS PayDeadline, c.paid_on AS PaidOn,
-               c.incident AS Incident, c.credit_promise_on AS CreditPromiseOn, c.responsible_persons AS ResponsiblePersons,
-               e.name AS EmployerName, e.email AS EmployerEmail, e.legal_rep_name AS LegalRepName, e.legal_rep_id_number AS LegalRepIdNumber,
-               p.state AS State, coalesce(p.listable, false) AS Listable, p.test_rule AS TestRule, p.tested_on AS TestedOn,
-               p.candidate_on AS CandidateOn, p.notice_sent_on AS NoticeSentOn,
-               p.statement_due_on AS StatementDueOn, coalesce(p.statement_due_calendar_missing, false) AS StatementDueCalendarMissing,
-               p.statement_received_on AS StatementReceivedOn,
-               p.decision_due_on AS DecisionDueOn, coalesce(p.decision_due_calendar_missing, false) AS DecisionDueCalendarMissing,
-               p.decided_on AS DecidedOn, p.decided_by AS DecidedBy, p.decision_reason AS DecisionReason, p.listed_until AS ListedUntil,
-               p.removed_on AS RemovedOn, p.removal_kind AS RemovalKind, p.removal_reason AS RemovalReason, p.reminded_on AS RemindedOn
-        FROM app.arrears_cases c
-        LEFT JOIN app.arrears_procedures p ON p.case_no = c.case_no
-        LEFT JOIN app.employers e ON e.uscc = c.uscc
-        """;
-}
-
 /// <summary>The wording of every notice and decision (Simplified Chinese). Sources are named in the text itself.</summary>
 public sealed class ArrearsNotices(WageArrearsOptions o)
 {
@@ -180,7 +121,7 @@ public sealed class ArrearsNotices(WageArrearsOptions o)
                 ("案件编号", c.CaseNo),
                 ("当事人", c.EmployerName ?? "(用人单位名录中无此单位)"),
                 ("统一社会信用代码", c.Uscc),
-                ("当前环节", StateZh(c.State)),
+                ("当前环节", ProcedureLifecycle.Label(c.State)),
                 ("告知书发出日期", D(c.NoticeSentOn)),
                 ("陈述申辩截止日", D(c.StatementDueOn)),
                 ("收到陈述申辩日期", D(c.StatementReceivedOn)),
@@ -214,27 +155,15 @@ public sealed class ArrearsNotices(WageArrearsOptions o)
             new Para($"现将本机关新列入和移出拖欠农民工工资失信联合惩戒对象名单的当事人通报如下,请依据{Rules}及时实施或停止实施联合惩戒。"),
             new Heading("一、新列入名单"),
             new Table(["当事人", "统一社会信用代码", "法定代表人", "身份证号码", "直接责任人员", "列入事由", "列入期限"],
-                lines.Where(l => l.Kind == "listed").Select(l => (IReadOnlyList<string>)[
+                lines.Where(l => l.Kind == ProcedureLifecycle.Table.Db(ProcedureState.Listed)).Select(l => (IReadOnlyList<string>)[
                     l.EmployerName, l.Uscc, l.LegalRepName ?? "", IdNumber.Mask(l.LegalRepIdNumber), l.ResponsiblePersons, l.DecisionReason ?? "",
                     $"{D(l.DecidedOn)}至{D(l.ListedUntil?.AddDays(-1))}"]).ToList()),
             new Heading("二、移出名单"),
             new Table(["当事人", "统一社会信用代码", "法定代表人", "身份证号码", "移出日期", "移出原因"],
-                lines.Where(l => l.Kind == "removed").Select(l => (IReadOnlyList<string>)[
+                lines.Where(l => l.Kind == ProcedureLifecycle.Table.Db(ProcedureState.Removed)).Select(l => (IReadOnlyList<string>)[
                     l.EmployerName, l.Uscc, l.LegalRepName ?? "", IdNumber.Mask(l.LegalRepIdNumber), D(l.RemovedOn), RemovalZh(l.RemovalKind)]).ToList()),
         ],
         o.Authority, on);
-
-    public static string StateZh(string? state) => state switch
-    {
-        null => "未进入程序",
-        "screened_out" => "未达列入标准",
-        "candidate" => "拟列入(待发告知书)",
-        "notice_sent" => "已告知(陈述申辩/待决定)",
-        "listed" => "已列入",
-        "not_listed" => "不予列入",
-        "removed" => "已移出",
-        _ => state,
-    };
 
     public static string RemovalZh(string? kind) => kind switch
     {

@@ -1,4 +1,3 @@
-using Dapper;
 using Hangfire;
 using Hangfire.States;
 using Lingyuan.Jobs.Calendar;
@@ -6,7 +5,6 @@ using Lingyuan.Jobs.Dashboard;
 using Lingyuan.Jobs.Hosting;
 using Lingyuan.Jobs.Registers;
 using Microsoft.AspNetCore.Mvc;
-using Npgsql;
 
 namespace Lingyuan.Jobs.WageArrears;
 
@@ -19,6 +17,7 @@ public static class ArrearsPages
     private const string Root = "/hangfire/arrears";
     private static readonly string[] ViewRoles = [Roles.Inspection, Roles.Operator];
     private static readonly string[] ActRoles = [Roles.Inspection];
+    private static StateTable<ProcedureState, ProcedureVerb> Table => ProcedureLifecycle.Table;
 
     public static void Map(WebApplication app)
     {
@@ -47,30 +46,24 @@ public static class ArrearsPages
 
     // ---- pages ----
 
-    private static async Task<IResult> Overview(HttpContext ctx, NpgsqlDataSource db, ArrearsProcedure proc, PublicList list, CalendarStore calendars, CancellationToken ct)
+    private static async Task<IResult> Overview(HttpContext ctx, ArrearsView view, ArrearsProcedure proc, PublicList list, CalendarStore calendars, BureauClock clock, CancellationToken ct)
     {
         if (!CanView(ctx)) return Forbidden(ctx);
-        var today = proc.Today();
+        var today = clock.Today;
         var cal = await calendars.LoadAsync(ct);
-        await using var conn = await db.OpenConnectionAsync(ct);
-        var counts = (await conn.QueryAsync<(string State, long N)>(new CommandDefinition(
-            "SELECT state, count(*) FROM app.arrears_procedures GROUP BY state", cancellationToken: ct))).ToDictionary(r => r.State, r => r.N);
-        var open = (await conn.QueryAsync<CaseView>(new CommandDefinition(CaseView.Select +
-            " WHERE p.state IN ('candidate', 'notice_sent') ORDER BY p.decision_due_on, c.case_no", cancellationToken: ct))).ToList();
-        var recent = (await conn.QueryAsync<CaseView>(new CommandDefinition(CaseView.Select +
-            " WHERE p.state IS NOT NULL ORDER BY p.updated_at DESC, c.case_no LIMIT 100", cancellationToken: ct))).ToList();
-        var digests = await conn.QueryAsync<(long Id, DateTime IssuedOn, string Title)>(new CommandDefinition(
-            "SELECT id, issued_on, title FROM app.arrears_documents WHERE kind = 'partner_digest' ORDER BY issued_on DESC LIMIT 30", cancellationToken: ct));
+        var (counts, open, recent, digests) = await view.OverviewAsync(ct);
         var listed = await list.AsOfAsync(today, ct);
 
-        var states = new[] { "candidate", "notice_sent", "listed", "not_listed", "removed", "screened_out" };
+        // The counts in the order a case goes through the procedure, screened out last.
+        ProcedureState[] order = [ProcedureState.Candidate, ProcedureState.NoticeSent, ProcedureState.Listed, ProcedureState.NotListed, ProcedureState.Removed, ProcedureState.ScreenedOut];
+        var states = order.Select(Table.Db).ToArray();
         var missingCalendar = open.Any(c => c.DecisionDueCalendarMissing || c.StatementDueCalendarMissing);
         var body = Html.Of($"""
             <p>今日:{D(today)}。已导入工作日历的年份:{string.Join("、", cal.LoadedYears.Order())}。</p>
             {(missingCalendar ? Html.Of($"<p class=\"warn\" role=\"alert\">⚠ 有期限超出已导入的工作日历(仅按周末计算),请导入下一年度节假日安排(import holidays)后核对。</p>") : Html.Empty)}
             {(!proc.Options.PartnerRecipients.Any() ? Html.Of($"<p class=\"warn\">未配置联合惩戒成员单位收件人(WageArrears:PartnerRecipients),不发送名单变动通报。</p>") : Html.Empty)}
             <h2>按环节统计</h2>
-            <table><tr>{states.Select(s => Html.Of($"<th>{ArrearsNotices.StateZh(s)}</th>"))}</tr>
+            <table><tr>{states.Select(s => Html.Of($"<th>{ProcedureLifecycle.Label(s)}</th>"))}</tr>
             <tr>{states.Select(s => Html.Of($"<td class=\"num\">{counts.GetValueOrDefault(s)}</td>"))}</tr></table>
             {(CanAct(ctx) ? Html.Of($"""
                 <form method="post" action="{Root}/run" class="inline">{Layout.AntiforgeryField(ctx)}<button type="submit">立即运行每日处理</button></form>
@@ -79,7 +72,7 @@ public static class ArrearsPages
             <table><tr><th>案件编号</th><th>当事人</th><th>环节</th><th>支付期限</th><th>告知书发出</th><th>陈述申辩截止</th><th>已收陈述申辩</th><th>决定期限</th><th>提示</th></tr>
             {open.Select(c => Html.Of($"""
                 <tr><td><a href="{Root}/cases/{Uri.EscapeDataString(c.CaseNo)}">{c.CaseNo}</a></td><td>{c.EmployerName ?? "(名录中无此单位)"}</td>
-                <td>{ArrearsNotices.StateZh(c.State)}</td><td>{D(c.PayDeadline)}</td><td>{D(c.NoticeSentOn)}</td>
+                <td>{ProcedureLifecycle.Label(c.State)}</td><td>{D(c.PayDeadline)}</td><td>{D(c.NoticeSentOn)}</td>
                 <td>{D(c.StatementDueOn)}{(c.StatementDueCalendarMissing ? Html.Of($" <span class=\"warn\">(日历缺失)</span>") : Html.Empty)}</td>
                 <td>{D(c.StatementReceivedOn)}</td>
                 <td>{D(c.DecisionDueOn)}{(c.DecisionDueCalendarMissing ? Html.Of($" <span class=\"warn\">(日历缺失)</span>") : Html.Empty)}</td>
@@ -92,7 +85,7 @@ public static class ArrearsPages
             <h2>最近变动的案件</h2>
             <table><tr><th>案件编号</th><th>当事人</th><th>环节</th><th>列入标准检验</th><th>决定日期</th><th>列入期限至</th><th>移出</th></tr>
             {recent.Select(c => Html.Of($"""
-                <tr><td><a href="{Root}/cases/{Uri.EscapeDataString(c.CaseNo)}">{c.CaseNo}</a></td><td>{c.EmployerName}</td><td>{ArrearsNotices.StateZh(c.State)}</td>
+                <tr><td><a href="{Root}/cases/{Uri.EscapeDataString(c.CaseNo)}">{c.CaseNo}</a></td><td>{c.EmployerName}</td><td>{ProcedureLifecycle.Label(c.State)}</td>
                 <td>{(c.TestRule is null ? "" : ListingTest.RuleZh(ListingTest.Parse(c.TestRule)))}</td><td>{D(c.DecidedOn)}</td><td>{D(c.ListedUntil?.AddDays(-1))}</td>
                 <td>{D(c.RemovedOn)} {ArrearsNotices.RemovalZh(c.RemovalKind)}</td></tr>
                 """))}
@@ -106,12 +99,13 @@ public static class ArrearsPages
     private static Html Hints(CaseView c, DateOnly today)
     {
         var hints = new List<Html>();
-        if (c.State == "candidate" && c.EmployerName is null) hints.Add(Html.Of($"<span class=\"error\">用人单位名录中无此统一社会信用代码,无法发出告知书</span>"));
-        else if (c.State == "candidate" && !c.HasEmail) hints.Add(Html.Of($"<span class=\"error\">用人单位无电子邮箱,请补充后发出告知书</span>"));
+        var candidate = c.Current == ProcedureState.Candidate;
+        if (candidate && c.EmployerName is null) hints.Add(Html.Of($"<span class=\"error\">用人单位名录中无此统一社会信用代码,无法发出告知书</span>"));
+        else if (candidate && !c.HasEmail) hints.Add(Html.Of($"<span class=\"error\">用人单位无电子邮箱,请补充后发出告知书</span>"));
         if (c.StatementDueOn is { } s && c.DecisionDueOn is { } d && s >= d)
             hints.Add(Html.Of($"<span class=\"warn\">陈述申辩期晚于决定期限,法定期限内无法作出决定</span>"));
         if (c.DecisionDueOn is { } due && due < today) hints.Add(Html.Of($"<span class=\"error\">已超过决定期限</span>"));
-        if (c.State == "notice_sent" && c.StatementReceivedOn is not null && c.StatementDueOn < today)
+        if (c.Current == ProcedureState.NoticeSent && c.StatementReceivedOn is not null && c.StatementDueOn < today)
             hints.Add(Html.Of($"<span class=\"warn\">已收陈述申辩,待人工决定</span>"));
         return Html.Join(hints.Select((h, i) => i == 0 ? h : Html.Of($"<br>{h}")));
     }
@@ -124,47 +118,42 @@ public static class ArrearsPages
         </table>
         """);
 
-    private static async Task<IResult> CasePage(HttpContext ctx, string caseNo, NpgsqlDataSource db, ArrearsProcedure proc, CancellationToken ct) =>
-        await RenderCase(ctx, caseNo, db, proc, error: null, StatusCodes.Status200OK, ct);
+    private static async Task<IResult> CasePage(HttpContext ctx, string caseNo, ArrearsView view, ArrearsProcedure proc, BureauClock clock, CancellationToken ct) =>
+        await RenderCase(ctx, caseNo, view, proc, clock, error: null, StatusCodes.Status200OK, ct);
 
-    private static async Task<IResult> RenderCase(HttpContext ctx, string caseNo, NpgsqlDataSource db, ArrearsProcedure proc, string? error, int status, CancellationToken ct)
+    private static async Task<IResult> RenderCase(HttpContext ctx, string caseNo, ArrearsView view, ArrearsProcedure proc, BureauClock clock, string? error, int status, CancellationToken ct)
     {
         if (!CanView(ctx)) return Forbidden(ctx);
-        var today = proc.Today();
-        await using var conn = await db.OpenConnectionAsync(ct);
-        var c = await conn.QuerySingleOrDefaultAsync<CaseView>(new CommandDefinition(CaseView.Select + " WHERE c.case_no = @caseNo", new { caseNo }, cancellationToken: ct));
-        if (c is null) return Layout.Page(ctx, "没有该案件", Html.Of($"<p>没有案件 {caseNo}。<a href=\"{Root}\">返回</a></p>"), StatusCodes.Status404NotFound);
-        var docs = await conn.QueryAsync<(long Id, string Kind, DateTime IssuedOn, string Title)>(new CommandDefinition(
-            "SELECT id, kind, issued_on, title FROM app.arrears_documents WHERE case_no = @caseNo ORDER BY id", new { caseNo }, cancellationToken: ct));
-        var events = await conn.QueryAsync<(DateTime OnDate, string Kind, string Actor, string? Details, DateTime At)>(new CommandDefinition(
-            "SELECT on_date, kind, actor, details, at FROM app.arrears_events WHERE case_no = @caseNo ORDER BY id", new { caseNo }, cancellationToken: ct));
+        var today = clock.Today;
+        var page = await view.CaseAsync(caseNo, ct);
+        if (page is null) return Layout.Page(ctx, "没有该案件", Html.Of($"<p>没有案件 {caseNo}。<a href=\"{Root}\">返回</a></p>"), StatusCodes.Status404NotFound);
+        var (c, docs, events) = page;
         var caseUrl = $"{Root}/cases/{Uri.EscapeDataString(caseNo)}";
         var af = Layout.AntiforgeryField(ctx);
-        var forms = !CanAct(ctx) ? Html.Empty : c.State switch
-        {
-            "notice_sent" => Html.Of($"""
+        // The forms are the table's people's moves from the case's state, offered to the roles the moves name.
+        bool Offers(ProcedureVerb verb) => CanAct(ctx) && c.Current is { } s && Table.Offers(verb, s, ctx.User);
+        var forms = Offers(ProcedureVerb.List) ? Html.Of($"""
                 <h2>办理</h2>
-                {(c.StatementReceivedOn is null ? Html.Of($"""
+                {(c.StatementReceivedOn is null && Offers(ProcedureVerb.RecordStatement) ? Html.Of($"""
                     <form method="post" action="{caseUrl}/statement">{af}
                       <label>收到陈述申辩日期 <input type="date" name="ReceivedOn" required max="{D(today)}"></label> <button type="submit">登记陈述申辩</button></form>
                     """) : Html.Empty)}
                 <form method="post" action="{caseUrl}/decision">{af}
-                  <label><input type="radio" name="Decision" value="listed" required> 列入名单</label>
-                  <label><input type="radio" name="Decision" value="not_listed"> 不予列入</label>
+                  <label><input type="radio" name="Decision" value="{Table.Db(ProcedureState.Listed)}" required> {Table.MoveOf(ProcedureVerb.List).LabelZh}</label>
+                  <label><input type="radio" name="Decision" value="{Table.Db(ProcedureState.NotListed)}"> {Table.MoveOf(ProcedureVerb.NotList).LabelZh}</label>
                   <label>理由(不予列入时必填) <input name="Reason" size="60" maxlength="{TextRules.ReasonMaxLength}"></label>
                   <button type="submit">作出决定</button>
                   <p>陈述申辩期至 {D(c.StatementDueOn)} 届满,{D(c.StatementDueOn?.AddDays(1))} 起方可作出决定。</p>
                 </form>
-                """),
-            "listed" => Html.Of($"""
+                """)
+            : Offers(ProcedureVerb.Repair) ? Html.Of($"""
                 <h2>办理</h2>
                 <form method="post" action="{caseUrl}/early-removal">{af}
                   <button type="submit">信用修复:申请提前移出</button> (需已改正、改正后列入满 {proc.Options.RepairWaitMonths} 个月、书面信用承诺)</form>
                 <form method="post" action="{caseUrl}/overturn">{af}
                   <label>撤销列入决定的理由 <input name="Reason" size="60" maxlength="{TextRules.ReasonMaxLength}" required></label> <button type="submit">撤销并移出</button></form>
-                """),
-            _ => Html.Empty,
-        };
+                """)
+            : Html.Empty;
         var body = Html.Of($"""
             <p><a href="{Root}">← 返回名单首页</a></p>
             {(error is null ? Html.Empty : Html.Of($"<p class=\"error\" role=\"alert\">{error}</p>"))}
@@ -182,7 +171,7 @@ public static class ArrearsPages
             </table>
             <h2>程序</h2>
             <table>
-              <tr><th>环节</th><td>{ArrearsNotices.StateZh(c.State)}</td></tr>
+              <tr><th>环节</th><td>{ProcedureLifecycle.Label(c.State)}</td></tr>
               <tr><th>列入标准检验</th><td>{(c.TestRule is null ? "—" : ListingTest.RuleZh(ListingTest.Parse(c.TestRule)))}({D(c.TestedOn)})</td></tr>
               <tr><th>告知书发出</th><td>{D(c.NoticeSentOn)}</td></tr>
               <tr><th>陈述申辩截止</th><td>{D(c.StatementDueOn)}{(c.StatementDueCalendarMissing ? Html.Of($" <span class=\"warn\">⚠ 超出已导入的工作日历,仅按周末计算</span>") : Html.Empty)}</td></tr>
@@ -194,10 +183,10 @@ public static class ArrearsPages
             </table>
             {forms}
             <h2>文书</h2>
-            <ul>{docs.Select(d => Html.Of($"<li><a href=\"{caseUrl}/documents/{d.Id}\">{d.Title}</a>({D(DateOnly.FromDateTime(d.IssuedOn))})</li>"))}</ul>
+            <ul>{docs.Select(d => Html.Of($"<li><a href=\"{caseUrl}/documents/{d.Id}\">{d.Title}</a>({D(d.IssuedOn)})</li>"))}</ul>
             <h2>记录</h2>
             <table><tr><th>日期</th><th>事项</th><th>操作人</th><th>说明</th><th>记录时间</th></tr>
-            {events.Select(e => Html.Of($"<tr><td>{D(DateOnly.FromDateTime(e.OnDate))}</td><td>{EventZh(e.Kind)}</td><td>{e.Actor}</td><td>{e.Details}</td><td>{e.At:yyyy-MM-dd HH:mm:ss}</td></tr>"))}
+            {events.Select(e => Html.Of($"<tr><td>{D(e.OnDate)}</td><td>{EventZh(e.Kind)}</td><td>{e.Actor}</td><td>{e.Details}</td><td>{e.At:yyyy-MM-dd HH:mm:ss}</td></tr>"))}
             </table>
             """);
         return Layout.Page(ctx, $"欠薪失信案件 {c.CaseNo}", body, status);
@@ -207,32 +196,28 @@ public static class ArrearsPages
     {
         "statement_received" => "收到陈述申辩",
         "repair_refused" => "不予提前移出",
-        "notice_sent" => "发出告知书",
-        _ => ArrearsNotices.StateZh(kind),
+        _ when kind == Table.Db(ProcedureState.NoticeSent) => Table.MoveOf(ProcedureVerb.SendNotice).LabelZh,
+        _ => ProcedureLifecycle.Label(kind),
     };
 
-    private static async Task<IResult> CaseDocument(HttpContext ctx, string caseNo, long id, NpgsqlDataSource db, CancellationToken ct)
+    private static async Task<IResult> CaseDocument(HttpContext ctx, string caseNo, long id, IssuedDocuments documents, CancellationToken ct)
     {
         if (!CanView(ctx)) return Forbidden(ctx);
-        await using var conn = await db.OpenConnectionAsync(ct);
-        var html = await conn.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
-            "SELECT html FROM app.arrears_documents WHERE id = @id AND case_no = @caseNo", new { id, caseNo }, cancellationToken: ct));
+        var html = await documents.CaseDocumentAsync(caseNo, id, ct);
         return html is null ? Results.NotFound() : Results.Content(html, "text/html; charset=utf-8");
     }
 
-    private static async Task<IResult> DigestDocument(HttpContext ctx, long id, NpgsqlDataSource db, CancellationToken ct)
+    private static async Task<IResult> DigestDocument(HttpContext ctx, long id, IssuedDocuments documents, CancellationToken ct)
     {
         if (!CanView(ctx)) return Forbidden(ctx);
-        await using var conn = await db.OpenConnectionAsync(ct);
-        var html = await conn.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
-            "SELECT html FROM app.arrears_documents WHERE id = @id AND kind = 'partner_digest'", new { id }, cancellationToken: ct));
+        var html = await documents.DigestAsync(id, ct);
         return html is null ? Results.NotFound() : Results.Content(html, "text/html; charset=utf-8");
     }
 
-    private static async Task<IResult> PublicPage(HttpContext ctx, ArrearsProcedure proc, PublicList list, CancellationToken ct)
+    private static async Task<IResult> PublicPage(HttpContext ctx, ArrearsProcedure proc, PublicList list, BureauClock clock, CancellationToken ct)
     {
         if (!CanView(ctx)) return Forbidden(ctx);
-        var today = proc.Today();
+        var today = clock.Today;
         var entries = await list.AsOfAsync(today, ct);
         var doc = new Doc($"拖欠农民工工资失信联合惩戒对象名单({D(today)})", null, null,
         [
@@ -242,10 +227,10 @@ public static class ArrearsPages
         return Results.Content(DocRender.Html(doc), "text/html; charset=utf-8");
     }
 
-    private static async Task<IResult> PublicCsv(HttpContext ctx, ArrearsProcedure proc, PublicList list, CancellationToken ct)
+    private static async Task<IResult> PublicCsv(HttpContext ctx, PublicList list, BureauClock clock, CancellationToken ct)
     {
         if (!CanView(ctx)) return Forbidden(ctx);
-        var today = proc.Today();
+        var today = clock.Today;
         var bytes = PublicList.Csv(await list.AsOfAsync(today, ct));
         return Results.File(bytes, "text/csv; charset=utf-8", $"wage-arrears-list-{today:yyyy-MM-dd}.csv");
     }
@@ -256,26 +241,25 @@ public static class ArrearsPages
     public sealed class DecisionForm { public string? Decision { get; set; } public string? Reason { get; set; } }
     public sealed class ReasonForm { public string? Reason { get; set; } }
 
-    private static Task<IResult> RecordStatement(HttpContext ctx, string caseNo, [FromForm] StatementForm? form, NpgsqlDataSource db, ArrearsProcedure proc, CancellationToken ct) =>
-        Act(ctx, caseNo, db, proc, ct, () => form?.ReceivedOn is { } d
+    private static Task<IResult> RecordStatement(HttpContext ctx, string caseNo, [FromForm] StatementForm? form, ArrearsView view, ArrearsProcedure proc, BureauClock clock, CancellationToken ct) =>
+        Act(ctx, caseNo, view, proc, clock, ct, () => form?.ReceivedOn is { } d
             ? proc.RecordStatementAsync(caseNo, d, Actor(ctx), ct)
             : throw new DomainRuleException("请填写收到陈述申辩的日期"));
 
-    private static Task<IResult> Decide(HttpContext ctx, string caseNo, [FromForm] DecisionForm? form, NpgsqlDataSource db, ArrearsProcedure proc, CancellationToken ct) =>
-        Act(ctx, caseNo, db, proc, ct, () => proc.DecideAsync(caseNo, form?.Decision switch
-        {
-            "listed" => DecisionKind.Listed,
-            "not_listed" => DecisionKind.NotListed,
-            _ => throw new DomainRuleException("请选择“列入名单”或“不予列入”"),
-        }, form?.Reason, Actor(ctx), ct));
+    private static Task<IResult> Decide(HttpContext ctx, string caseNo, [FromForm] DecisionForm? form, ArrearsView view, ArrearsProcedure proc, BureauClock clock, CancellationToken ct) =>
+        Act(ctx, caseNo, view, proc, clock, ct, () => proc.DecideAsync(caseNo,
+            form?.Decision == Table.Db(ProcedureState.Listed) ? DecisionKind.Listed
+            : form?.Decision == Table.Db(ProcedureState.NotListed) ? DecisionKind.NotListed
+            : throw new DomainRuleException("请选择“列入名单”或“不予列入”"),
+            form?.Reason, Actor(ctx), ct));
 
-    private static Task<IResult> EarlyRemoval(HttpContext ctx, string caseNo, NpgsqlDataSource db, ArrearsProcedure proc, IFormCollection form, CancellationToken ct) =>
-        Act(ctx, caseNo, db, proc, ct, () => proc.RequestEarlyRemovalAsync(caseNo, Actor(ctx), ct));
+    private static Task<IResult> EarlyRemoval(HttpContext ctx, string caseNo, ArrearsView view, ArrearsProcedure proc, BureauClock clock, IFormCollection form, CancellationToken ct) =>
+        Act(ctx, caseNo, view, proc, clock, ct, () => proc.RequestEarlyRemovalAsync(caseNo, Actor(ctx), ct));
 
-    private static Task<IResult> Overturn(HttpContext ctx, string caseNo, [FromForm] ReasonForm? form, NpgsqlDataSource db, ArrearsProcedure proc, CancellationToken ct) =>
-        Act(ctx, caseNo, db, proc, ct, () => proc.OverturnAsync(caseNo, form?.Reason ?? "", Actor(ctx), ct));
+    private static Task<IResult> Overturn(HttpContext ctx, string caseNo, [FromForm] ReasonForm? form, ArrearsView view, ArrearsProcedure proc, BureauClock clock, CancellationToken ct) =>
+        Act(ctx, caseNo, view, proc, clock, ct, () => proc.OverturnAsync(caseNo, form?.Reason ?? "", Actor(ctx), ct));
 
-    private static async Task<IResult> Act(HttpContext ctx, string caseNo, NpgsqlDataSource db, ArrearsProcedure proc, CancellationToken ct, Func<Task> action)
+    private static async Task<IResult> Act(HttpContext ctx, string caseNo, ArrearsView view, ArrearsProcedure proc, BureauClock clock, CancellationToken ct, Func<Task> action)
     {
         if (!CanAct(ctx)) return Forbidden(ctx);
         try
@@ -285,12 +269,12 @@ public static class ArrearsPages
         catch (DomainRuleException ex)
         {
             // The rule's refusal is shown on the case page; nothing was changed (a refused early removal is recorded).
-            return await RenderCase(ctx, caseNo, db, proc, ex.Message, StatusCodes.Status409Conflict, ct);
+            return await RenderCase(ctx, caseNo, view, proc, clock, ex.Message, StatusCodes.Status409Conflict, ct);
         }
         catch (BadInputException ex)
         {
             // A reason too long or with a line break (TextRules): shown on the case page, nothing changed.
-            return await RenderCase(ctx, caseNo, db, proc, ex.Message, StatusCodes.Status400BadRequest, ct);
+            return await RenderCase(ctx, caseNo, view, proc, clock, ex.Message, StatusCodes.Status400BadRequest, ct);
         }
         return Results.Redirect($"{Root}/cases/{Uri.EscapeDataString(caseNo)}", permanent: false, preserveMethod: false);
     }

@@ -69,10 +69,3 @@ public static class ListingTest
         _ => "未达列入标准",
     };
 }
-
-/// <summary>Money is fen end to end; yuan only when shown (1,234.56).</summary>
-public static class Money
-{
-    public static string Yuan(long fen) =>
-        (fen / 100m).ToString("#,##0.00", System.Globalization.CultureInfo.InvariantCulture);
-}

@@ -1,8 +1,7 @@
-using Lingyuan.Jobs.Exports;
 using System.Text;
-using Dapper;
+using Lingyuan.Jobs.Database;
+using Lingyuan.Jobs.Exports;
 using Lingyuan.Jobs.Registers;
-using Npgsql;
 
 namespace Lingyuan.Jobs.WageArrears;
 
@@ -11,7 +10,7 @@ namespace Lingyuan.Jobs.WageArrears;
 /// reason and period. A party whose period ends on a day is gone from the list that day, whether or not
 /// the daily job has run yet.
 /// </summary>
-public sealed class PublicList(NpgsqlDataSource db)
+public sealed class PublicList(Work work)
 {
     public sealed class Entry
     {
@@ -28,20 +27,17 @@ public sealed class PublicList(NpgsqlDataSource db)
         public DateOnly LastDay => ListedUntil.AddDays(-1);
     }
 
-    public async Task<IReadOnlyList<Entry>> AsOfAsync(DateOnly day, CancellationToken ct)
-    {
-        await using var conn = await db.OpenConnectionAsync(ct);
-        return (await conn.QueryAsync<Entry>(new CommandDefinition("""
+    public async Task<IReadOnlyList<Entry>> AsOfAsync(DateOnly day, CancellationToken ct) =>
+        await work.RunAsync("wage-arrears.public-list", uow => uow.ListAsync<Entry>("""
             SELECT c.case_no AS CaseNo, coalesce(e.name, '') AS EmployerName, c.uscc AS Uscc, coalesce(e.legal_rep_name, '') AS LegalRepName,
                    coalesce(e.legal_rep_id_number, '') AS LegalRepIdNumber, p.decision_reason AS Reason,
                    p.decided_on AS ListedOn, p.listed_until AS ListedUntil
             FROM app.arrears_procedures p
             JOIN app.arrears_cases c ON c.case_no = p.case_no
             LEFT JOIN app.employers e ON e.uscc = c.uscc
-            WHERE p.state = 'listed' AND p.decided_on <= @day AND p.listed_until > @day
+            WHERE p.state = @listed AND p.decided_on <= @day AND p.listed_until > @day
             ORDER BY p.decided_on, c.case_no
-            """, new { day }, cancellationToken: ct))).ToList();
-    }
+            """, new { day, listed = ProcedureLifecycle.Table.Db(ProcedureState.Listed) }), ct);
 
     public static readonly string[] Header = ["单位名称", "统一社会信用代码", "法定代表人(主要负责人)", "身份证号码", "列入事由", "列入日期", "列入期限至"];
 

@@ -20,6 +20,8 @@ public static class WageArrearsSetup
         builder.Services.AddSingleton<IValidateOptions<WageArrearsOptions>, WageArrearsOptionsValidator>();
         builder.Services.AddSingleton<ArrearsProcedure>();
         builder.Services.AddSingleton<PublicList>();
+        builder.Services.AddSingleton<ArrearsView>();
+        builder.Services.AddSingleton<IssuedDocuments>();
         builder.AddRecurringJob<WageArrearsDailyJob>(JobId, "欠薪失信名单每日处理", "0 7 * * *");
         builder.AddDashboardPage("arrears", "欠薪失信名单", Roles.Inspection, Roles.Operator);
         return builder;

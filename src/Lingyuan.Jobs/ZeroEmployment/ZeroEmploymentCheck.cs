@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using Dapper;
 using Lingyuan.Jobs.Calendar;
+using Lingyuan.Jobs.Database;
 using Lingyuan.Jobs.Hosting;
 using Lingyuan.Jobs.Registers;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace Lingyuan.Jobs.ZeroEmployment;
 
@@ -19,15 +19,14 @@ public sealed record CheckResult(
 /// message's dedupe key taken, so it changes nothing and sends nothing.
 /// </summary>
 public sealed class ZeroEmploymentCheck(
-    NpgsqlDataSource db,
-    TimeProvider clock,
+    Work work,
+    BureauClock clock,
     IOptions<ZeroEmploymentOptions> options,
     IOptions<WorkingAgeOptions> workingAge,
-    IOptions<JobsOptions> jobs,
-    Notifications.IOutboxSignal outbox,
     ILogger<ZeroEmploymentCheck> log)
 {
-    private const long LockKey = 0x4C59_5A45_524F; // "LYZERO"
+    /// <summary>The advisory lock of the check: two workers (or a worker and `jobs run`) never interleave.</summary>
+    public const string LockName = "zero-employment-check";
 
     // The first run on a county may open thousands of cases in its one transaction; a second runner waits on the lock.
     private const int CommandTimeoutSeconds = 900;
@@ -35,8 +34,8 @@ public sealed class ZeroEmploymentCheck(
     /// <summary>Kinds of employment that count as employed (DOMAIN.md §3): a labour contract, licensed self-employment, flexible employment with social insurance paid.</summary>
     public const string EmployedKinds = "('employed', 'self_employed', 'flexible_insured')";
 
-    /// <summary>Today in the bureau's time zone.</summary>
-    public DateOnly Today() => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(clock.GetUtcNow(), jobs.Value.GetZone()).DateTime);
+    /// <summary>Today in the bureau's time zone (<see cref="BureauClock"/>).</summary>
+    public DateOnly Today() => clock.Today;
 
     /// <summary>
     /// The scan: every household's status as of a date, in one pass over all persons (two halves run by
@@ -48,19 +47,17 @@ public sealed class ZeroEmploymentCheck(
     /// 0070), in household order, and compares integers.
     /// Returns the number of qualifying households.
     /// </summary>
-    public static async Task<int> ScanAsync(NpgsqlConnection conn, NpgsqlTransaction tx, DateOnly asOf, bool includeRural, int defaultFemaleBaseline, int minimumAge, CancellationToken ct)
+    public static async Task<int> ScanAsync(UnitOfWork uow, DateOnly asOf, bool includeRural, int defaultFemaleBaseline, int minimumAge)
     {
         var b = ScanBounds.Of(asOf, minimumAge);
         // The pass runs as two halves of the household numbers, split at the median the planner's statistics
         // give ('' without statistics: the first half is empty), each half whole in one parallel worker: a
         // household is never split, so each worker filters its own households and only those kept travel.
-        var median = await MedianHouseholdAsync(conn, tx, ct) ?? "";
-        // One round trip: the settings (JIT off for the whole check: JIT compiling took 1.7 s of 4.1 s on the earlier
-        // text-based scan, and on this integer pass it saved under 5 %, measured; parallel plans not priced out
-        // by their ~50,000 output rows, for this statement only), the pass into ze_scan, the parallel settings
-        // back, and the count of qualifying households.
-        return await conn.ExecuteScalarAsync<int>(new CommandDefinition($$"""
-            SET LOCAL jit = off;
+        var median = await MedianHouseholdAsync(uow) ?? "";
+        // One round trip: the settings (parallel plans not priced out by their ~50,000 output rows, for this
+        // statement only: they are not the work's settings, the check's other statements keep the defaults),
+        // the pass into ze_scan, the parallel settings back, and the count of qualifying households.
+        return await uow.Connection.ExecuteScalarAsync<int>(uow.Command($$"""
             SET LOCAL parallel_setup_cost = 0;
             SET LOCAL parallel_tuple_cost = 0;
             SET LOCAL min_parallel_index_scan_size = 0;
@@ -71,7 +68,7 @@ public sealed class ZeroEmploymentCheck(
                   UNION ALL
                   {{Pass("household_no >= @median")}}) household
             WHERE (f & 14 = 4 AND (f & 1 = 1 OR @includeRural))
-               OR household_no IN (SELECT household_no FROM app.zero_employment_cases WHERE state IN ('identified', 'overdue'));
+               OR household_no IN (SELECT household_no FROM app.zero_employment_cases WHERE state IN {{CaseLifecycle.OpenSqlList}});
             SET LOCAL parallel_setup_cost = DEFAULT;
             SET LOCAL parallel_tuple_cost = DEFAULT;
             SET LOCAL min_parallel_index_scan_size = DEFAULT;
@@ -81,7 +78,7 @@ public sealed class ZeroEmploymentCheck(
             {
                 median, youngest = b.Youngest, male = b.Male, female55 = b.Female55, female50 = b.Female50,
                 femaleDefault = defaultFemaleBaseline == 55 ? b.Female55 : b.Female50, includeRural,
-            }, tx, commandTimeout: CommandTimeoutSeconds, cancellationToken: ct));
+            }, CommandTimeoutSeconds));
 
         // One aggregate over a range of households: the bits of ze_code (migration 0070) of every member, where a
         // member outside working age keeps only bits 1 (urban) and 2 (business income). So per household:
@@ -98,11 +95,11 @@ public sealed class ZeroEmploymentCheck(
     }
 
     /// <summary>The median household number by the planner's statistics of <c>app.persons</c>; null without statistics.</summary>
-    internal static Task<string?> MedianHouseholdAsync(NpgsqlConnection conn, NpgsqlTransaction tx, CancellationToken ct) =>
-        conn.ExecuteScalarAsync<string?>(new CommandDefinition("""
+    internal static Task<string?> MedianHouseholdAsync(UnitOfWork uow) =>
+        uow.ScalarAsync<string?>("""
             SELECT (histogram_bounds::text::text[])[array_length(histogram_bounds::text::text[], 1) / 2 + 1]
             FROM pg_stats WHERE schemaname = 'app' AND tablename = 'persons' AND attname = 'household_no'
-            """, transaction: tx, commandTimeout: CommandTimeoutSeconds, cancellationToken: ct));
+            """);
 
     /// <summary>
     /// A run's working-age test as birth days (YYYYMMDD integers, as <c>ze_birth</c>): the latest birth day
@@ -128,29 +125,51 @@ public sealed class ZeroEmploymentCheck(
 
     public async Task<CheckResult> RunAsync(DateOnly asOf, CancellationToken ct, bool dryRun = false)
     {
+        var r = await work.RunAsync("zero-employment.check", uow => CheckAsync(uow, asOf, dryRun), ct, new WorkOptions
+        {
+            RecordId = asOf.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+            // JIT off for the whole check: JIT compiling took 1.7 s of 4.1 s on the earlier text-based scan, and
+            // on the integer pass it saved under 5 %, measured.
+            Settings = ["jit = off"],
+            // Two workers (or a worker and `jobs run`) never interleave: the second waits, then finds nothing to do.
+            Lock = LockName,
+            CommandTimeout = CommandTimeoutSeconds,
+            // --dry-run: everything is done, counted and timed, then rolled back (nothing changed, nothing signalled).
+            RollBack = dryRun,
+        });
+        log.LogInformation(
+            "zero-employment check as of {AsOf}: {Qualifying} qualifying, {Opened} opened, {Cleared} cleared, {Closed} closed, {Reminded} reminded, {Overdue} overdue, {Queued} messages, scan {ScanMs} ms{Dry}",
+            asOf, r.Qualifying, r.Opened, r.Cleared, r.ClosedNoLongerQualifying, r.Reminded, r.Overdue, r.MessagesQueued, (long)r.ScanTime.TotalMilliseconds, dryRun ? " (dry run, rolled back)" : "");
+        return r;
+    }
+
+    private async Task<CheckResult> CheckAsync(UnitOfWork uow, DateOnly asOf, bool dryRun)
+    {
         var o = options.Value;
         var wa = workingAge.Value;
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        // Two workers (or a worker and `jobs run`) never interleave: the second waits, then finds nothing to do.
-        await conn.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_xact_lock(@LockKey)", new { LockKey }, tx, commandTimeout: CommandTimeoutSeconds, cancellationToken: ct));
+        var table = CaseLifecycle.Table;
 
-        var latest = await conn.ExecuteScalarAsync<DateOnly?>(new CommandDefinition(
-            "SELECT max(greatest(identified_on, overdue_on, cleared_on, closed_on, reminded_on)) FROM app.zero_employment_cases", transaction: tx, commandTimeout: CommandTimeoutSeconds, cancellationToken: ct));
+        var latest = await uow.ScalarAsync<DateOnly?>(
+            "SELECT max(greatest(identified_on, overdue_on, cleared_on, closed_on, reminded_on)) FROM app.zero_employment_cases");
         if (latest > asOf)
             throw new DomainRuleException($"cases were updated as of {latest:yyyy-MM-dd}; a check as of the earlier {asOf:yyyy-MM-dd} would rewrite history / 不能按早于 {latest:yyyy-MM-dd} 的日期排查");
 
         var started = Stopwatch.GetTimestamp();
-        var qualifying = await ScanAsync(conn, tx, asOf, o.IncludeRural, wa.DefaultFemaleBaseline, wa.MinimumAge, ct);
+        var qualifying = await ScanAsync(uow, asOf, o.IncludeRural, wa.DefaultFemaleBaseline, wa.MinimumAge);
         var scanTime = Stopwatch.GetElapsedTime(started);
         TestHooks.Point("zero-employment:scanned");
 
-        var p = new { asOf, days = o.ClearWithinDays, remind = o.RemindDaysBefore, defaultFemaleBaseline = wa.DefaultFemaleBaseline, minimumAge = wa.MinimumAge };
+        var p = new
+        {
+            asOf, days = o.ClearWithinDays, remind = o.RemindDaysBefore, defaultFemaleBaseline = wa.DefaultFemaleBaseline, minimumAge = wa.MinimumAge,
+            identified = table.Db(CaseState.Identified), overdue = table.Db(CaseState.Overdue),
+            cleared = table.Db(CaseState.Cleared), closed = table.Db(CaseState.Closed),
+        };
 
         // 清零: a working-age member is employed now. The date is the run's; who is recorded masked.
-        var cleared = (await conn.QueryAsync<long>(new CommandDefinition($$"""
+        var cleared = await uow.ListAsync<long>($$"""
             UPDATE app.zero_employment_cases c
-            SET state = 'cleared', cleared_on = @asOf,
+            SET state = @cleared, cleared_on = @asOf,
                 cleared_by = (SELECT jsonb_agg(jsonb_build_object(
                                   'member', left(m.id_number, 6) || '********' || right(m.id_number, 4),
                                   'employment', m.employment, 'since', m.employment_since) ORDER BY m.id_number)
@@ -158,14 +177,14 @@ public sealed class ZeroEmploymentCheck(
                               WHERE m.household_no = c.household_no AND m.employment IN {{EmployedKinds}}
                                 AND app.is_working_age(m.id_number, coalesce(m.female_baseline, @defaultFemaleBaseline), @asOf, @minimumAge))
             FROM ze_scan s
-            WHERE s.household_no = c.household_no AND s.has_employed AND c.state IN ('identified', 'overdue')
+            WHERE s.household_no = c.household_no AND s.has_employed AND c.state IN {{CaseLifecycle.OpenSqlList}}
             RETURNING c.id
-            """, p, tx, commandTimeout: CommandTimeoutSeconds, cancellationToken: ct))).AsList();
+            """, p);
 
         // Still open but no longer qualifying without anyone employed: closed automatically, with the cause.
-        var closed = (await conn.QueryAsync<long>(new CommandDefinition("""
+        var closed = await uow.ListAsync<long>($$"""
             UPDATE app.zero_employment_cases c
-            SET state = 'closed', closed_on = @asOf, close_reason = 'no_longer_qualifies', closed_by = 'zero-employment-check', closed_at = now(),
+            SET state = @closed, closed_on = @asOf, close_reason = 'no_longer_qualifies', closed_by = 'zero-employment-check', closed_at = now(),
                 close_note = CASE
                     WHEN s.household_no IS NULL THEN '户号已不在人员名册中'
                     WHEN s.business_income THEN '家庭成员有经营性收入'
@@ -173,15 +192,15 @@ public sealed class ZeroEmploymentCheck(
                     ELSE '非城镇户籍家庭(未纳入排查范围)' END
             FROM app.zero_employment_cases c2
             LEFT JOIN ze_scan s ON s.household_no = c2.household_no
-            WHERE c2.id = c.id AND c.state IN ('identified', 'overdue') AND s.qualifies IS NOT TRUE
+            WHERE c2.id = c.id AND c.state IN {{CaseLifecycle.OpenSqlList}} AND s.qualifies IS NOT TRUE
             RETURNING c.id
-            """, p, tx, commandTimeout: CommandTimeoutSeconds, cancellationToken: ct))).AsList();
+            """, p);
 
         // New cases. A household an operator closed (moved, refused referrals) is not reopened until its
         // register entry changes after the closing; otherwise the next night would reopen it at once.
-        var opened = (await conn.QueryAsync<long>(new CommandDefinition($$"""
-            INSERT INTO app.zero_employment_cases (household_no, street, community, identified_on, deadline, reason)
-            SELECT s.household_no, d.street, d.community, @asOf, @asOf + @days, d.reason
+        var opened = await uow.ListAsync<long>($$"""
+            INSERT INTO app.zero_employment_cases (household_no, street, community, state, identified_on, deadline, reason)
+            SELECT s.household_no, d.street, d.community, @identified, @asOf, @asOf + @days, d.reason
             FROM ze_scan s
             CROSS JOIN LATERAL (
                 SELECT (array_agg(m.street ORDER BY m.id_number))[1] AS street,
@@ -201,28 +220,28 @@ public sealed class ZeroEmploymentCheck(
                 FROM app.persons m WHERE m.household_no = s.household_no
             ) d
             WHERE s.qualifies
-              AND NOT EXISTS (SELECT 1 FROM app.zero_employment_cases o WHERE o.household_no = s.household_no AND o.state IN ('identified', 'overdue'))
+              AND NOT EXISTS (SELECT 1 FROM app.zero_employment_cases o WHERE o.household_no = s.household_no AND o.state IN {{CaseLifecycle.OpenSqlList}})
               AND NOT EXISTS (
                   SELECT 1 FROM app.zero_employment_cases l
                   WHERE l.id = (SELECT x.id FROM app.zero_employment_cases x WHERE x.household_no = s.household_no ORDER BY x.id DESC LIMIT 1)
-                    AND l.state = 'closed' AND l.close_reason IN ('moved', 'refused_referrals')
+                    AND l.state = @closed AND l.close_reason IN ('moved', 'refused_referrals')
                     AND NOT EXISTS (SELECT 1 FROM app.persons m WHERE m.household_no = s.household_no AND m.updated_at > l.closed_at))
-            ON CONFLICT (household_no) WHERE state IN ('identified', 'overdue') DO NOTHING
+            ON CONFLICT (household_no) WHERE state IN {{CaseLifecycle.OpenSqlList}} DO NOTHING
             RETURNING id
-            """, p, tx, commandTimeout: CommandTimeoutSeconds, cancellationToken: ct))).AsList();
+            """, p);
 
         // Past the deadline (identified_on + ClearWithinDays) and not cleared: overdue, escalated.
-        var overdue = (await conn.QueryAsync<long>(new CommandDefinition("""
-            UPDATE app.zero_employment_cases SET state = 'overdue', overdue_on = @asOf
-            WHERE state = 'identified' AND deadline < @asOf
+        var overdue = await uow.ListAsync<long>("""
+            UPDATE app.zero_employment_cases SET state = @overdue, overdue_on = @asOf
+            WHERE state = @identified AND deadline < @asOf
             RETURNING id
-            """, p, tx, commandTimeout: CommandTimeoutSeconds, cancellationToken: ct))).AsList();
+            """, p);
 
-        var reminded = (await conn.QueryAsync<long>(new CommandDefinition("""
+        var reminded = await uow.ListAsync<long>("""
             UPDATE app.zero_employment_cases SET reminded_on = @asOf
-            WHERE state = 'identified' AND reminded_on IS NULL AND deadline - @remind <= @asOf AND deadline >= @asOf
+            WHERE state = @identified AND reminded_on IS NULL AND deadline - @remind <= @asOf AND deadline >= @asOf
             RETURNING id
-            """, p, tx, commandTimeout: CommandTimeoutSeconds, cancellationToken: ct))).AsList();
+            """, p);
 
         // A first run on a county opens tens of thousands of cases: their mails are built and queued a thousand
         // cases at a time (in this one transaction), so memory stays flat whatever the count.
@@ -236,27 +255,14 @@ public sealed class ZeroEmploymentCheck(
         foreach (var (ids, mail) in kinds)
             foreach (var chunk in ids.Chunk(1000))
             {
-                var cases = await ZeroEmploymentCases.LoadForMailAsync(conn, tx, chunk, ct);
-                queued += await ZeroEmploymentMail.EnqueueAllAsync(conn, tx, [.. chunk.Select(id => mail(cases[id]))], ct);
+                var cases = await ZeroEmploymentView.LoadForMailAsync(uow, chunk);
+                queued += await ZeroEmploymentMail.EnqueueAllAsync(uow, [.. chunk.Select(id => mail(cases[id]))]);
             }
-        var allOverdue = await ZeroEmploymentCases.OpenOverdueAsync(conn, tx, ct);
+        var allOverdue = await ZeroEmploymentView.OpenOverdueAsync(uow);
         if (allOverdue.Count > 0)
-            queued += await ZeroEmploymentMail.EnqueueAllAsync(conn, tx, [ZeroEmploymentMail.WeeklyDigest(allOverdue, o.EscalationEmail, asOf)], ct);
+            queued += await ZeroEmploymentMail.EnqueueAllAsync(uow, [ZeroEmploymentMail.WeeklyDigest(allOverdue, o.EscalationEmail, asOf)]);
         TestHooks.Point("zero-employment:before-commit");
 
-        if (dryRun)
-        {
-            await tx.RollbackAsync(ct);
-        }
-        else
-        {
-            await tx.CommitAsync(ct);
-            if (queued > 0) outbox.MailQueued();
-        }
-        var result = new CheckResult(asOf, qualifying, opened.Count, cleared.Count, closed.Count, reminded.Count, overdue.Count, queued, scanTime, dryRun);
-        log.LogInformation(
-            "zero-employment check as of {AsOf}: {Qualifying} qualifying, {Opened} opened, {Cleared} cleared, {Closed} closed, {Reminded} reminded, {Overdue} overdue, {Queued} messages, scan {ScanMs} ms{Dry}",
-            asOf, qualifying, opened.Count, cleared.Count, closed.Count, reminded.Count, overdue.Count, queued, (long)scanTime.TotalMilliseconds, dryRun ? " (dry run, rolled back)" : "");
-        return result;
+        return new CheckResult(asOf, qualifying, opened.Count, cleared.Count, closed.Count, reminded.Count, overdue.Count, queued, scanTime, dryRun);
     }
 }

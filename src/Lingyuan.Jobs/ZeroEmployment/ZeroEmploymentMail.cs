@@ -1,9 +1,8 @@
 using System.Globalization;
 using System.Text;
-using Dapper;
 using Lingyuan.Jobs.Dashboard;
+using Lingyuan.Jobs.Database;
 using Lingyuan.Jobs.Notifications;
-using Npgsql;
 
 namespace Lingyuan.Jobs.ZeroEmployment;
 
@@ -41,14 +40,7 @@ public static class ZeroEmploymentMail
         _ => c,
     };
 
-    public static string StateZh(string s) => s switch
-    {
-        "identified" => "帮扶中",
-        "overdue" => "已逾期",
-        "cleared" => "已清零",
-        "closed" => "已结案",
-        _ => s,
-    };
+    public static string StateZh(CaseState s) => CaseLifecycle.Table.Label(s);
 
     public static string CloseReasonZh(string? r) => r switch
     {
@@ -180,7 +172,7 @@ public static class ZeroEmploymentMail
     /// open thousands of cases); same table, columns and dedupe rule as <see cref="Outbox.EnqueueAsync"/>.
     /// Returns how many were stored now.
     /// </summary>
-    public static async Task<int> EnqueueAllAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<OutboxMessage> messages, CancellationToken ct)
+    public static async Task<int> EnqueueAllAsync(UnitOfWork uow, IReadOnlyList<OutboxMessage> messages)
     {
         if (messages.Count == 0) return 0;
         if (messages.Any(m => m.Recipients.Count != 1 || m.Attachments is { Count: > 0 }))
@@ -189,7 +181,7 @@ public static class ZeroEmploymentMail
         // Chunks keep one command's parameters to a few megabytes; all in the caller's one transaction.
         foreach (var chunk in messages.Chunk(1000))
         {
-            stored += await conn.ExecuteAsync(new CommandDefinition("""
+            stored += await uow.ExecuteAsync("""
                 INSERT INTO app.outbox (dedupe_key, recipients, subject, text_body, html_body, regarding_type, regarding_id)
                 SELECT k, ARRAY[r], s, t, h, rt, ri
                 FROM unnest(@keys, @recipients, @subjects, @texts, @htmls, @types, @ids) AS m(k, r, s, t, h, rt, ri)
@@ -204,8 +196,10 @@ public static class ZeroEmploymentMail
                     htmls = chunk.Select(m => m.HtmlBody).ToArray(),
                     types = chunk.Select(m => m.RegardingType).ToArray(),
                     ids = chunk.Select(m => m.RegardingId).ToArray(),
-                }, tx, commandTimeout: 900, cancellationToken: ct));
+                });
         }
+        // Delivery is signalled after the commit, as for a single message (UnitOfWork.EnqueueAsync).
+        if (stored > 0) uow.QueuedMail();
         return stored;
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Lingyuan.Jobs.Calendar;
 using Lingyuan.Jobs.Dashboard;
 using Lingyuan.Jobs.Hosting;
 using Microsoft.AspNetCore.Mvc;
@@ -24,11 +25,11 @@ public static class ZeroEmploymentPages
         group.MapGet("/export.xlsx", Export);
     }
 
-    private static DateOnly Month(string? month, ZeroEmploymentCases cases)
+    private static DateOnly Month(string? month, BureauClock clock)
     {
         if (month is not null && DateOnly.TryParseExact(month + "-01", "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var m))
             return m;
-        var today = cases.Today();
+        var today = clock.Today;
         return new DateOnly(today.Year, today.Month, 1);
     }
 
@@ -37,10 +38,10 @@ public static class ZeroEmploymentPages
     private static string Link(string path, params (string Key, string? Value)[] query) =>
         path + "?" + string.Join("&", query.Where(q => q.Value is not null).Select(q => $"{q.Key}={Uri.EscapeDataString(q.Value!)}"));
 
-    private static async Task<IResult> Ledger(HttpContext ctx, ZeroEmploymentCases cases, string? month, CancellationToken ct)
+    private static async Task<IResult> Ledger(HttpContext ctx, ZeroEmploymentLedger ledger, BureauClock clock, string? month, CancellationToken ct)
     {
-        var m = Month(month, cases);
-        var rows = await cases.LedgerAsync(m, ct);
+        var m = Month(month, clock);
+        var rows = await ledger.LedgerAsync(m, ct);
         var body = Html.Of($"""
             <form method="get" action="{Base}">
               <label>月份 <input type="month" name="month" value="{M(m)}"></label> <button type="submit">查询</button>
@@ -64,11 +65,11 @@ public static class ZeroEmploymentPages
         return Layout.Page(ctx, $"零就业家庭台账 · {M(m)}", body);
     }
 
-    private static async Task<IResult> CaseList(HttpContext ctx, ZeroEmploymentCases cases, string? month, string? street, string? community, CancellationToken ct)
+    private static async Task<IResult> CaseList(HttpContext ctx, ZeroEmploymentView view, BureauClock clock, string? month, string? street, string? community, CancellationToken ct)
     {
-        var m = Month(month, cases);
+        var m = Month(month, clock);
         const int limit = 1000;
-        var list = await cases.ListAsync(m, street, community, limit, ct);
+        var list = await view.ListAsync(m, street, community, limit, ct);
         var body = Html.Of($"""
             <p><a href="{Link(Base, ("month", M(m)))}">返回台账</a> · {street ?? "全部街道"} {community ?? ""} · {M(m)} 期间在办过的案件{(list.Count == limit ? $"(仅显示前 {limit} 条)" : "")}</p>
             <table>
@@ -76,7 +77,7 @@ public static class ZeroEmploymentPages
             {list.Select(c => Html.Of($"""
                 <tr><td><a href="{Base}/cases/{c.Id}">{c.Id}</a></td><td>{c.Street}</td><td>{c.Community}</td><td>{c.HouseholdNo}</td>
                 <td>{string.Join("、", c.Reason.Members.Select(x => x.Member))}</td>
-                <td class="{(c.State == "overdue" ? "error" : c.State == "cleared" ? "ok" : "")}">{ZeroEmploymentMail.StateZh(c.State)}</td>
+                <td class="{(c.State == CaseState.Overdue ? "error" : c.State == CaseState.Cleared ? "ok" : "")}">{ZeroEmploymentMail.StateZh(c.State)}</td>
                 <td>{c.IdentifiedOn:yyyy-MM-dd}</td><td>{c.Deadline:yyyy-MM-dd}</td>
                 <td>{(c.ClearedOn ?? c.ClosedOn)?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)} {ZeroEmploymentMail.CloseReasonZh(c.CloseReason)}</td></tr>
                 """))}
@@ -85,12 +86,13 @@ public static class ZeroEmploymentPages
         return Layout.Page(ctx, "零就业家庭案件", body);
     }
 
-    private static async Task<IResult> CasePage(HttpContext ctx, ZeroEmploymentCases cases, long id, CancellationToken ct)
+    private static async Task<IResult> CasePage(HttpContext ctx, ZeroEmploymentView view, long id, CancellationToken ct)
     {
-        var c = await cases.FindAsync(id, ct);
+        var c = await view.FindAsync(id, ct);
         if (c is null) return Layout.Page(ctx, "零就业家庭案件", Html.Of($"<p class=\"error\">没有编号为 {id} 的案件。</p>"), 404);
-        var isAdmin = ctx.User.IsInRole(Roles.Admin);
-        var open = c.State is "identified" or "overdue";
+        // The closing form is the table's move: offered on an open case, to the role the move names.
+        var isAdmin = CaseLifecycle.Table.Offers(CaseVerb.Close, c.State, ctx.User);
+        var open = CaseLifecycle.Table.Allows(CaseVerb.Close, c.State);
         var closeForm = !open ? Html.Empty : isAdmin
             ? Html.Of($"""
                 <h2>结案(其他原因)</h2>
@@ -141,11 +143,11 @@ public static class ZeroEmploymentPages
 
     public static string Cell(string? value) => Exports.SpreadsheetText.Neutralise(value);
 
-    private static async Task<IResult> Export(ZeroEmploymentCases cases, string? month, CancellationToken ct)
+    private static async Task<IResult> Export(ZeroEmploymentLedger ledgers, ZeroEmploymentView view, BureauClock clock, string? month, CancellationToken ct)
     {
-        var m = Month(month, cases);
-        var ledger = await cases.LedgerAsync(m, ct);
-        var list = await cases.ListAsync(m, null, null, int.MaxValue, ct);
+        var m = Month(month, clock);
+        var ledger = await ledgers.LedgerAsync(m, ct);
+        var list = await view.ListAsync(m, null, null, int.MaxValue, ct);
         var sheets = new Dictionary<string, object>
         {
             ["台账"] = ledger.Select(r => new Dictionary<string, object?>

@@ -56,6 +56,8 @@ public static class ZeroEmploymentSetup
         builder.Services.AddSingleton<IValidateOptions<ZeroEmploymentOptions>, ZeroEmploymentOptionsValidator>();
         builder.Services.AddSingleton<ZeroEmploymentCheck>();
         builder.Services.AddSingleton<ZeroEmploymentCases>();
+        builder.Services.AddSingleton<ZeroEmploymentLedger>();
+        builder.Services.AddSingleton<ZeroEmploymentView>();
         // Daily at 03:00 in Jobs:TimeZone (Asia/Shanghai), when the registers' nightly imports are done.
         builder.AddRecurringJob<ZeroEmploymentCheckJob>(JobId, "零就业家庭排查", "0 3 * * *");
         builder.Services.AddCommand<ZeroEmploymentCheckCommand>();

@@ -99,6 +99,24 @@ public sealed class UnitOfWorkFacts(DatabaseFixture fx) : IClassFixture<Database
     }
 
     [Fact]
+    public async Task Work_Should_roll_back_a_dry_run_and_signal_nothing_When_RollBack_is_set()
+    {
+        var signal = new CountingSignal();
+        await using var app = fx.BuildApp(testServices: s => s.AddSingleton<IOutboxSignal>(signal));
+        var work = app.Services.GetRequiredService<Work>();
+        var key = $"uow-dry-{Guid.NewGuid():N}";
+        var seen = await work.RunAsync("test.dry", async uow =>
+        {
+            await uow.EnqueueAsync(new OutboxMessage(key, ["a@example.org"], "s", "t", null, "probe", "1"));
+            return await uow.ScalarAsync<long>("SELECT count(*) FROM app.outbox WHERE dedupe_key = @key", new { key });
+        }, CancellationToken.None, new WorkOptions { RollBack = true });
+        Assert.Equal(1, seen); // the body saw its own work
+        await using var conn = await fx.DataSource.OpenConnectionAsync();
+        Assert.Equal(0, await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM app.outbox WHERE dedupe_key = @key", new { key }));
+        Assert.Equal(0, signal.Count);
+    }
+
+    [Fact]
     public void BureauClock_Should_give_the_bureau_date_When_UTC_is_still_the_previous_day()
     {
         // 2026-12-31 17:30 UTC is 2027-01-01 01:30 in Beijing: a new day, a new month, a new year.

@@ -5,6 +5,8 @@ using Lingyuan.Jobs.Dashboard;
 using Lingyuan.Jobs.Disbursements;
 using Lingyuan.Jobs.Hosting;
 using Lingyuan.Jobs.Tests.Infrastructure;
+using Lingyuan.Jobs.WageArrears;
+using Lingyuan.Jobs.ZeroEmployment;
 
 namespace Lingyuan.Jobs.Tests.Hosting;
 
@@ -15,11 +17,15 @@ public sealed partial class StateTableFacts(DatabaseFixture fx) : IClassFixture<
     public static TheoryData<string, string, string> Lifecycles => new()
     {
         { "batch", "app.disbursement_batches", "state" },
+        { "zero-employment case", "app.zero_employment_cases", "state" },
+        { "arrears procedure", "app.arrears_procedures", "state" },
     };
 
     private static IEnumerable<string> StatesOf(string lifecycle) => lifecycle switch
     {
         "batch" => BatchLifecycle.Table.States.Select(BatchLifecycle.Table.Db),
+        "zero-employment case" => CaseLifecycle.Table.States.Select(CaseLifecycle.Table.Db),
+        "arrears procedure" => ProcedureLifecycle.Table.States.Select(ProcedureLifecycle.Table.Db),
         _ => throw new ArgumentOutOfRangeException(nameof(lifecycle)),
     };
 

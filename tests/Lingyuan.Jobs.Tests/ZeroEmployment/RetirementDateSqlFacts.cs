@@ -76,7 +76,7 @@ public class RetirementDateSqlFacts(DatabaseFixture db) : IClassFixture<Database
             await using var conn = await db.DataSource.OpenConnectionAsync();
             await using var tx = await conn.BeginTransactionAsync();
             await ZeroEmploymentData.InsertAsync(conn, tx, members);
-            await ZeroEmploymentCheck.ScanAsync(conn, tx, asOf, includeRural: false, defaultBaseline, minimumAge: 16, CancellationToken.None);
+            await ZeroEmploymentCheck.ScanAsync(ZeroEmploymentData.Work(conn, tx), asOf, includeRural: false, defaultBaseline, minimumAge: 16);
             var kept = (await conn.QueryAsync<string>("SELECT household_no FROM ze_scan WHERE qualifies", transaction: tx)).ToHashSet();
             await tx.RollbackAsync();
 

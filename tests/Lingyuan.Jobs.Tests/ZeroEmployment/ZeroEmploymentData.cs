@@ -13,6 +13,10 @@ public sealed record Member(
 
 public static class ZeroEmploymentData
 {
+    /// <summary>The test's own transaction as a unit of work, for the scan run inside it (and rolled back by the test).</summary>
+    public static Lingyuan.Jobs.Database.UnitOfWork Work(NpgsqlConnection conn, NpgsqlTransaction tx) =>
+        new(conn, tx, Lingyuan.Jobs.Database.Acting.System, timeout: 900, CancellationToken.None);
+
     private static int _seq;
 
     /// <summary>A valid resident ID number (GB 11643-1999) for a birth date and sex, unique within the test run.</summary>

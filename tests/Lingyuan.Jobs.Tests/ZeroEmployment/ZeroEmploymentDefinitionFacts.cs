@@ -58,7 +58,7 @@ public class ZeroEmploymentDefinitionFacts(DatabaseFixture db) : IClassFixture<D
         await using var tx = await conn.BeginTransactionAsync();
         await ZeroEmploymentData.InsertAsync(conn, tx, members.Select(m => m with { Household = household }).ToArray());
 
-        await ZeroEmploymentCheck.ScanAsync(conn, tx, AsOf, includeRural, defaultFemaleBaseline: 50, minimumAge: 16, CancellationToken.None);
+        await ZeroEmploymentCheck.ScanAsync(ZeroEmploymentData.Work(conn, tx), AsOf, includeRural, defaultFemaleBaseline: 50, minimumAge: 16);
 
         var found = await conn.QuerySingleOrDefaultAsync<bool?>("SELECT qualifies FROM ze_scan WHERE household_no = @household", new { household }, tx);
         Assert.Equal(qualifies, found ?? false);

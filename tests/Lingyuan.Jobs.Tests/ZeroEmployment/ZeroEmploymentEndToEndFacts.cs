@@ -70,7 +70,7 @@ public class ZeroEmploymentEndToEndFacts(DatabaseFixture db, ITestOutputHelper o
 
         // The ledger of this month: county total and each row equal direct counts.
         var month = new DateOnly(today.Year, today.Month, 1);
-        var ledger = await db.Services.GetRequiredService<ZeroEmploymentCases>().LedgerAsync(month, CancellationToken.None);
+        var ledger = await db.Services.GetRequiredService<ZeroEmploymentLedger>().LedgerAsync(month, CancellationToken.None);
         var total = Assert.Single(ledger, r => r.Street is null);
         Assert.Equal((direct, 0, direct, 0), (total.Identified, total.Cleared, total.Open, total.Overdue));
         Assert.All(ledger.Where(r => r.Community is not null), r =>

@@ -22,7 +22,7 @@ public class ZeroEmploymentLedgerFacts(DatabaseFixture db) : IClassFixture<Datab
               ('L6', 'A街道', 'a2社区', 'closed',     '2026-03-01', '2026-03-31', '{"members":[]}', NULL, NULL, NULL, '2026-03-15', 'moved', 'admin', now()),
               ('L7', 'B街道', 'b1社区', 'cleared',    '2026-03-10', '2026-04-09', '{"members":[]}', NULL, '2026-04-05', '[]', NULL, NULL, NULL, NULL)
             """);
-        var cases = db.Services.GetRequiredService<ZeroEmploymentCases>();
+        var cases = db.Services.GetRequiredService<ZeroEmploymentLedger>();
 
         var march = (await cases.LedgerAsync(new DateOnly(2026, 3, 1), CancellationToken.None))
             .ToDictionary(r => $"{r.Street ?? "*"}/{r.Community ?? "*"}", r => (r.Identified, r.Cleared, r.Open, r.Overdue, r.MedianDaysToClear));

@@ -36,9 +36,9 @@ public class ZeroEmploymentScanFacts(DatabaseFixture db) : IClassFixture<Databas
         await conn.ExecuteAsync("SELECT pg_temp.ze_synthetic(3000, 'scan.test')", transaction: tx); // ends with ANALYZE
         if (!statistics)
             await conn.ExecuteAsync("DELETE FROM pg_statistic WHERE starelid = 'app.persons'::regclass", transaction: tx); // rolled back below
-        Assert.Equal(statistics, await ZeroEmploymentCheck.MedianHouseholdAsync(conn, tx, CancellationToken.None) is not null);
+        Assert.Equal(statistics, await ZeroEmploymentCheck.MedianHouseholdAsync(ZeroEmploymentData.Work(conn, tx)) is not null);
 
-        var count = await ZeroEmploymentCheck.ScanAsync(conn, tx, asOf, includeRural, defaultBaseline, minimumAge: 16, CancellationToken.None);
+        var count = await ZeroEmploymentCheck.ScanAsync(ZeroEmploymentData.Work(conn, tx), asOf, includeRural, defaultBaseline, minimumAge: 16);
         var scanned = (await conn.QueryAsync<string>("SELECT household_no FROM ze_scan WHERE qualifies ORDER BY 1", transaction: tx)).ToList();
 
         var plain = (await conn.QueryAsync<string>($"""
