@@ -41,6 +41,7 @@ public static class CommandLine
             var parsed = CommandArgs.Parse(command.Spec, rest);
             app.Services.GetService<IStartupValidator>()?.Validate();
             var instance = (ICliCommand)app.Services.GetRequiredService(command.Type);
+            Audit.AuditLog.Channel = "cli";
             return await instance.RunAsync(parsed, cts.Token);
         }
         catch (Exception ex)
