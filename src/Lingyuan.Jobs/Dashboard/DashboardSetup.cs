@@ -96,6 +96,7 @@ public static class DashboardSetup
         builder.Services.AddCommand<UsersSetRoleCommand>();
         builder.Services.AddCommand<UsersResetPasswordCommand>();
         builder.Services.AddCommand<UsersTotpCommand>();
+        builder.Services.AddCommand<KeysRotateCommand>();
         builder.Services.Configure<ForwardedHeadersOptions>(o =>
         {
             o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
