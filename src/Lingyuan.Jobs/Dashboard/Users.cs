@@ -7,8 +7,22 @@ using Npgsql;
 
 namespace Lingyuan.Jobs.Dashboard;
 
-public sealed record DashboardUser(string Name, string Role, string PasswordHash, bool Disabled)
+public sealed class DashboardUser
 {
+    public DashboardUser() { }
+
+    public DashboardUser(string name, string role, string passwordHash, bool disabled)
+    {
+        Name = name;
+        Role = role;
+        PasswordHash = passwordHash;
+        Disabled = disabled;
+    }
+
+    public string Name { get; init; } = "";
+    public string Role { get; init; } = "";
+    public string PasswordHash { get; init; } = "";
+    public bool Disabled { get; init; }
     public string? TotpSecret { get; init; }
     public long? TotpLastStep { get; init; }
     public bool MustChangePassword { get; init; }
