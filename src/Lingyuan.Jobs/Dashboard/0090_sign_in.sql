@@ -6,7 +6,9 @@
 -- SHA-256, so a reader of this table cannot build a valid session.
 CREATE TABLE app.user_sessions (
     id_hash       bytea PRIMARY KEY,
-    user_name     text NOT NULL REFERENCES app.users (name) ON DELETE CASCADE,
+    -- No foreign key: a session of an account that no longer exists is simply invalid (the check
+    -- joins app.users), and the sessions stay as a record of who was signed in.
+    user_name     text NOT NULL,
     role          text NOT NULL,
     channel       text NOT NULL DEFAULT 'web',
     restriction   text CHECK (restriction IN ('enrol-totp', 'change-password')),
