@@ -344,7 +344,7 @@ public partial class SignInFacts(SignInFixture fx, ITestOutputHelper output) : I
     {
         var users = Server.App.Services.GetRequiredService<UserStore>();
         await users.AddAsync("cli-fin", Roles.Finance, TestSignIn.Password, "test", default);
-        var stdin = await TestSignIn.StdinAsync(fx.Services, "cli-fin"); // enrols cli-fin; password and code lines
+        await TestSignIn.CodeAsync(fx.Services, "cli-fin"); // enrols cli-fin (finance needs a code)
 
         var (wrong, wrongText) = await ServiceProcess.RunAsync(fx, "batch approve 987654 --user cli-fin", stdin: "not-the-password\n");
         Assert.Equal(65, wrong);
@@ -358,9 +358,12 @@ public partial class SignInFacts(SignInFixture fx, ITestOutputHelper output) : I
             "SELECT count(*) FROM app.audit_log WHERE action = 'sign-in.failed' AND subject_id IN ('cli-fin', 'ghost') AND channel = 'cli'"));
 
         // Proved: the verb goes on to the batch (which does not exist), so the answer is about the batch, not the person.
-        var (proved, provedText) = await ServiceProcess.RunAsync(fx, "batch approve 987654 --user cli-fin", stdin: stdin);
+        // The code is computed just before the run: it is valid for its 30 s step (and one either side).
+        var (proved, provedText) = await ServiceProcess.RunAsync(fx, "batch approve 987654 --user cli-fin",
+            stdin: await TestSignIn.StdinAsync(fx.Services, "cli-fin"));
         Assert.NotEqual(65, proved);
         Assert.DoesNotContain("无法验证账号", provedText);
+        Assert.Contains("不存在", provedText);
         Assert.Contains("--code", (await ServiceProcess.RunAsync(fx, "batch approve --help")).Output);
     }
 
