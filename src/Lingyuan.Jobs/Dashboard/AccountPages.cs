@@ -48,8 +48,9 @@ public static class AccountPages
     public static void MapAccountPages(this WebApplication app)
     {
         app.MapGet(PasswordPath, (HttpContext ctx) => PasswordPage(ctx, null, StatusCodes.Status200OK)).RequireAuthorization(Policies.SignedIn);
-        app.MapPost(PasswordPath, async (HttpContext ctx, UserStore users, SignInThrottle throttle, [FromForm] PasswordForm form) =>
+        app.MapPost(PasswordPath, async (HttpContext ctx, UserStore users, SignInThrottle throttle, [FromForm] PasswordForm? form) =>
         {
+            form ??= new PasswordForm();
             var name = ctx.User.Identity!.Name!;
             var address = DashboardSetup.ClientAddress(ctx);
             if (await throttle.CheckAsync(name, address, ctx.RequestAborted) is { } locked)
@@ -71,8 +72,9 @@ public static class AccountPages
 
         app.MapGet(TwoFactorPath, async (HttpContext ctx, UserStore users, TwoFactor twoFactor, IDataProtectionProvider dp) =>
             await TwoFactorPageAsync(ctx, users, dp, null, StatusCodes.Status200OK)).RequireAuthorization(Policies.SignedIn);
-        app.MapPost(TwoFactorPath, async (HttpContext ctx, UserStore users, SignInThrottle throttle, TwoFactor twoFactor, IDataProtectionProvider dp, [FromForm] TwoFactorForm form) =>
+        app.MapPost(TwoFactorPath, async (HttpContext ctx, UserStore users, SignInThrottle throttle, TwoFactor twoFactor, IDataProtectionProvider dp, [FromForm] TwoFactorForm? form) =>
         {
+            form ??= new TwoFactorForm();
             var name = ctx.User.Identity!.Name!;
             var user = await users.FindAsync(name, ctx.RequestAborted);
             if (user?.TotpSecret is not null)

@@ -103,6 +103,9 @@ public static class DashboardSetup
             // Only the configured proxies are believed; the defaults (loopback) are dropped, so with
             // no proxies configured X-Forwarded-For is ignored and a client cannot pick its address.
             o.KnownIPNetworks.Clear();
+#pragma warning disable ASPDEPR005 // the obsolete list is still consulted and holds 127.0.0.0/8 by default
+            o.KnownNetworks.Clear();
+#pragma warning restore ASPDEPR005
             o.KnownProxies.Clear();
             foreach (var p in options.KnownProxies) o.KnownProxies.Add(System.Net.IPAddress.Parse(p));
             o.ForwardLimit = 1;

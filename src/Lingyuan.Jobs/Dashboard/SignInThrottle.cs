@@ -49,6 +49,10 @@ public sealed class SignInThrottle(NpgsqlDataSource db, IOptions<DashboardOption
         var o = options.Value;
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
+        // One writer per account and per address at a time (always account first, so no deadlock):
+        // the count below is then exact and a lockout is audited once, not once per racing failure.
+        await conn.ExecuteAsync("SELECT pg_advisory_xact_lock(1, hashtext(@userName))", new { userName }, tx);
+        await conn.ExecuteAsync("SELECT pg_advisory_xact_lock(2, hashtext(@address))", new { address }, tx);
         await conn.ExecuteAsync("INSERT INTO app.sign_in_failures (user_name, client_address) VALUES (@userName, @address)", new { userName, address }, tx);
         await AuditLog.WriteAsync(conn, tx, userName, "sign-in.failed", "user", userName, details: $"{reason}; address {address}", channel: channel);
         var (byUser, byAddress) = await conn.QuerySingleAsync<(long, long)>(
