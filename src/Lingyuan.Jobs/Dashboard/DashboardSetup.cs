@@ -177,7 +177,10 @@ public static class DashboardSetup
 
     public static WebApplication UseDashboard(this WebApplication app)
     {
-        app.UseForwardedHeaders();
+        // With no known proxy the middleware would believe X-Forwarded-For from anybody (an empty
+        // list means "any" to it), so it runs only when proxies are configured.
+        if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<DashboardOptions>>().Value.KnownProxies.Length > 0)
+            app.UseForwardedHeaders();
         app.Use((ctx, next) => { AuditLog.Channel = "web"; return next(ctx); });
         app.UseRequestLocalization();
         app.UseRateLimiter();
