@@ -2,7 +2,9 @@ using System.Security.Claims;
 using System.Threading.RateLimiting;
 using Hangfire;
 using Hangfire.Dashboard;
+using Lingyuan.Jobs.Audit;
 using Lingyuan.Jobs.Hosting;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
@@ -20,11 +22,36 @@ public sealed class DashboardOptions
     /// <summary>Mark the sign-in cookie Secure. On for any deployment behind HTTPS; off only for local runs on http.</summary>
     public bool SecureCookie { get; set; }
 
-    /// <summary>Sign-in attempts allowed per client address per minute; the next one is answered 429.</summary>
-    public int LoginAttemptsPerMinute { get; set; } = 5;
-
     /// <summary>How long a sign-in lasts without activity.</summary>
     public TimeSpan SessionIdleTimeout { get; set; } = TimeSpan.FromHours(8);
+
+    /// <summary>How long an instance trusts its last database check of a session (logout elsewhere takes effect within it).</summary>
+    public TimeSpan SessionCheckInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Failed sign-ins of one account within <see cref="LoginFailureWindow"/> that lock it.</summary>
+    public int LoginFailuresPerAccount { get; set; } = 5;
+
+    /// <summary>Failed sign-ins from one client address within <see cref="LoginFailureWindow"/> that lock the address.</summary>
+    public int LoginFailuresPerAddress { get; set; } = 30;
+
+    /// <summary>The window failures are counted in; a lock ends when the oldest counted failure leaves it.</summary>
+    public TimeSpan LoginFailureWindow { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>Sign-in requests processed at once (each hashes a password); more wait in the queue.</summary>
+    public int LoginConcurrency { get; set; } = 4;
+
+    /// <summary>Sign-in requests that may wait; beyond that the answer is 429 at once.</summary>
+    public int LoginQueue { get; set; } = 64;
+
+    /// <summary>Reverse proxies whose X-Forwarded-For is believed (IP addresses); empty: the header is ignored.</summary>
+    public string[] KnownProxies { get; set; } = [];
+
+    /// <summary>Roles that must use a one-time code (TOTP); unset: admin and finance.</summary>
+    public string[]? TwoFactorRoles { get; set; }
+
+    public static readonly string[] DefaultTwoFactorRoles = [Roles.Admin, Roles.Finance];
+
+    public string[] EffectiveTwoFactorRoles => TwoFactorRoles is { Length: > 0 } r ? r : DefaultTwoFactorRoles;
 }
 
 /// <summary>A page of the project inside the dashboard, as a feature registers it.</summary>
@@ -44,11 +71,45 @@ public static class DashboardSetup
     {
         var options = builder.Configuration.GetSection("Dashboard").Get<DashboardOptions>() ?? new DashboardOptions();
         builder.Services.AddOptions<DashboardOptions>().BindConfiguration("Dashboard")
-            .Validate(o => o.LoginAttemptsPerMinute is >= 1 and <= 1000, "Dashboard:LoginAttemptsPerMinute must be between 1 and 1000 / 登录频率限制应在 1 到 1000 之间")
             .Validate(o => o.SessionIdleTimeout > TimeSpan.Zero, "Dashboard:SessionIdleTimeout must be positive / 会话超时必须为正")
+            .Validate(o => o.SessionCheckInterval >= TimeSpan.Zero && o.SessionCheckInterval <= TimeSpan.FromSeconds(30),
+                "Dashboard:SessionCheckInterval must be between 0 and 30 seconds / 会话校验间隔应在 0 到 30 秒之间")
+            .Validate(o => o.LoginFailuresPerAccount is >= 1 and <= 1000 && o.LoginFailuresPerAddress is >= 1 and <= 100_000,
+                "Dashboard:LoginFailuresPerAccount (1-1000) and LoginFailuresPerAddress (1-100000) / 登录失败次数上限无效")
+            .Validate(o => o.LoginFailureWindow > TimeSpan.Zero, "Dashboard:LoginFailureWindow must be positive / 登录失败统计窗口必须为正")
+            .Validate(o => o.LoginConcurrency is >= 1 and <= 64 && o.LoginQueue is >= 0 and <= 10_000,
+                "Dashboard:LoginConcurrency (1-64) and LoginQueue (0-10000) / 登录并发设置无效")
+            .Validate(o => o.KnownProxies.All(p => System.Net.IPAddress.TryParse(p, out _)),
+                "Dashboard:KnownProxies must list IP addresses / 反向代理地址必须为 IP 地址")
+            .Validate(o => o.EffectiveTwoFactorRoles.All(r => Roles.All.Contains(r)),
+                "Dashboard:TwoFactorRoles must name roles among admin, operator, finance, inspection / 双因素角色无效")
             .ValidateOnStart();
+        builder.Services.AddDatabaseKeyRing();
+        builder.Services.AddSingleton<TwoFactor>();
+        builder.Services.AddSingleton<SignInThrottle>();
+        builder.Services.AddSingleton<SessionStore>();
         builder.Services.AddSingleton<UserStore>();
+        builder.Services.AddSingleton<CliIdentity>();
         builder.Services.AddCommand<UsersAddCommand>();
+        builder.Services.AddCommand<UsersDisableCommand>();
+        builder.Services.AddCommand<UsersEnableCommand>();
+        builder.Services.AddCommand<UsersSetRoleCommand>();
+        builder.Services.AddCommand<UsersResetPasswordCommand>();
+        builder.Services.AddCommand<UsersTotpCommand>();
+        builder.Services.AddCommand<KeysRotateCommand>();
+        builder.Services.Configure<ForwardedHeadersOptions>(o =>
+        {
+            o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            // Only the configured proxies are believed; the defaults (loopback) are dropped, so with
+            // no proxies configured X-Forwarded-For is ignored and a client cannot pick its address.
+            o.KnownIPNetworks.Clear();
+#pragma warning disable ASPDEPR005 // the obsolete list is still consulted and holds 127.0.0.0/8 by default
+            o.KnownNetworks.Clear();
+#pragma warning restore ASPDEPR005
+            o.KnownProxies.Clear();
+            foreach (var p in options.KnownProxies) o.KnownProxies.Add(System.Net.IPAddress.Parse(p));
+            o.ForwardLimit = 1;
+        });
 
         builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
             .AddCookie(o =>
@@ -62,6 +123,7 @@ public static class DashboardSetup
                 o.Cookie.SecurePolicy = options.SecureCookie ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
                 o.ExpireTimeSpan = options.SessionIdleTimeout;
                 o.SlidingExpiration = true;
+                o.Events.OnValidatePrincipal = ctx => ctx.HttpContext.RequestServices.GetRequiredService<SessionStore>().ValidateAsync(ctx);
                 // A signed-in user without the role gets a plain 403, not a redirect that looks like success.
                 o.Events.OnRedirectToAccessDenied = async ctx =>
                 {
@@ -83,20 +145,24 @@ public static class DashboardSetup
         });
         builder.Services.AddRateLimiter(o =>
         {
+            // One bounded pool of sign-in slots for the whole instance: each sign-in hashes a password
+            // (CPU) and touches the database briefly; a flood waits in a short queue or gets 429,
+            // and every other request keeps its share of CPU and of the connection pool.
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             o.OnRejected = async (ctx, ct) =>
             {
-                ctx.HttpContext.Response.ContentType = "text/plain; charset=utf-8";
-                await ctx.HttpContext.Response.WriteAsync("登录尝试过于频繁,请一分钟后再试。\n", ct);
+                ctx.HttpContext.Response.Headers.RetryAfter = "5";
+                ctx.HttpContext.Response.ContentType = "text/html; charset=utf-8";
+                await ctx.HttpContext.Response.WriteAsync(Layout.Bare("登录繁忙", Html.Of($"""
+                    <p class="error" role="alert">当前登录请求过多,请稍候几秒再试。</p><p><a href="/login">返回登录</a></p>
+                    """)).Value, ct);
             };
-            o.AddPolicy(LoginRateLimit, http => RateLimitPartition.GetFixedWindowLimiter(
-                http.Connection.RemoteIpAddress?.ToString() ?? "unknown",
-                _ => new FixedWindowRateLimiterOptions
-                {
-                    PermitLimit = options.LoginAttemptsPerMinute,
-                    Window = TimeSpan.FromMinutes(1),
-                    QueueLimit = 0,
-                }));
+            o.AddPolicy(LoginRateLimit, _ => RateLimitPartition.GetConcurrencyLimiter("login", _ => new ConcurrencyLimiterOptions
+            {
+                PermitLimit = options.LoginConcurrency,
+                QueueLimit = options.LoginQueue,
+                QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+            }));
         });
         builder.Services.AddRequestLocalization(o =>
         {
@@ -111,16 +177,23 @@ public static class DashboardSetup
 
     public static WebApplication UseDashboard(this WebApplication app)
     {
+        // With no known proxy the middleware would believe X-Forwarded-For from anybody (an empty
+        // list means "any" to it), so it runs only when proxies are configured.
+        if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<DashboardOptions>>().Value.KnownProxies.Length > 0)
+            app.UseForwardedHeaders();
         app.UseRequestSafety();
         app.UseRequestLocalization();
         app.UseRateLimiter();
         app.UseAuthentication();
+        app.Use(ActAsTheSignedInUser);
+        app.Use(AccountPages.KeepRestrictedSessionsOnTheirPage);
         app.UseAuthorization();
         app.UseAntiforgery();
         app.UseAntiforgeryOnEveryStateChange();
         app.Use(RefuseHangfireCommandsForNonAdmins);
 
         app.MapLogin();
+        app.MapAccountPages();
         var catalog = app.Services.GetRequiredService<JobCatalog>();
         AddProjectPagesToHangfireMenu(app.Services.GetServices<DashboardPage>());
         app.MapHangfireDashboardWithAuthorizationPolicy(Policies.SignedIn, "/hangfire", new Hangfire.DashboardOptions
@@ -135,6 +208,17 @@ public static class DashboardSetup
             DisplayNameFunc = (_, job) => catalog.DisplayName(job) ?? $"{job.Type.Name}.{job.Method.Name}",
         });
         return app;
+    }
+
+    /// <summary>
+    /// Every request acts as its signed-in user through the web (anonymous otherwise), for the audit log,
+    /// the unit of work and the log scope (<see cref="Database.Acting"/>): set once here, never by a page.
+    /// </summary>
+    private static async Task ActAsTheSignedInUser(HttpContext ctx, RequestDelegate next)
+    {
+        var name = ctx.User.Identity?.IsAuthenticated == true ? ctx.User.Identity.Name ?? "anonymous" : "anonymous";
+        using var acting = Database.Acting.Begin(new Database.Acting(name, Database.Acting.Web));
+        await next(ctx);
     }
 
     /// <summary>
@@ -188,37 +272,74 @@ public static class DashboardSetup
         app.MapGet("/login", (HttpContext ctx, IAntiforgery af, string? returnUrl) =>
             LoginPage(ctx, af, returnUrl, error: null, StatusCodes.Status200OK)).AllowAnonymous();
 
-        app.MapPost("/login", async (HttpContext ctx, IAntiforgery af, UserStore users, [FromForm] LoginForm form, ILoggerFactory logs) =>
+        app.MapPost("/login", async (HttpContext ctx, IAntiforgery af, UserStore users, SessionStore sessions, [FromForm] LoginForm form, ILoggerFactory logs) =>
         {
-            var user = await users.VerifyAsync(form.UserName ?? "", form.Password ?? "", ctx.RequestAborted);
-            if (user is null)
+            var address = ClientAddress(ctx);
+            var name = (form.UserName ?? "").Trim();
+            var result = await users.AuthenticateAsync(name, form.Password, form.Code, "web", address, ctx.RequestAborted);
+            switch (result.Outcome)
             {
-                logs.CreateLogger("Login").LogWarning("sign-in refused from {Address}", ctx.Connection.RemoteIpAddress);
-                return LoginPage(ctx, af, form.ReturnUrl, "用户名或密码错误。", StatusCodes.Status401Unauthorized);
+                case SignInOutcome.Locked:
+                    logs.CreateLogger("Login").LogWarning("sign-in refused (locked) for {User} from {Address}", name, address);
+                    var minutes = (int)Math.Ceiling(result.RetryAfter.TotalMinutes);
+                    ctx.Response.Headers.RetryAfter = ((int)Math.Ceiling(result.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    return LoginPage(ctx, af, form.ReturnUrl, $"登录失败次数过多,该账号或地址已临时锁定,请 {minutes} 分钟后再试。", StatusCodes.Status429TooManyRequests);
+                case SignInOutcome.Unhashable:
+                    return LoginPage(ctx, af, form.ReturnUrl, $"密码无效:不能为空、不能超过 {PasswordRules.MaxBytes} 字节,且须为有效文本。", StatusCodes.Status400BadRequest);
+                case SignInOutcome.Refused:
+                    logs.CreateLogger("Login").LogWarning("sign-in refused for {User} from {Address}", name, address);
+                    return LoginPage(ctx, af, form.ReturnUrl, "用户名或密码错误,或动态口令无效。", StatusCodes.Status401Unauthorized);
             }
-            var identity = new ClaimsIdentity(
-                [new Claim(ClaimTypes.Name, user.Name), new Claim(ClaimTypes.Role, user.Role)],
-                CookieAuthenticationDefaults.AuthenticationScheme);
-            await ctx.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity));
-            var target = IsLocal(form.ReturnUrl) ? form.ReturnUrl! : "/hangfire";
-            return Results.Redirect(target);
-        }).AllowAnonymous().RequireRateLimiting(LoginRateLimit);
+            var principal = await sessions.OpenAsync(result.User!, result.Restriction, address, ctx.RequestAborted);
+            await ctx.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, principal);
+            return Results.Redirect(result.Restriction switch
+            {
+                SessionClaims.ChangePassword => AccountPages.PasswordPath,
+                SessionClaims.EnrolTotp => AccountPages.TwoFactorPath,
+                _ => LocalReturnUrl(form.ReturnUrl),
+            });
+        }).AllowAnonymous().RequireRateLimiting(LoginRateLimit)
+          // A sign-in form is a few hundred bytes; a 100 MB "password" is refused before it is read.
+          .WithMetadata(new RequestSizeLimitAttribute(LoginBodyLimit))
+          .WithFormOptions(valueCountLimit: 16, valueLengthLimit: 16 * 1024, multipartBodyLengthLimit: LoginBodyLimit);
 
-        app.MapGet("/logout", (Delegate)Logout).AllowAnonymous();
-        app.MapPost("/logout", (Delegate)Logout).AllowAnonymous();
+        // Signing out changes state, so it is a POST (with antiforgery); GET only offers the button.
+        app.MapGet("/logout", (HttpContext ctx) => Results.Content(Layout.Bare("退出登录", Html.Of($"""
+            <form method="post" action="/logout" class="login">
+              {Layout.AntiforgeryField(ctx)}
+              <p>确定要退出登录吗?</p>
+              <button type="submit">退出</button>
+            </form>
+            """)).Value, "text/html; charset=utf-8")).AllowAnonymous();
+        app.MapPost("/logout", async (HttpContext ctx, SessionStore sessions) =>
+        {
+            if (ctx.User.FindFirst(SessionClaims.SessionId)?.Value is { } sid)
+                await sessions.RevokeAsync(sid, ctx.User.Identity?.Name ?? "anonymous", "logout", ctx.RequestAborted);
+            await ctx.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+            return Results.Redirect("/login");
+        }).AllowAnonymous();
         app.MapGet("/denied", () => Results.Content(Layout.Bare("无权访问", Html.Of($"""
             <p>您的账号无权访问该页面。<a href="/hangfire">返回控制台</a></p>
             """)).Value, "text/html; charset=utf-8", statusCode: StatusCodes.Status403Forbidden)).AllowAnonymous();
-
-        static async Task<IResult> Logout(HttpContext ctx)
-        {
-            await ctx.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
-            return Results.Redirect("/login");
-        }
     }
 
-    private static bool IsLocal(string? url) =>
-        !string.IsNullOrEmpty(url) && url.StartsWith('/') && !url.StartsWith("//", StringComparison.Ordinal) && !url.StartsWith("/\\", StringComparison.Ordinal);
+    public const long LoginBodyLimit = 64 * 1024;
+
+    /// <summary>The client's address: the connection's, or X-Forwarded-For when it came through a configured proxy.</summary>
+    public static string ClientAddress(HttpContext ctx) => ctx.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+
+    /// <summary>
+    /// Only a path of this site: one leading slash, then no second slash or backslash, and nothing
+    /// but URL characters (no tab, newline or other control character a browser would drop to turn
+    /// <c>/%09/evil.example/</c> into <c>//evil.example/</c>).
+    /// </summary>
+    public static bool IsLocal(string? url) =>
+        !string.IsNullOrEmpty(url) && url.Length <= 2048
+        && url[0] == '/' && (url.Length == 1 || (url[1] != '/' && url[1] != '\\'))
+        && url.All(c => c is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9')
+            or '/' or '-' or '.' or '_' or '~' or '%' or '?' or '#' or '&' or '=' or '+' or ',' or ';' or ':' or '@' or '!' or '$' or '(' or ')' or '*');
+
+    public static string LocalReturnUrl(string? url) => IsLocal(url) ? url! : "/hangfire";
 
     private static IResult LoginPage(HttpContext ctx, IAntiforgery af, string? returnUrl, string? error, int status)
     {
@@ -226,10 +347,12 @@ public static class DashboardSetup
         var body = Html.Of($"""
             <form method="post" action="/login" class="login">
               <input type="hidden" name="{tokens.FormFieldName}" value="{tokens.RequestToken}">
-              <input type="hidden" name="ReturnUrl" value="{(IsLocal(returnUrl) ? returnUrl : "/hangfire")}">
+              <input type="hidden" name="ReturnUrl" value="{LocalReturnUrl(returnUrl)}">
               {(error is null ? Html.Empty : Html.Of($"<p class=\"error\" role=\"alert\">{error}</p>"))}
-              <label>用户名 <input name="UserName" autocomplete="username" required autofocus></label>
-              <label>密码 <input name="Password" type="password" autocomplete="current-password" required></label>
+              <label>用户名 <input name="UserName" autocomplete="username" required autofocus maxlength="64"></label>
+              <label>密码 <input name="Password" type="password" autocomplete="current-password" required maxlength="1024"></label>
+              <label>动态口令 <input name="Code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" maxlength="7"></label>
+              <small>管理员、财务账号必填(身份验证器应用中的 6 位数字)</small>
               <button type="submit">登录</button>
             </form>
             """);
@@ -240,6 +363,7 @@ public static class DashboardSetup
     {
         public string? UserName { get; set; }
         public string? Password { get; set; }
+        public string? Code { get; set; }
         public string? ReturnUrl { get; set; }
     }
 }

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Dapper;
 using Lingyuan.Jobs.Audit;
 using Lingyuan.Jobs.Hosting;
@@ -6,27 +7,68 @@ using Npgsql;
 
 namespace Lingyuan.Jobs.Dashboard;
 
-public sealed record DashboardUser(string Name, string Role, string PasswordHash, bool Disabled);
+public sealed class DashboardUser
+{
+    public DashboardUser() { }
 
-/// <summary>Dashboard accounts in <c>app.users</c>; passwords hashed with Identity's PBKDF2 hasher.</summary>
-public sealed class UserStore(NpgsqlDataSource db)
+    public DashboardUser(string name, string role, string passwordHash, bool disabled)
+    {
+        Name = name;
+        Role = role;
+        PasswordHash = passwordHash;
+        Disabled = disabled;
+    }
+
+    public string Name { get; init; } = "";
+    public string Role { get; init; } = "";
+    public string PasswordHash { get; init; } = "";
+    public bool Disabled { get; init; }
+    public string? TotpSecret { get; init; }
+    public long? TotpLastStep { get; init; }
+    public bool MustChangePassword { get; init; }
+}
+
+public enum SignInOutcome
+{
+    /// <summary>Name, password (and code where needed) match; <see cref="SignInResult.Restriction"/> may limit the session.</summary>
+    Ok,
+    /// <summary>Unknown name, wrong password, missing or wrong code: one answer for all, so none is revealed.</summary>
+    Refused,
+    /// <summary>Too many failures for the account or the client address.</summary>
+    Locked,
+    /// <summary>The password was not hashable (over 1 KB, not UTF-8); refused without hashing.</summary>
+    Unhashable,
+}
+
+public sealed record SignInResult(SignInOutcome Outcome, DashboardUser? User = null, string? Restriction = null, TimeSpan RetryAfter = default);
+
+/// <summary>
+/// Dashboard accounts in <c>app.users</c>; passwords hashed with Identity's PBKDF2 hasher. Signing in
+/// reads the account with a short connection, releases it, then hashes: no database connection is
+/// held while the CPU works, so a flood of sign-ins cannot empty the pool.
+/// </summary>
+public sealed partial class UserStore(NpgsqlDataSource db, TwoFactor twoFactor, SignInThrottle throttle, SessionStore sessions)
 {
     private static readonly PasswordHasher<DashboardUser> Hasher = new();
-    public const int MinPasswordLength = 8;
+    private static readonly string DummyHash = Hasher.HashPassword(new DashboardUser("x", "", "", false), "not-a-password");
+
+    [GeneratedRegex("^[A-Za-z0-9_.@-]{2,64}$")]
+    private static partial Regex ValidName();
+
+    public static bool IsValidName(string? name) => name is not null && ValidName().IsMatch(name);
 
     public async Task AddAsync(string name, string role, string password, string actor, CancellationToken ct)
     {
         if (!Roles.All.Contains(role))
             throw new UsageException($"--role must be one of {string.Join(", ", Roles.All)}, got '{role}' / 角色无效");
-        if (!System.Text.RegularExpressions.Regex.IsMatch(name, "^[A-Za-z0-9_.@-]{2,64}$"))
+        if (!IsValidName(name))
             throw new UsageException($"user name '{name}' must be 2-64 letters, digits or _.@- / 用户名只能包含字母、数字和 _.@-");
-        if (password.Length < MinPasswordLength)
-            throw new UsageException($"password must have at least {MinPasswordLength} characters / 密码至少 {MinPasswordLength} 位");
+        if (PasswordRules.Problem(name, password) is { } problem) throw new UsageException(problem);
         var hash = Hasher.HashPassword(new DashboardUser(name, role, "", false), password);
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         var inserted = await conn.ExecuteAsync(
-            "INSERT INTO app.users (name, role, password_hash) VALUES (@name, @role, @hash) ON CONFLICT (name) DO NOTHING",
+            "INSERT INTO app.users (name, role, password_hash, password_changed_at) VALUES (@name, @role, @hash, now()) ON CONFLICT (name) DO NOTHING",
             new { name, role, hash }, tx);
         if (inserted == 0)
             throw new DomainRuleException($"user '{name}' exists already / 用户 '{name}' 已存在");
@@ -34,69 +76,157 @@ public sealed class UserStore(NpgsqlDataSource db)
         await tx.CommitAsync(ct);
     }
 
-    /// <summary>The user when name and password match an enabled account; null otherwise.</summary>
-    public async Task<DashboardUser?> VerifyAsync(string name, string password, CancellationToken ct)
+    public async Task<DashboardUser?> FindAsync(string name, CancellationToken ct)
     {
+        if (!IsValidName(name)) return null;
         await using var conn = await db.OpenConnectionAsync(ct);
-        var user = await conn.QuerySingleOrDefaultAsync<DashboardUser>(
-            "SELECT name, role, password_hash AS PasswordHash, disabled FROM app.users WHERE name = @name", new { name });
+        return await conn.QuerySingleOrDefaultAsync<DashboardUser>(
+            """
+            SELECT name, role, password_hash AS PasswordHash, disabled, totp_secret AS TotpSecret,
+                   totp_last_step AS TotpLastStep, must_change_password AS MustChangePassword
+            FROM app.users WHERE name = @name
+            """, new { name });
+    }
+
+    /// <summary>
+    /// Proves a person: name, password and, when the account has enrolled, a one-time code. Failures
+    /// are counted (per account and per client address) and audited on the given channel; successes
+    /// are not counted. Used by the sign-in page and by command-line verbs that act as a person.
+    /// </summary>
+    public async Task<SignInResult> AuthenticateAsync(string name, string? password, string? code, string channel, string address, CancellationToken ct)
+    {
+        var accountKey = name.Length <= 64 ? name : name[..64];
+        if (!PasswordRules.IsHashable(password))
+        {
+            await throttle.RecordFailureAsync(accountKey, address, channel, "password not hashable (empty, over 1 KB or not UTF-8)", ct);
+            return new SignInResult(SignInOutcome.Unhashable);
+        }
+        if (await throttle.CheckAsync(accountKey, address, ct) is { } locked)
+            return new SignInResult(SignInOutcome.Locked, RetryAfter: locked.RetryAfter);
+
+        var user = await FindAsync(name, ct); // the connection is back in the pool before hashing starts
         if (user is null || user.Disabled)
         {
             // Hash anyway so a missing account costs the same time as a wrong password.
-            Hasher.VerifyHashedPassword(new DashboardUser(name, "", "", false), DummyHash, password);
-            return null;
+            Hasher.VerifyHashedPassword(new DashboardUser(name, "", "", false), DummyHash, password!);
+            await throttle.RecordFailureAsync(accountKey, address, channel, user is null ? "unknown account" : "account disabled", ct);
+            return new SignInResult(SignInOutcome.Refused);
         }
-        return Hasher.VerifyHashedPassword(user, user.PasswordHash, password) == PasswordVerificationResult.Failed ? null : user;
+        var verdict = Hasher.VerifyHashedPassword(user, user.PasswordHash, password!);
+        if (verdict == PasswordVerificationResult.Failed)
+        {
+            await throttle.RecordFailureAsync(accountKey, address, channel, "wrong password", ct);
+            return new SignInResult(SignInOutcome.Refused);
+        }
+        if (user.TotpSecret is not null)
+        {
+            var step = twoFactor.Match(twoFactor.Unprotect(user.TotpSecret), code);
+            if (step is null || !await UseStepAsync(user.Name, step.Value, ct))
+            {
+                await throttle.RecordFailureAsync(accountKey, address, channel, step is null ? "one-time code missing or wrong" : "one-time code used before", ct);
+                return new SignInResult(SignInOutcome.Refused);
+            }
+        }
+        if (verdict == PasswordVerificationResult.SuccessRehashNeeded)
+        {
+            var rehash = Hasher.HashPassword(user, password!);
+            await using var conn = await db.OpenConnectionAsync(ct);
+            await conn.ExecuteAsync("UPDATE app.users SET password_hash = @rehash WHERE name = @name", new { rehash, name = user.Name });
+        }
+        string? restriction = user.MustChangePassword ? SessionClaims.ChangePassword
+            : user.TotpSecret is null && twoFactor.RoleNeedsIt(user.Role) ? SessionClaims.EnrolTotp
+            : null;
+        return new SignInResult(SignInOutcome.Ok, user, restriction);
     }
 
-    private static readonly string DummyHash = Hasher.HashPassword(new DashboardUser("x", "", "", false), "not-a-password");
-}
-
-public sealed class UsersAddCommand(UserStore users) : ICliCommand
-{
-    public static CommandSpec Spec { get; } = new(
-        "users add",
-        "create a dashboard account (password from stdin) / 新建控制台账号(密码从标准输入读取)",
-        """
-        usage: Lingyuan.Jobs users add NAME --role admin|operator|finance|inspection   (password on stdin)
-        用法:  Lingyuan.Jobs users add 用户名 --role admin|operator|finance|inspection (密码从标准输入读取)
-          admin 管理员; operator 值班操作员(只读); finance 财务审核; inspection 劳动监察
-        example: echo 'a-long-password' | Lingyuan.Jobs users add zhangsan --role finance
-        """,
-        ValueOptions: ["role"]);
-
-    public async Task<int> RunAsync(CommandArgs args, CancellationToken ct)
+    /// <summary>Marks a time step used; false when it (or a later one) was used already.</summary>
+    private async Task<bool> UseStepAsync(string name, long step, CancellationToken ct)
     {
-        var name = args.Positional(0, "NAME");
-        args.ExpectPositionals(1);
-        var role = args.Option("role") ?? throw new UsageException("--role is required / 需要 --role");
-        string? password;
-        if (Console.IsInputRedirected)
-        {
-            password = Console.In.ReadLine();
-        }
-        else
-        {
-            Console.Error.Write("password / 密码: ");
-            password = ReadHidden();
-        }
-        if (string.IsNullOrEmpty(password)) throw new UsageException("no password on stdin / 标准输入中没有密码");
-        await users.AddAsync(name, role, password, actor: $"cli:{Environment.UserName}", ct);
-        Console.WriteLine($"user {name} ({role}) created / 已创建账号 {name}({Roles.NameZh(role)})");
-        return ExitCodes.Ok;
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return await conn.ExecuteAsync(
+            "UPDATE app.users SET totp_last_step = @step WHERE name = @name AND (totp_last_step IS NULL OR totp_last_step < @step)",
+            new { name, step }) == 1;
     }
 
-    private static string ReadHidden()
+    /// <summary>Sets a new password (rules applied), ends every session of the user; audited.</summary>
+    public async Task SetPasswordAsync(string name, string newPassword, bool mustChange, string actor, string action, CancellationToken ct)
     {
-        var chars = new List<char>();
-        while (true)
-        {
-            var key = Console.ReadKey(intercept: true);
-            if (key.Key == ConsoleKey.Enter) break;
-            if (key.Key == ConsoleKey.Backspace) { if (chars.Count > 0) chars.RemoveAt(chars.Count - 1); continue; }
-            chars.Add(key.KeyChar);
-        }
-        Console.Error.WriteLine();
-        return new string([.. chars]);
+        if (PasswordRules.Problem(name, newPassword) is { } problem) throw new BadInputException(problem);
+        var user = await FindAsync(name, ct) ?? throw new DomainRuleException($"no user '{name}' / 没有账号 '{name}'");
+        var hash = Hasher.HashPassword(user, newPassword);
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await conn.ExecuteAsync(
+            "UPDATE app.users SET password_hash = @hash, must_change_password = @mustChange, password_changed_at = now() WHERE name = @name",
+            new { hash, mustChange, name }, tx);
+        await AuditLog.WriteAsync(conn, tx, actor, action, "user", name, after: new { must_change_password = mustChange });
+        await SessionStore.RevokeAllAsync(conn, tx, name, actor, action);
+        await tx.CommitAsync(ct);
+        sessions.Forget(name);
     }
+
+    /// <summary>True when the password is the user's current one (no counting: the caller is signed in).</summary>
+    public async Task<bool> CheckPasswordAsync(string name, string password, CancellationToken ct)
+    {
+        if (!PasswordRules.IsHashable(password)) return false;
+        var user = await FindAsync(name, ct);
+        return user is not null && Hasher.VerifyHashedPassword(user, user.PasswordHash, password) != PasswordVerificationResult.Failed;
+    }
+
+    public Task SetDisabledAsync(string name, bool disabled, string actor, CancellationToken ct) =>
+        ChangeAccountAsync(name, actor, disabled ? "user.disable" : "user.enable",
+            "UPDATE app.users SET disabled = @value WHERE name = @name RETURNING disabled::text", disabled, revoke: disabled, ct);
+
+    public Task SetRoleAsync(string name, string role, string actor, CancellationToken ct)
+    {
+        if (!Roles.All.Contains(role))
+            throw new UsageException($"--role must be one of {string.Join(", ", Roles.All)}, got '{role}' / 角色无效");
+        return ChangeAccountAsync(name, actor, "user.set-role", "UPDATE app.users SET role = @value WHERE name = @name RETURNING role", role, revoke: true, ct);
+    }
+
+    private async Task ChangeAccountAsync(string name, string actor, string action, string sql, object value, bool revoke, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var before = await conn.QuerySingleOrDefaultAsync<(string Role, bool Disabled)?>(
+            "SELECT role, disabled FROM app.users WHERE name = @name FOR UPDATE", new { name }, tx)
+            ?? throw new DomainRuleException($"no user '{name}' / 没有账号 '{name}'");
+        await conn.ExecuteScalarAsync<string>(sql, new { name, value }, tx);
+        await AuditLog.WriteAsync(conn, tx, actor, action, "user", name,
+            before: new { role = before.Role, disabled = before.Disabled }, after: new { value });
+        if (revoke) await SessionStore.RevokeAllAsync(conn, tx, name, actor, action);
+        await tx.CommitAsync(ct);
+        sessions.Forget(name);
+    }
+
+    /// <summary>Makes a secret the account's second factor (self-service after confirming, or an admin at the command line); audited.</summary>
+    public async Task EnrolTotpAsync(string name, string secretBase32, string actor, CancellationToken ct, long? usedStep = null)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var n = await conn.ExecuteAsync(
+            "UPDATE app.users SET totp_secret = @s, totp_last_step = @usedStep WHERE name = @name",
+            new { s = twoFactor.Protect(secretBase32), usedStep, name }, tx);
+        if (n == 0) throw new DomainRuleException($"no user '{name}' / 没有账号 '{name}'");
+        await AuditLog.WriteAsync(conn, tx, actor, "user.totp-enrol", "user", name);
+        await tx.CommitAsync(ct);
+    }
+
+    /// <summary>Clears the second factor (a lost phone): the user enrols again at the next sign-in; sessions end.</summary>
+    public async Task ResetTotpAsync(string name, string actor, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var n = await conn.ExecuteAsync(
+            "UPDATE app.users SET totp_secret = NULL, totp_last_step = NULL WHERE name = @name", new { name }, tx);
+        if (n == 0) throw new DomainRuleException($"no user '{name}' / 没有账号 '{name}'");
+        await AuditLog.WriteAsync(conn, tx, actor, "user.totp-reset", "user", name);
+        await SessionStore.RevokeAllAsync(conn, tx, name, actor, "user.totp-reset");
+        await tx.CommitAsync(ct);
+        sessions.Forget(name);
+    }
+
+    /// <summary>The stored secret of an enrolled account (tests and the demo compute codes from it).</summary>
+    public async Task<string?> TotpSecretAsync(string name, CancellationToken ct) =>
+        (await FindAsync(name, ct))?.TotpSecret is { } s ? twoFactor.Unprotect(s) : null;
 }

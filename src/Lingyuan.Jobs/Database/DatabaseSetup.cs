@@ -49,8 +49,9 @@ public static class DatabaseSetup
             }
             catch (Exception ex) when (ex is NpgsqlException or OperationCanceledException or TimeoutException or InvalidOperationException)
             {
-                // A restarted server leaves broken connections in the pool; drop them so the next probe reconnects.
-                NpgsqlConnection.ClearAllPools();
+                // No pool is cleared here: clearing every pool on one failed probe (a timeout under load
+                // included) would cut the connections of every request in flight. Npgsql drops a
+                // connection it finds broken, and the next probe opens a fresh one.
                 return Results.Text("database unavailable / 数据库不可用\n", statusCode: 503);
             }
         }).AllowAnonymous();

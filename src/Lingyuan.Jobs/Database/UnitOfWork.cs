@@ -19,8 +19,8 @@ public sealed record Acting(string Actor, string Channel, string? JobId = null)
 
     private static readonly AsyncLocal<Acting?> Ambient = new();
 
-    /// <summary>What runs outside any job, request or verb (start-up, tests that call a service directly).</summary>
-    public static Acting System { get; } = new("system", "system");
+    /// <summary>What runs outside any job, request or verb (start-up, tests that call a service directly): background work.</summary>
+    public static Acting System { get; } = new("system", Job);
 
     public static Acting Current => Ambient.Value ?? System;
 

@@ -29,7 +29,7 @@ public sealed class BatchBuildCommand(BatchBuilder builder) : ICliCommand
     }
 }
 
-public sealed class BatchSubmitCommand(BatchReview review) : ICliCommand
+public sealed class BatchSubmitCommand(BatchReview review, Dashboard.CliIdentity identity) : ICliCommand
 {
     public static CommandSpec Spec { get; } = new(
         "batch submit",
@@ -39,20 +39,20 @@ public sealed class BatchSubmitCommand(BatchReview review) : ICliCommand
         用法:  Lingyuan.Jobs batch submit 批次编号 --user 用户名
         NAME is a finance (or admin) account; it becomes the batch's preparer, who cannot approve it.
         用户须为财务审核(或管理员)账号,提交人即制单人,不能审批本批次。
-        """,
-        ValueOptions: ["user"]);
+        """ + Dashboard.CliIdentity.HelpZhEn,
+        ValueOptions: ["user", "code"]);
 
     public async Task<int> RunAsync(CommandArgs args, CancellationToken ct)
     {
         var id = args.PositionalId(0, "BATCH_ID");
         args.ExpectPositionals(1);
-        await review.SubmitAsync(id, args.Option("user") ?? throw new UsageException("--user is required / 需要 --user"), ct);
+        await review.SubmitAsync(id, await identity.ProveAsync(args, ct), ct);
         Console.WriteLine($"batch {id} submitted / 批次 {id} 已提交");
         return ExitCodes.Ok;
     }
 }
 
-public sealed class BatchApproveCommand(BatchReview review) : ICliCommand
+public sealed class BatchApproveCommand(BatchReview review, Dashboard.CliIdentity identity) : ICliCommand
 {
     public static CommandSpec Spec { get; } = new(
         "batch approve",
@@ -63,20 +63,20 @@ public sealed class BatchApproveCommand(BatchReview review) : ICliCommand
         NAME is a finance (or admin) account other than the submitter. Approval freezes the batch:
         line count, total and SHA-256 are recorded. Exit 1 if refused.
         审批人须为提交人以外的财务审核(或管理员)账号。审批后批次冻结,记录笔数、总额与 SHA-256。被拒绝时退出码为 1。
-        """,
-        ValueOptions: ["user"]);
+        """ + Dashboard.CliIdentity.HelpZhEn,
+        ValueOptions: ["user", "code"]);
 
     public async Task<int> RunAsync(CommandArgs args, CancellationToken ct)
     {
         var id = args.PositionalId(0, "BATCH_ID");
         args.ExpectPositionals(1);
-        var b = await review.ApproveAsync(id, args.Option("user") ?? throw new UsageException("--user is required / 需要 --user"), ct);
+        var b = await review.ApproveAsync(id, await identity.ProveAsync(args, ct), ct);
         Console.WriteLine($"batch {id} approved: {b.ApprovedLineCount} lines, {Money.Yuan(b.ApprovedTotalFen ?? 0)} yuan, sha256 {b.ApprovedSha256} / 批次 {id} 已审批");
         return ExitCodes.Ok;
     }
 }
 
-public sealed class BatchRejectCommand(BatchReview review) : ICliCommand
+public sealed class BatchRejectCommand(BatchReview review, Dashboard.CliIdentity identity) : ICliCommand
 {
     public static CommandSpec Spec { get; } = new(
         "batch reject",
@@ -84,15 +84,15 @@ public sealed class BatchRejectCommand(BatchReview review) : ICliCommand
         """
         usage: Lingyuan.Jobs batch reject BATCH_ID --user NAME --reason TEXT
         用法:  Lingyuan.Jobs batch reject 批次编号 --user 用户名 --reason 原因
-        """,
-        ValueOptions: ["user", "reason"]);
+        """ + Dashboard.CliIdentity.HelpZhEn,
+        ValueOptions: ["user", "reason", "code"]);
 
     public async Task<int> RunAsync(CommandArgs args, CancellationToken ct)
     {
         var id = args.PositionalId(0, "BATCH_ID");
         args.ExpectPositionals(1);
-        var user = args.Option("user") ?? throw new UsageException("--user is required / 需要 --user");
         var reason = args.Option("reason") ?? throw new UsageException("--reason is required / 需要 --reason");
+        var user = await identity.ProveAsync(args, ct);
         await review.RejectAsync(id, user, reason, ct);
         Console.WriteLine($"batch {id} rejected / 批次 {id} 已退回");
         return ExitCodes.Ok;

@@ -37,7 +37,7 @@ public sealed class ZeroEmploymentCheckCommand(ZeroEmploymentCheck check) : ICli
 }
 
 /// <summary><c>zero-employment close CASE_ID --reason moved|refused_referrals --note TEXT --user NAME</c>.</summary>
-public sealed class ZeroEmploymentCloseCommand(ZeroEmploymentCases cases) : ICliCommand
+public sealed class ZeroEmploymentCloseCommand(ZeroEmploymentCases cases, Dashboard.CliIdentity identity) : ICliCommand
 {
     public static CommandSpec Spec { get; } = new(
         "zero-employment close",
@@ -50,8 +50,8 @@ public sealed class ZeroEmploymentCloseCommand(ZeroEmploymentCases cases) : ICli
           --user             an enabled admin account (as on the dashboard) / 须为启用的管理员账号
         Clearing (a member employed) and "no longer qualifies" are recorded by the daily check itself.
         清零(成员已就业)和"不再符合条件"由每日排查自动记录。
-        """,
-        ValueOptions: ["reason", "note", "user"]);
+        """ + Dashboard.CliIdentity.HelpZhEn,
+        ValueOptions: ["reason", "note", "user", "code"]);
 
     public async Task<int> RunAsync(CommandArgs args, CancellationToken ct)
     {
@@ -59,7 +59,7 @@ public sealed class ZeroEmploymentCloseCommand(ZeroEmploymentCases cases) : ICli
         args.ExpectPositionals(1);
         var reason = args.Option("reason") ?? throw new UsageException("--reason is required / 需要 --reason");
         var note = args.Option("note") ?? throw new UsageException("--note is required / 需要 --note");
-        var user = args.Option("user") ?? throw new UsageException("--user is required / 需要 --user");
+        var user = await identity.ProveAsync(args, ct);
         await cases.CloseAsAccountAsync(id, reason, note, user, ct);
         Console.WriteLine($"case {id} closed ({reason}) / 案件 {id} 已结案({ZeroEmploymentMail.CloseReasonZh(reason)})");
         return ExitCodes.Ok;

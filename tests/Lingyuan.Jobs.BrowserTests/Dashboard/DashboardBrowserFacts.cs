@@ -16,8 +16,8 @@ public sealed class DashboardBrowserFixture : DatabaseFixture
         Server = await TestServer.StartAsync(this, AppRole.All, new() { ["Dashboard:LoginAttemptsPerMinute"] = "1000" });
         await Browser.InitializeAsync();
         var users = Server.App.Services.GetRequiredService<UserStore>();
-        await users.AddAsync("web-admin", Roles.Admin, "browser-pass-1", "test", CancellationToken.None);
-        await users.AddAsync("web-operator", Roles.Operator, "browser-pass-1", "test", CancellationToken.None);
+        await users.AddAsync("web-admin", Roles.Admin, TestSignIn.Password, "test", CancellationToken.None);
+        await users.AddAsync("web-operator", Roles.Operator, TestSignIn.Password, "test", CancellationToken.None);
     }
 
     public override async Task DisposeAsync()
@@ -44,7 +44,7 @@ public class DashboardBrowserFacts(DashboardBrowserFixture fx) : IClassFixture<D
     public async Task An_admin_signs_in_sees_the_dashboard_in_Chinese_and_may_trigger_and_delete_jobs()
     {
         var page = await fx.Browser.NewPageAsync(fx.Server.BaseAddress);
-        await Browser.SignInAsync(page, "web-admin", "browser-pass-1");
+        await Browser.SignInAsync(page, "web-admin", TestSignIn.Password, await TestSignIn.CodeAsync(fx.Server.App.Services, "web-admin"));
         Assert.Contains("仪表盘", await page.TitleAsync());
         await page.GotoAsync("/hangfire/recurring");
         var text = await page.InnerTextAsync("body");
@@ -58,7 +58,7 @@ public class DashboardBrowserFacts(DashboardBrowserFixture fx) : IClassFixture<D
     {
         Assert.NotEmpty(fx.Server.App.Services.GetRequiredService<JobCatalog>().All);
         var page = await fx.Browser.NewPageAsync(fx.Server.BaseAddress);
-        await Browser.SignInAsync(page, "web-operator", "browser-pass-1");
+        await Browser.SignInAsync(page, "web-operator", TestSignIn.Password);
         await page.GotoAsync("/hangfire/recurring");
         var text = await page.InnerTextAsync("body");
         Assert.Contains("定期作业", text);

@@ -73,7 +73,8 @@ public sealed class BatchReviewBrowserTests(DatabaseFixture fixture) : IClassFix
         var page = await context.NewPageAsync();
         await page.GotoAsync("/login");
         await page.FillAsync("input[name=UserName]", user);
-        await page.FillAsync("input[name=Password]", "test-password-1");
+        await page.FillAsync("input[name=Password]", TestSignIn.Password);
+        await page.FillAsync("input[name=Code]", (await TestSignIn.CodeAsync(server.App.Services, user))!);
         await page.ClickAsync("form.login button[type=submit]");
         await page.WaitForURLAsync("**/hangfire**");
         return page;

@@ -37,11 +37,12 @@ public sealed class Browser : IAsyncLifetime
         return await context.NewPageAsync();
     }
 
-    public static async Task SignInAsync(IPage page, string user, string password)
+    public static async Task SignInAsync(IPage page, string user, string password, string? code = null)
     {
         await page.GotoAsync("/login");
         await page.FillAsync("input[name=UserName]", user);
         await page.FillAsync("input[name=Password]", password);
+        if (code is not null) await page.FillAsync("input[name=Code]", code);
         await page.ClickAsync("button[type=submit]");
         await page.WaitForURLAsync(url => !url.Contains("/login", StringComparison.Ordinal));
     }

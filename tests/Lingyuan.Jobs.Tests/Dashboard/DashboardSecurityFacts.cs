@@ -13,8 +13,8 @@ public sealed class DashboardServerFixture : DatabaseFixture
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
-        // Tests of this class sign in often from one address; the rate limit has its own test and server.
-        Server = await TestServer.StartAsync(this, AppRole.Dashboard, new() { ["Dashboard:LoginAttemptsPerMinute"] = "1000" });
+        // Tests of this class sign in often from one address; only failures count (LoginFloodFacts).
+        Server = await TestServer.StartAsync(this, AppRole.Dashboard);
     }
 
     public override async Task DisposeAsync()
@@ -54,7 +54,7 @@ public partial class DashboardSecurityFacts(DashboardServerFixture fx) : IClassF
     [Fact]
     public async Task A_wrong_password_is_refused()
     {
-        await fx.Server.SignedInClientAsync("alice", Roles.Admin, "right-password-1");
+        await fx.Server.SignedInClientAsync("alice", Roles.Admin);
         var response = await TestServer.PostLoginAsync(fx.Server.Client(), "alice", "wrong-password-1");
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Contains("用户名或密码错误", await response.Content.ReadAsStringAsync());
@@ -65,11 +65,11 @@ public partial class DashboardSecurityFacts(DashboardServerFixture fx) : IClassF
     [Fact]
     public async Task A_login_post_without_an_antiforgery_token_is_refused()
     {
-        await fx.Server.SignedInClientAsync("bob", Roles.Admin, "right-password-1");
+        await fx.Server.SignedInClientAsync("bob", Roles.Admin);
         var response = await fx.Server.Client().PostAsync("/login", new FormUrlEncodedContent(new Dictionary<string, string>
         {
             ["UserName"] = "bob",
-            ["Password"] = "right-password-1",
+            ["Password"] = TestSignIn.Password,
         }));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.DoesNotContain(response.Headers, h => h.Key == "Set-Cookie" && h.Value.Any(v => v.StartsWith("lingyuan.jobs=", StringComparison.Ordinal)));
@@ -93,7 +93,7 @@ public partial class DashboardSecurityFacts(DashboardServerFixture fx) : IClassF
     {
         var client = fx.Server.Client();
         await fx.Server.SignedInClientAsync("dave", Roles.Operator);
-        var response = await TestServer.PostLoginAsync(client, "dave", "test-password-1");
+        var response = await TestServer.PostLoginAsync(client, "dave", TestSignIn.Password);
         var cookie = response.Headers.GetValues("Set-Cookie").Single(v => v.StartsWith("lingyuan.jobs=", StringComparison.Ordinal));
         Assert.Contains("httponly", cookie, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("samesite=strict", cookie, StringComparison.OrdinalIgnoreCase);
@@ -157,7 +157,7 @@ public class LoginRateLimitFacts(DatabaseFixture db) : IClassFixture<DatabaseFix
     [Fact]
     public async Task The_sixth_rapid_sign_in_attempt_is_answered_429()
     {
-        await using var server = await TestServer.StartAsync(db, AppRole.Dashboard, new() { ["Dashboard:LoginAttemptsPerMinute"] = "5" });
+        await using var server = await TestServer.StartAsync(db, AppRole.Dashboard, new() { ["Dashboard:LoginFailuresPerAccount"] = "5" });
         var client = server.Client();
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < 6; i++)

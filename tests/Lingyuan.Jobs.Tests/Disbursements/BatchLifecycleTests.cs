@@ -57,16 +57,16 @@ public sealed class BatchLifecycleTests(DatabaseFixture fixture) : IClassFixture
 
         var ex = await Assert.ThrowsAsync<DomainRuleException>(() => Review.ApproveAsync(b.BatchId, "preparer", default));
         Assert.True(ex.Data.Contains(BatchReview.ForbiddenKey));
-        var (code, output) = await ServiceProcess.RunAsync(fixture, $"batch approve {b.BatchId} --user preparer");
+        var (code, output) = await ServiceProcess.RunAsync(fixture, $"batch approve {b.BatchId} --user preparer", stdin: await TestSignIn.StdinAsync(fixture.Services, "preparer"));
         Assert.Equal(1, code);
         Assert.Contains("four eyes", output);
         Assert.Contains("双人复核", output);
-        var (code2, output2) = await ServiceProcess.RunAsync(fixture, $"batch approve {b.BatchId} --user watcher");
+        var (code2, output2) = await ServiceProcess.RunAsync(fixture, $"batch approve {b.BatchId} --user watcher", stdin: await TestSignIn.StdinAsync(fixture.Services, "watcher"));
         Assert.Equal(1, code2);
         Assert.Contains("无财务审核权限", output2);
         Assert.Equal("submitted", (await Review.FindAsync(b.BatchId, default))!.State);
 
-        var (code3, output3) = await ServiceProcess.RunAsync(fixture, $"batch approve {b.BatchId} --user approver");
+        var (code3, output3) = await ServiceProcess.RunAsync(fixture, $"batch approve {b.BatchId} --user approver", stdin: await TestSignIn.StdinAsync(fixture.Services, "approver"));
         Assert.True(code3 == 0, output3);
         var approved = await Review.FindAsync(b.BatchId, default);
         Assert.Equal(("approved", "preparer", "approver", 1L, 250_000L), (approved!.State, approved.SubmittedBy, approved.DecidedBy, approved.ApprovedLineCount!.Value, approved.ApprovedTotalFen!.Value));

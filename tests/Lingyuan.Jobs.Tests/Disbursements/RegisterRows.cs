@@ -71,7 +71,7 @@ public sealed class RegisterRows(NpgsqlDataSource db)
 
     public async Task AddUserAsync(UserStore users, string name, string role, string? email = null)
     {
-        await users.AddAsync(name, role, "test-password-1", "test", CancellationToken.None);
+        await users.AddAsync(name, role, Infrastructure.TestSignIn.Password, "test", CancellationToken.None);
         if (email is not null) await ExecAsync("UPDATE app.users SET email = @email WHERE name = @name", new { email, name });
     }
 

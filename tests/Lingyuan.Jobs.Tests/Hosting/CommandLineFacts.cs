@@ -68,14 +68,14 @@ public class CommandLineFacts(DatabaseFixture db) : IClassFixture<DatabaseFixtur
     [Fact]
     public async Task Users_add_reads_the_password_from_stdin_and_refuses_a_duplicate()
     {
-        var (code, output) = await ServiceProcess.RunAsync(db, "users add zhangsan --role finance", stdin: "a-long-password\n");
+        var (code, output) = await ServiceProcess.RunAsync(db, "users add zhangsan --role finance", stdin: Infrastructure.TestSignIn.Password + "\n");
         Assert.Equal(0, code);
         Assert.Contains("zhangsan", output);
-        var (again, _) = await ServiceProcess.RunAsync(db, "users add zhangsan --role finance", stdin: "a-long-password\n");
+        var (again, _) = await ServiceProcess.RunAsync(db, "users add zhangsan --role finance", stdin: Infrastructure.TestSignIn.Password + "\n");
         Assert.Equal(1, again);
         var (shortPw, msg) = await ServiceProcess.RunAsync(db, "users add lisi --role finance", stdin: "short\n");
         Assert.Equal(64, shortPw);
-        Assert.Contains("8", msg);
+        Assert.Contains("12", msg);
     }
 
     [Fact]

@@ -40,10 +40,10 @@ public class ScaleOutFacts(DatabaseFixture db, ITestOutputHelper output) : IClas
         Assert.Contains(servers, s => s.Contains($":{w1.Id}:", StringComparison.Ordinal) || s.Contains($":{w1.Id}", StringComparison.Ordinal));
         Assert.Contains(servers, s => s.Contains($":{w2.Id}", StringComparison.Ordinal));
 
-        await db.Services.GetRequiredService<UserStore>().AddAsync("scale-admin", Roles.Admin, "scale-password-1", "test", CancellationToken.None);
+        await db.Services.GetRequiredService<UserStore>().AddAsync("scale-admin", Roles.Admin, TestSignIn.Password, "test", CancellationToken.None);
         var http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false })
         { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-        Assert.Equal(HttpStatusCode.Redirect, (await TestServer.PostLoginAsync(http, "scale-admin", "scale-password-1")).StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await TestServer.PostLoginAsync(http, "scale-admin", TestSignIn.Password, await TestSignIn.CodeAsync(db.Services, "scale-admin"))).StatusCode);
         var page = await http.GetStringAsync("/hangfire/servers");
         Assert.Contains($":{w1.Id}", page);
         Assert.Contains($":{w2.Id}", page);

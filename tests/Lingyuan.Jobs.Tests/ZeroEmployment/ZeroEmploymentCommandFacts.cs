@@ -39,19 +39,19 @@ public class ZeroEmploymentCommandFacts(DatabaseFixture db) : IClassFixture<Data
 
         var id = await conn.ExecuteScalarAsync<long>("SELECT id FROM app.zero_employment_cases WHERE household_no = 'H-CLI-1'");
         var users = db.Services.GetRequiredService<Lingyuan.Jobs.Dashboard.UserStore>();
-        await users.AddAsync("zhangsan", "admin", "a-long-password", "test", CancellationToken.None);
-        await users.AddAsync("lisi", "operator", "a-long-password", "test", CancellationToken.None);
-        (code, text) = await ServiceProcess.RunAsync(db, $"zero-employment close {id} --reason moved --note 迁往外省 --user lisi", settings);
+        await users.AddAsync("zhangsan", "admin", TestSignIn.Password, "test", CancellationToken.None);
+        await users.AddAsync("lisi", "operator", TestSignIn.Password, "test", CancellationToken.None);
+        (code, text) = await ServiceProcess.RunAsync(db, $"zero-employment close {id} --reason moved --note 迁往外省 --user lisi", settings, stdin: await TestSignIn.StdinAsync(db.Services, "lisi"));
         Assert.True(code == 1, text);
         Assert.Equal("identified", await conn.ExecuteScalarAsync<string>("SELECT state FROM app.zero_employment_cases WHERE id = @id", new { id }));
-        (code, text) = await ServiceProcess.RunAsync(db, $"zero-employment close {id} --reason moved --note 迁往外省 --user zhangsan", settings);
+        (code, text) = await ServiceProcess.RunAsync(db, $"zero-employment close {id} --reason moved --note 迁往外省 --user zhangsan", settings, stdin: await TestSignIn.StdinAsync(db.Services, "zhangsan"));
         Assert.True(code == 0, text);
         Assert.Equal(("closed", "moved", "zhangsan"), await conn.QuerySingleAsync<(string, string, string)>(
             "SELECT state, close_reason, closed_by FROM app.zero_employment_cases WHERE id = @id", new { id }));
 
-        (code, _) = await ServiceProcess.RunAsync(db, $"zero-employment close {id} --reason moved --note 再次 --user zhangsan", settings);
+        (code, _) = await ServiceProcess.RunAsync(db, $"zero-employment close {id} --reason moved --note 再次 --user zhangsan", settings, stdin: await TestSignIn.StdinAsync(db.Services, "zhangsan"));
         Assert.Equal(1, code);
-        (code, _) = await ServiceProcess.RunAsync(db, $"zero-employment close {id} --reason bored --note x --user zhangsan", settings);
+        (code, _) = await ServiceProcess.RunAsync(db, $"zero-employment close {id} --reason bored --note x --user zhangsan", settings, stdin: await TestSignIn.StdinAsync(db.Services, "zhangsan"));
         Assert.Equal(64, code);
         (code, _) = await ServiceProcess.RunAsync(db, "zero-employment check --as-of 2026-02-30", settings);
         Assert.Equal(64, code);

@@ -1,0 +1,170 @@
+using System.Collections.Concurrent;
+using System.Security.Claims;
+using System.Security.Cryptography;
+using Dapper;
+using Lingyuan.Jobs.Audit;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Lingyuan.Jobs.Dashboard;
+
+/// <summary>Claims the sign-in cookie carries besides name and role.</summary>
+public static class SessionClaims
+{
+    public const string SessionId = "lingyuan:sid";
+    /// <summary>Present on a restricted session: <c>enrol-totp</c> or <c>change-password</c>.</summary>
+    public const string Restriction = "lingyuan:restriction";
+    public const string EnrolTotp = "enrol-totp";
+    public const string ChangePassword = "change-password";
+}
+
+/// <summary>
+/// Sign-in sessions the database can end (<c>app.user_sessions</c>). The cookie carries a random
+/// 256-bit session id; every request checks it against the database (remembered for at most
+/// <c>Dashboard:SessionCheckInterval</c>, 10 s by default) together with the account: it must
+/// still exist, be enabled and have the role the session was opened with. Logout, disabling the
+/// account, changing its role or password end its sessions.
+/// </summary>
+public sealed class SessionStore(NpgsqlDataSource db, IOptions<DashboardOptions> options, ILogger<SessionStore> log)
+{
+    private sealed record Checked(string UserName, bool Valid, long UntilMs);
+
+    private readonly ConcurrentDictionary<string, Checked> _cache = new(StringComparer.Ordinal);
+
+    public static byte[] Hash(string sessionId) => SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(sessionId));
+
+    /// <summary>Opens a session (and audits the sign-in) and returns the principal for the cookie.</summary>
+    public async Task<ClaimsPrincipal> OpenAsync(DashboardUser user, string? restriction, string address, CancellationToken ct)
+    {
+        var id = Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
+        await using (var conn = await db.OpenConnectionAsync(ct))
+        await using (var tx = await conn.BeginTransactionAsync(ct))
+        {
+            await conn.ExecuteAsync(
+                """
+                INSERT INTO app.user_sessions (id_hash, user_name, role, channel, restriction, client_address)
+                VALUES (@hash, @name, @role, 'web', @restriction, @address)
+                """, new { hash = Hash(id), name = user.Name, role = user.Role, restriction, address }, tx);
+            await AuditLog.WriteAsync(conn, tx, user.Name, "sign-in", "user", user.Name,
+                details: restriction is null ? $"address {address}" : $"address {address}; restricted to {restriction}", channel: "web");
+            await tx.CommitAsync(ct);
+        }
+        var claims = new List<Claim>
+        {
+            new(ClaimTypes.Name, user.Name),
+            new(ClaimTypes.Role, user.Role),
+            new(SessionClaims.SessionId, id),
+        };
+        if (restriction is not null) claims.Add(new Claim(SessionClaims.Restriction, restriction));
+        return new ClaimsPrincipal(new ClaimsIdentity(claims, CookieAuthenticationDefaults.AuthenticationScheme));
+    }
+
+    /// <summary>Ends one session (logout); true when it was open.</summary>
+    public async Task<bool> RevokeAsync(string sessionId, string actor, string reason, CancellationToken ct)
+    {
+        var hash = Hash(sessionId);
+        _cache.TryRemove(Convert.ToHexString(hash), out _);
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var user = await conn.QuerySingleOrDefaultAsync<string>(
+            "UPDATE app.user_sessions SET revoked_at = now(), revoked_reason = @reason WHERE id_hash = @hash AND revoked_at IS NULL RETURNING user_name",
+            new { hash, reason }, tx);
+        if (user is not null)
+            await AuditLog.WriteAsync(conn, tx, actor, reason == "logout" ? "sign-out" : "session.revoke", "user", user, details: reason, channel: "web");
+        await tx.CommitAsync(ct);
+        return user is not null;
+    }
+
+    /// <summary>Ends every open session of a user, inside the caller's transaction (with its audit row).</summary>
+    public static async Task<int> RevokeAllAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string userName, string actor, string reason)
+    {
+        var n = await conn.ExecuteAsync(
+            "UPDATE app.user_sessions SET revoked_at = now(), revoked_reason = @reason WHERE user_name = @userName AND revoked_at IS NULL",
+            new { userName, reason }, tx);
+        if (n > 0)
+            await AuditLog.WriteAsync(conn, tx, actor, "session.revoke-all", "user", userName, details: $"{n} session(s): {reason}");
+        return n;
+    }
+
+    /// <summary>Forgets what this instance remembers about a user's sessions (other instances forget within the check interval).</summary>
+    public void Forget(string userName)
+    {
+        foreach (var (key, value) in _cache)
+            if (value.UserName == userName) _cache.TryRemove(key, out _);
+    }
+
+    /// <summary>The cookie's <c>OnValidatePrincipal</c>: refuses a cookie whose session or account no longer holds.</summary>
+    public async Task ValidateAsync(CookieValidatePrincipalContext ctx)
+    {
+        var principal = ctx.Principal;
+        var sid = principal?.FindFirst(SessionClaims.SessionId)?.Value;
+        var name = principal?.Identity?.Name;
+        var role = principal?.FindFirst(ClaimTypes.Role)?.Value;
+        var restriction = principal?.FindFirst(SessionClaims.Restriction)?.Value;
+        var valid = sid is null || name is null || role is null ? false
+            : await IsValidAsync(sid, name, role, restriction, ctx.HttpContext.RequestAborted);
+        if (valid == true) return;
+        ctx.RejectPrincipal();
+        // A session known to be over loses its cookie; while the database cannot answer the
+        // request is only treated as anonymous, and the cookie works again once it answers.
+        if (valid == false) await ctx.HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+    }
+
+    private async Task<bool?> IsValidAsync(string sid, string name, string role, string? restriction, CancellationToken ct)
+    {
+        var hash = Hash(sid);
+        var key = Convert.ToHexString(hash);
+        // A monotonic clock: the cache must expire even where a test fixes the service's TimeProvider.
+        var now = Environment.TickCount64;
+        if (_cache.TryGetValue(key, out var c) && c.UntilMs > now && c.UserName == name) return c.Valid;
+
+        var idle = options.Value.SessionIdleTimeout;
+        bool valid;
+        try
+        {
+            await using var conn = await db.OpenConnectionAsync(ct);
+            var row = await conn.QuerySingleOrDefaultAsync<SessionRow>(
+                """
+                SELECT s.user_name AS SessionUser, s.role AS SessionRole, s.restriction AS SessionRestriction, s.revoked_at AS RevokedAt,
+                       s.last_seen_at > now() - @idle AS Fresh, s.last_seen_at < now() - interval '5 minutes' AS Stale,
+                       u.role AS UserRole, u.disabled AS Disabled
+                FROM app.user_sessions s LEFT JOIN app.users u ON u.name = s.user_name
+                WHERE s.id_hash = @hash
+                """, new { hash, idle });
+            valid = row is not null && row.SessionUser == name && row.SessionRole == role && row.SessionRestriction == restriction
+                && row.RevokedAt is null && row.UserRole == role && row.Disabled == false
+                && row.Fresh;
+            // Remember activity coarsely: a write every few minutes per session, not one per request.
+            if (valid && row!.Stale)
+                await conn.ExecuteAsync("UPDATE app.user_sessions SET last_seen_at = now() WHERE id_hash = @hash", new { hash });
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            // The database cannot vouch for the session: treat the request as anonymous, do not remember it.
+            log.LogWarning("session check failed: {Message}", ex.Message);
+            return null;
+        }
+        _cache[key] = new Checked(name, valid, now + (long)options.Value.SessionCheckInterval.TotalMilliseconds);
+        if (_cache.Count > 10_000)
+            foreach (var (k, v) in _cache)
+                if (v.UntilMs <= now) _cache.TryRemove(k, out _);
+        return valid;
+    }
+
+    private sealed class SessionRow
+    {
+        public string SessionUser { get; init; } = "";
+        public string SessionRole { get; init; } = "";
+        public string? SessionRestriction { get; init; }
+        public DateTime? RevokedAt { get; init; }
+        public bool Fresh { get; init; }
+        public bool Stale { get; init; }
+        public string? UserRole { get; init; }
+        public bool? Disabled { get; init; }
+    }
+
+    private static string Base64UrlEncode(byte[] bytes) =>
+        Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}

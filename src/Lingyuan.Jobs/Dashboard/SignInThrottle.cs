@@ -1,0 +1,74 @@
+using Dapper;
+using Lingyuan.Jobs.Audit;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Lingyuan.Jobs.Dashboard;
+
+/// <summary>
+/// Failed sign-ins counted per account and per client address in <c>app.sign_in_failures</c>
+/// (successes are never counted). Kept in the database rather than in memory so that every
+/// instance of a deployment sees the same count (round-robin behind a proxy does not multiply the
+/// attempts an attacker gets) and a restart does not reset a lockout.
+/// An account or address is locked while it has as many failures as its limit within
+/// <c>Dashboard:LoginFailureWindow</c>; the lock ends when the oldest of them leaves the window.
+/// </summary>
+public sealed class SignInThrottle(NpgsqlDataSource db, IOptions<DashboardOptions> options)
+{
+    public sealed record Lock(string Scope, TimeSpan RetryAfter);
+
+    /// <summary>The lock that refuses this attempt now, or null.</summary>
+    public async Task<Lock?> CheckAsync(string userName, string address, CancellationToken ct)
+    {
+        var o = options.Value;
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var row = await conn.QuerySingleAsync<(long ByUser, DateTime? UserOldest, long ByAddress, DateTime? AddressOldest)>(
+            """
+            WITH u AS (SELECT at FROM app.sign_in_failures WHERE user_name = @userName AND at > now() - @window ORDER BY at DESC LIMIT @userLimit),
+                 a AS (SELECT at FROM app.sign_in_failures WHERE client_address = @address AND at > now() - @window ORDER BY at DESC LIMIT @addressLimit)
+            SELECT (SELECT count(*) FROM u), (SELECT min(at) FROM u), (SELECT count(*) FROM a), (SELECT min(at) FROM a)
+            """,
+            new { userName, address, window = o.LoginFailureWindow, userLimit = o.LoginFailuresPerAccount, addressLimit = o.LoginFailuresPerAddress });
+        var now = DateTime.UtcNow;
+        if (row.ByUser >= o.LoginFailuresPerAccount)
+            return new Lock("account", Remaining(row.UserOldest, o.LoginFailureWindow, now));
+        if (row.ByAddress >= o.LoginFailuresPerAddress)
+            return new Lock("address", Remaining(row.AddressOldest, o.LoginFailureWindow, now));
+        return null;
+    }
+
+    private static TimeSpan Remaining(DateTime? oldest, TimeSpan window, DateTime now)
+    {
+        var left = (oldest ?? now) + window - now;
+        return left < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : left;
+    }
+
+    /// <summary>Records a failure with its audit row; audits a lockout when this failure reached a limit.</summary>
+    public async Task RecordFailureAsync(string userName, string address, string channel, string reason, CancellationToken ct)
+    {
+        var o = options.Value;
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        // One writer per account and per address at a time (always account first, so no deadlock):
+        // the count below is then exact and a lockout is audited once, not once per racing failure.
+        await conn.ExecuteAsync("SELECT pg_advisory_xact_lock(1, hashtext(@userName))", new { userName }, tx);
+        await conn.ExecuteAsync("SELECT pg_advisory_xact_lock(2, hashtext(@address))", new { address }, tx);
+        await conn.ExecuteAsync("INSERT INTO app.sign_in_failures (user_name, client_address) VALUES (@userName, @address)", new { userName, address }, tx);
+        await AuditLog.WriteAsync(conn, tx, userName, "sign-in.failed", "user", userName, details: $"{reason}; address {address}", channel: channel);
+        var (byUser, byAddress) = await conn.QuerySingleAsync<(long, long)>(
+            """
+            SELECT (SELECT count(*) FROM app.sign_in_failures WHERE user_name = @userName AND at > now() - @window),
+                   (SELECT count(*) FROM app.sign_in_failures WHERE client_address = @address AND at > now() - @window)
+            """, new { userName, address, window = o.LoginFailureWindow }, tx);
+        if (byUser == o.LoginFailuresPerAccount)
+            await AuditLog.WriteAsync(conn, tx, "system", "sign-in.lockout", "user", userName,
+                details: $"{byUser} failures within {o.LoginFailureWindow}; account locked / 账号已临时锁定", channel: channel);
+        if (byAddress == o.LoginFailuresPerAddress)
+            await AuditLog.WriteAsync(conn, tx, "system", "sign-in.lockout", "address", address,
+                details: $"{byAddress} failures within {o.LoginFailureWindow}; address locked / 地址已临时锁定", channel: channel);
+        // Keep the table small: failures older than a day count for nothing.
+        if (Random.Shared.Next(200) == 0)
+            await conn.ExecuteAsync("DELETE FROM app.sign_in_failures WHERE at < now() - interval '1 day'", transaction: tx);
+        await tx.CommitAsync(ct);
+    }
+}
