@@ -128,22 +128,22 @@ public static partial class RequestSafety
         }
         catch (Microsoft.AspNetCore.Http.BadHttpRequestException ex) when (!ctx.Response.HasStarted)
         {
-            if (ex.StatusCode == StatusCodes.Status413PayloadTooLarge) await DrainAsync(ctx);
-            Log(ctx).LogInformation("{Method} {Path} refused: {Status} {Message}", ctx.Request.Method, ctx.Request.Path, ex.StatusCode, ex.Message);
-            // Kestrel's body limit (413), a malformed body or a value a page could not bind (400).
-            await RefuseAsync(ctx, ex.StatusCode == StatusCodes.Status413PayloadTooLarge ? 413 : 400,
-                ex.StatusCode == StatusCodes.Status413PayloadTooLarge ? TooLargeMessage(ctx) : "请求格式无效,已拒绝。请从本系统页面重新操作。");
+            await RefuseBadBodyAsync(ctx, ex);
         }
         catch (InvalidDataException ex) when (!ctx.Response.HasStarted)
         {
-            // The form reader's limits (value length, field count) or a broken multipart body.
-            var tooLarge = ex.Message.Contains("limit", StringComparison.OrdinalIgnoreCase);
-            if (tooLarge) await DrainAsync(ctx);
-            Log(ctx).LogInformation("{Method} {Path} refused: {Message}", ctx.Request.Method, ctx.Request.Path, ex.Message);
-            // The url-encoded form reader refuses a NUL itself ("The form value contains invalid characters").
-            var invalidCharacter = ex.Message.Contains("invalid character", StringComparison.OrdinalIgnoreCase);
-            await RefuseAsync(ctx, tooLarge ? 413 : 400,
-                tooLarge ? TooLargeMessage(ctx) : invalidCharacter ? InvalidCharacterMessage : "请求格式无效,已拒绝。请从本系统页面重新操作。");
+            await RefuseBadFormAsync(ctx, ex);
+        }
+        // The antiforgery check reads the form first and wraps what the form reader threw.
+        catch (Microsoft.AspNetCore.Antiforgery.AntiforgeryValidationException ex)
+            when (!ctx.Response.HasStarted && ex.InnerException is Microsoft.AspNetCore.Http.BadHttpRequestException bad)
+        {
+            await RefuseBadBodyAsync(ctx, bad);
+        }
+        catch (Microsoft.AspNetCore.Antiforgery.AntiforgeryValidationException ex)
+            when (!ctx.Response.HasStarted && ex.InnerException is InvalidDataException data)
+        {
+            await RefuseBadFormAsync(ctx, data);
         }
         catch (Exception ex) when (!ctx.Response.HasStarted)
         {
@@ -178,6 +178,27 @@ public static partial class RequestSafety
         }
     }
 
+
+    private static async Task RefuseBadBodyAsync(HttpContext ctx, Microsoft.AspNetCore.Http.BadHttpRequestException ex)
+    {
+        if (ex.StatusCode == StatusCodes.Status413PayloadTooLarge) await DrainAsync(ctx);
+        Log(ctx).LogInformation("{Method} {Path} refused: {Status} {Message}", ctx.Request.Method, ctx.Request.Path, ex.StatusCode, ex.Message);
+        // Kestrel's body limit (413), a malformed body or a value a page could not bind (400).
+        await RefuseAsync(ctx, ex.StatusCode == StatusCodes.Status413PayloadTooLarge ? 413 : 400,
+            ex.StatusCode == StatusCodes.Status413PayloadTooLarge ? TooLargeMessage(ctx) : "请求格式无效,已拒绝。请从本系统页面重新操作。");
+    }
+
+    private static async Task RefuseBadFormAsync(HttpContext ctx, InvalidDataException ex)
+    {
+        // The form reader's limits (value length, field count) or a broken multipart body.
+        var tooLarge = ex.Message.Contains("limit", StringComparison.OrdinalIgnoreCase);
+        if (tooLarge) await DrainAsync(ctx);
+        Log(ctx).LogInformation("{Method} {Path} refused: {Message}", ctx.Request.Method, ctx.Request.Path, ex.Message);
+        // The url-encoded form reader refuses a NUL itself ("The form value contains invalid characters").
+        var invalidCharacter = ex.Message.Contains("invalid character", StringComparison.OrdinalIgnoreCase);
+        await RefuseAsync(ctx, tooLarge ? 413 : 400,
+            tooLarge ? TooLargeMessage(ctx) : invalidCharacter ? InvalidCharacterMessage : "请求格式无效,已拒绝。请从本系统页面重新操作。");
+    }
     private static string TooLargeMessage(HttpContext ctx) =>
         IsMultipart(ctx.Request)
             ? string.Create(CultureInfo.InvariantCulture, $"上传的文件过大(上限 {UploadLimitBytes / 1024 / 1024} MB),已拒绝。更大的文件请使用命令行导入。")

@@ -16,7 +16,7 @@ public sealed class ContentSecurityPolicyBrowserFixture : DatabaseFixture
         await base.InitializeAsync();
         Server = await TestServer.StartAsync(this, AppRole.Dashboard, new() { ["Dashboard:LoginAttemptsPerMinute"] = "1000" });
         await Browser.InitializeAsync();
-        await Server.App.Services.GetRequiredService<UserStore>().AddAsync("csp-operator", Roles.Operator, "browser-pass-1", "test", CancellationToken.None);
+        await Server.App.Services.GetRequiredService<UserStore>().AddAsync("csp-operator", Roles.Operator, TestSignIn.Password, "test", CancellationToken.None);
     }
 
     public override async Task DisposeAsync()
@@ -44,7 +44,7 @@ public class ContentSecurityPolicyBrowserFacts(ContentSecurityPolicyBrowserFixtu
 
         await page.GotoAsync("/login");
         Assert.Empty(await page.EvaluateAsync<string[]>("window.__csp"));
-        await Browser.SignInAsync(page, "csp-operator", "browser-pass-1");
+        await Browser.SignInAsync(page, "csp-operator", TestSignIn.Password);
 
         foreach (var path in new[] { "/hangfire", "/hangfire/recurring", "/hangfire/jobs/succeeded", "/hangfire/servers", "/hangfire/draws", "/hangfire/outbox", "/hangfire/zero-employment", "/hangfire/arrears" })
         {
