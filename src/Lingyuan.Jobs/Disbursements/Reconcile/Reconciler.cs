@@ -158,11 +158,11 @@ public sealed class Reconciler(Work work)
         // The reader decodes ahead in blocks: the bad bytes are on this line or a later one.
         DecoderFallbackException => new BadInputException($"{fileName}:{line}: bytes that are not UTF-8 on this line or after it / 文件不是 UTF-8 编码"),
         CsvRecordTooLargeException => new BadInputException($"{fileName}:{line}: a record longer than {MaxRecordChars:N0} characters / 记录过长"),
-        _ when IsUnclosedQuote(ex) => new BadInputException($"{fileName}:{line}: a quoted field is not closed before the end of the file / 引号未闭合"),
-        _ => new BadInputException($"{fileName}:{line}: a quote out of place: quote a field whole, with inner quotes doubled / 引号位置错误"),
+        // As the register importer reads Sylvan's refusal: the quote itself is the bad character when it never closes.
+        CsvInvalidCharacterException { InvalidCharacter: not '"' } =>
+            new BadInputException($"{fileName}:{line}: text follows a closing quote, expected a comma or the end of the line after it / 引号后有多余字符"),
+        _ => new BadInputException($"{fileName}:{line}: a quoted field is not closed before the end of the file / 引号未闭合"),
     };
-
-    private static bool IsUnclosedQuote(Exception ex) => ex is CsvFormatException && ex is not CsvInvalidCharacterException;
 
     // A quoted field keeps its line breaks as they were (CR LF, LF or CR); they count as lines of the file and
     // are stored as LF, as the file's lines are read.
