@@ -56,12 +56,6 @@ public sealed class DisbursementOptionsValidator : IValidateOptions<Disbursement
     }
 }
 
-/// <summary><c>disbursement-build</c>: builds every due period that has no batch (a missed month catches up).</summary>
-public sealed class DisbursementBuildJob(BatchBuilder builder) : IRecurringJob
-{
-    public Task RunAsync(CancellationToken ct) => builder.BuildDueAsync("job:disbursement-build", ct);
-}
-
 public static class DisbursementsSetup
 {
     public static WebApplicationBuilder AddDisbursements(this WebApplicationBuilder builder)
@@ -72,6 +66,7 @@ public static class DisbursementsSetup
         builder.Services.AddSingleton<BatchReview>();
         builder.Services.AddSingleton<BankFile>();
         builder.Services.AddSingleton<Reconciler>();
+        builder.Services.AddSingleton<BatchView>();
         builder.Services.AddCommand<BatchBuildCommand>();
         builder.Services.AddCommand<BatchSubmitCommand>();
         builder.Services.AddCommand<BatchApproveCommand>();

@@ -117,17 +117,6 @@ public static class Zh
         _ => r,
     };
 
-    public static string State(string s) => s switch
-    {
-        "draft" => "草稿",
-        "submitted" => "待审批",
-        "approved" => "已审批",
-        "rejected" => "已退回",
-        "exported" => "已生成银行文件",
-        "reconciled" => "已对账",
-        _ => s,
-    };
-
     public static string Kind(string k) => k switch
     {
         "regular" => "当月",

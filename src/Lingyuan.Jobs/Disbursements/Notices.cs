@@ -1,7 +1,6 @@
 using System.Globalization;
-using Dapper;
+using Lingyuan.Jobs.Database;
 using Lingyuan.Jobs.Notifications;
-using Npgsql;
 
 namespace Lingyuan.Jobs.Disbursements;
 
@@ -10,27 +9,28 @@ internal static class Notices
 {
     /// <summary>Finance reviewers (their account e-mails and Disbursements:ReviewerEmails) when a batch awaits them.</summary>
     public static async Task AwaitingReviewAsync(
-        NpgsqlConnection conn, NpgsqlTransaction tx, DisbursementOptions o, long batchId, Period period, string state,
-        long payable, long totalFen, long held, string? exclude, CancellationToken ct)
+        UnitOfWork uow, DisbursementOptions o, long batchId, Period period, BatchState state,
+        long payable, long totalFen, long held, string? exclude)
     {
-        var accounts = await conn.QueryAsync<string>(new CommandDefinition(
+        var accounts = await uow.ListAsync<string>(
             """
             SELECT email FROM app.users
             WHERE role = 'finance' AND NOT disabled AND email IS NOT NULL AND email <> '' AND name IS DISTINCT FROM @exclude
             ORDER BY name
-            """, new { exclude }, tx, cancellationToken: ct));
+            """, new { exclude });
         var recipients = accounts.Concat(o.ReviewerEmails).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
         if (recipients.Count == 0) return;
-        var step = state == "draft" ? "提交审核" : "审批";
+        var built = state == BatchState.Draft;
+        var step = built ? "提交审核" : "审批";
         var id = batchId.ToString(CultureInfo.InvariantCulture);
-        await Outbox.EnqueueAsync(conn, tx, new OutboxMessage(
-            $"disbursement-batch:{id}:{state}",
+        await uow.EnqueueAsync(new OutboxMessage(
+            $"disbursement-batch:{id}:{BatchLifecycle.Table.Db(state)}",
             recipients,
             $"待遇发放批次 {period}(编号 {id})等待{step}",
             $"""
             您好:
 
-            {period} 待遇发放批次(编号 {id})已{(state == "draft" ? "生成" : "提交")},等待{step}。
+            {period} 待遇发放批次(编号 {id})已{(built ? "生成" : "提交")},等待{step}。
             应发笔数:{payable:N0}
             应发金额:{Money.Yuan(totalFen)} 元
             暂停发放笔数:{held:N0}
@@ -39,20 +39,21 @@ internal static class Notices
 
             凌源市人力资源和社会保障局
             """,
-            null, "disbursement_batch", id), ct);
+            null, "disbursement_batch", id));
     }
 
     /// <summary>The preparer (submitter) when their batch is approved or rejected.</summary>
     public static async Task DecidedAsync(
-        NpgsqlConnection conn, NpgsqlTransaction tx, long batchId, Period period, bool approved, string submitter, string decidedBy, string? reason, CancellationToken ct)
+        UnitOfWork uow, long batchId, Period period, BatchState decision, string submitter, string decidedBy, string? reason)
     {
-        var email = await conn.ExecuteScalarAsync<string?>(new CommandDefinition(
-            "SELECT email FROM app.users WHERE name = @submitter AND email IS NOT NULL AND email <> ''", new { submitter }, tx, cancellationToken: ct));
+        var email = await uow.ScalarAsync<string?>(
+            "SELECT email FROM app.users WHERE name = @submitter AND email IS NOT NULL AND email <> ''", new { submitter });
         if (email is null) return;
         var id = batchId.ToString(CultureInfo.InvariantCulture);
+        var approved = decision == BatchState.Approved;
         var verdict = approved ? "已审批通过" : "已被退回";
-        await Outbox.EnqueueAsync(conn, tx, new OutboxMessage(
-            $"disbursement-batch:{id}:{(approved ? "approved" : "rejected")}",
+        await uow.EnqueueAsync(new OutboxMessage(
+            $"disbursement-batch:{id}:{BatchLifecycle.Table.Db(decision)}",
             [email],
             $"待遇发放批次 {period}(编号 {id}){verdict}",
             $"""
@@ -63,6 +64,6 @@ internal static class Notices
 
             凌源市人力资源和社会保障局
             """,
-            null, "disbursement_batch", id), ct);
+            null, "disbursement_batch", id));
     }
 }

@@ -64,7 +64,7 @@ public sealed class BatchBuildTests(DatabaseFixture fixture) : IClassFixture<Dat
         Assert.Equal("payable", febLines[dead]);
         Assert.Equal("payable", febLines[lapsed]);
 
-        var b = await Review.FindAsync(mar.BatchId, default);
+        var b = await Batches.FindAsync(fixture.Services, mar.BatchId);
         Assert.Equal(4, b!.PayableCount);
         Assert.Equal(250_000 * 3 + 120_000, b.PayableTotalFen);
         Assert.Equal(9, b.HeldCount);
@@ -200,7 +200,7 @@ public sealed class BatchBuildTests(DatabaseFixture fixture) : IClassFixture<Dat
         Assert.NotEqual(first.BatchId, second.BatchId);
         Assert.Equal(1, await _r.ScalarAsync<long>(
             "SELECT count(*) FROM app.disbursement_lines WHERE id_number = @id AND status = 'payable' AND NOT released", new { id }));
-        Assert.Equal("rejected", (await Review.FindAsync(first.BatchId, default))!.State);
+        Assert.Equal(BatchState.Rejected, (await Batches.FindAsync(fixture.Services, first.BatchId))!.State);
     }
 
     [Fact]
@@ -222,7 +222,7 @@ public sealed class BatchBuildTests(DatabaseFixture fixture) : IClassFixture<Dat
         var id = await conn.ExecuteScalarAsync<long>(
             "INSERT INTO app.disbursement_batches (period, state, built_by) VALUES ('2026-04-01', 'draft', 'test') RETURNING id", transaction: tx);
         var args = BatchBuilder.Arguments(id, P("2026-04"), fixture.Services.GetRequiredService<IOptions<DisbursementOptions>>().Value);
-        await conn.ExecuteAsync(BatchBuilder.BulkSettings, transaction: tx);
+        await conn.ExecuteAsync(string.Concat(BatchBuilder.BulkSettings.Select(s => $"SET LOCAL {s};")), transaction: tx); // as the build's unit of work applies them
         await conn.ExecuteAsync(BatchBuilder.RegularLinesSql, args, tx);
         await conn.ExecuteAsync(BatchBuilder.FollowUpSettings, transaction: tx); // as BuildAsync runs it
         var plan = string.Join('\n', await conn.QueryAsync<string>("EXPLAIN " + BatchBuilder.FollowUpLinesSql, args, tx));

@@ -56,7 +56,7 @@ public sealed class BatchLifecycleTests(DatabaseFixture fixture) : IClassFixture
         await Review.SubmitAsync(b.BatchId, "preparer", default);
 
         var ex = await Assert.ThrowsAsync<DomainRuleException>(() => Review.ApproveAsync(b.BatchId, "preparer", default));
-        Assert.True(ex.Data.Contains(BatchReview.ForbiddenKey));
+        Assert.True(ex.Data.Contains(BatchLifecycle.ForbiddenKey));
         var (code, output) = await ServiceProcess.RunAsync(fixture, $"batch approve {b.BatchId} --user preparer", stdin: await TestSignIn.StdinAsync(fixture.Services, "preparer"));
         Assert.Equal(1, code);
         Assert.Contains("four eyes", output);
@@ -64,12 +64,12 @@ public sealed class BatchLifecycleTests(DatabaseFixture fixture) : IClassFixture
         var (code2, output2) = await ServiceProcess.RunAsync(fixture, $"batch approve {b.BatchId} --user watcher", stdin: await TestSignIn.StdinAsync(fixture.Services, "watcher"));
         Assert.Equal(1, code2);
         Assert.Contains("无财务审核权限", output2);
-        Assert.Equal("submitted", (await Review.FindAsync(b.BatchId, default))!.State);
+        Assert.Equal(BatchState.Submitted, (await Batches.FindAsync(fixture.Services, b.BatchId))!.State);
 
         var (code3, output3) = await ServiceProcess.RunAsync(fixture, $"batch approve {b.BatchId} --user approver", stdin: await TestSignIn.StdinAsync(fixture.Services, "approver"));
         Assert.True(code3 == 0, output3);
-        var approved = await Review.FindAsync(b.BatchId, default);
-        Assert.Equal(("approved", "preparer", "approver", 1L, 250_000L), (approved!.State, approved.SubmittedBy, approved.DecidedBy, approved.ApprovedLineCount!.Value, approved.ApprovedTotalFen!.Value));
+        var approved = await Batches.FindAsync(fixture.Services, b.BatchId);
+        Assert.Equal((BatchState.Approved, "preparer", "approver", 1L, 250_000L), (approved!.State, approved.SubmittedBy, approved.DecidedBy, approved.ApprovedLineCount!.Value, approved.ApprovedTotalFen!.Value));
 
         // Every transition is in the audit log; reviewers were told when it awaited them, the preparer of the decision.
         Assert.Equal(3, await _r.ScalarAsync<long>(
@@ -129,7 +129,7 @@ public sealed class BatchLifecycleTests(DatabaseFixture fixture) : IClassFixture
                    + $"D,{lines[1].Id},102,{RegisterRows.Account(2)},测试2,0.05,enterprise_pension\n";
         var sha = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(dLines)));
         Assert.Equal($"H,{id},2026-03,2,123456794,{sha}\n" + dLines, text);
-        Assert.Equal("exported", (await Review.FindAsync(id, default))!.State);
+        Assert.Equal(BatchState.Exported, (await Batches.FindAsync(fixture.Services, id))!.State);
         Assert.False(File.Exists(path + ".partial"));
         _ = (a, b);
     }
@@ -156,7 +156,7 @@ public sealed class BatchLifecycleTests(DatabaseFixture fixture) : IClassFixture
         Assert.Contains("校验值与审批时不一致", output);
         Assert.False(File.Exists(path));
         Assert.False(File.Exists(path + ".partial"));
-        Assert.Equal("approved", (await Review.FindAsync(id, default))!.State);
+        Assert.Equal(BatchState.Approved, (await Batches.FindAsync(fixture.Services, id))!.State);
     }
 
     [Fact]
@@ -185,7 +185,7 @@ public sealed class BatchLifecycleTests(DatabaseFixture fixture) : IClassFixture
         Assert.Contains($"{file}:5: line_ref {l[0].Id}: duplicate (first on line 2)", problems[2]);
         Assert.Contains("nothing applied", problems[3]);
         Assert.Equal(0, await _r.ScalarAsync<long>("SELECT count(*) FROM app.disbursement_outcomes"));
-        Assert.Equal("exported", (await Review.FindAsync(id, default))!.State);
+        Assert.Equal(BatchState.Exported, (await Batches.FindAsync(fixture.Services, id))!.State);
     }
 
     [Fact]
@@ -206,13 +206,13 @@ public sealed class BatchLifecycleTests(DatabaseFixture fixture) : IClassFixture
         Assert.Equal("r.csv: … and 200 more problems / 另有 200 处问题", ex.Problems[1000]);
         Assert.Equal("r.csv: nothing applied / 未应用任何记录", ex.Problems[1001]);
         Assert.Equal(0, await _r.ScalarAsync<long>("SELECT count(*) FROM app.disbursement_outcomes"));
-        var b = (await Review.FindAsync(id, default))!;
-        Assert.Equal("exported", b.State);
+        var b = (await Batches.FindAsync(fixture.Services, id))!;
+        Assert.Equal(BatchState.Exported, b.State);
 
         // The same connection pool serves the next, good file: all 300 paid, the batch reconciled.
         var good = string.Join('\n', text.ToString().Split('\n').Take(301)) + "\n";
         var r = await Reconciler.ReconcileAsync(id, Csv(good), "r2.csv", "test", default);
-        Assert.Equal(("reconciled", 300L, 300L), (r.State, r.Applied, r.Paid));
+        Assert.Equal((BatchState.Reconciled, 300L, 300L), (r.State, r.Applied, r.Paid));
         Assert.Equal(300, await _r.ScalarAsync<long>("SELECT count(*) FROM app.disbursement_outcomes WHERE batch_id = @id", new { id }));
     }
 
@@ -265,10 +265,10 @@ public sealed class BatchLifecycleTests(DatabaseFixture fixture) : IClassFixture
         var l = await _r.LinesAsync(id);
         var text = $"line_ref,status,amount,bank_txn_ref,failure_code,failure_reason\n{l[0].Id},paid,1000.00,T1,,\n";
         var first = await Reconciler.ReconcileAsync(id, Csv(text), "r1.csv", "test", default);
-        Assert.Equal(("exported", 1L), (first.State, first.Paid));
+        Assert.Equal((BatchState.Exported, 1L), (first.State, first.Paid));
         text += $"{l[1].Id},failed,2000.00,,E05,账户已销户\n";
         var second = await Reconciler.ReconcileAsync(id, Csv(text), "r2.csv", "test", default);
-        Assert.Equal(("reconciled", 1L, 0L, 1L), (second.State, second.Applied, second.Paid, second.Failed));
+        Assert.Equal((BatchState.Reconciled, 1L, 0L, 1L), (second.State, second.Applied, second.Paid, second.Failed));
         var again = await Reconciler.ReconcileAsync(id, Csv(text), "r2.csv", "test", default);
         Assert.Equal(0, again.Applied);
         Assert.Equal("账户已销户", await _r.ScalarAsync<string>("SELECT failure_reason FROM app.disbursement_outcomes WHERE line_id = @x", new { x = l[1].Id }));

@@ -79,11 +79,11 @@ public sealed class BatchesPageTests(DatabaseFixture fixture) : IClassFixture<Da
         var own = await PostAsync(preparer, page, $"{page}/approve");
         Assert.Equal(HttpStatusCode.Forbidden, own.StatusCode);
         Assert.Contains("双人复核", WebUtility.HtmlDecode(await own.Content.ReadAsStringAsync()));
-        Assert.Equal("submitted", (await _server.App.Services.GetRequiredService<BatchReview>().FindAsync(b.BatchId, default))!.State);
+        Assert.Equal(BatchState.Submitted, (await Batches.FindAsync(_server.App.Services, b.BatchId))!.State);
 
         Assert.Equal(HttpStatusCode.Redirect, (await PostAsync(approver, page, $"{page}/approve")).StatusCode);
-        var approved = (await _server.App.Services.GetRequiredService<BatchReview>().FindAsync(b.BatchId, default))!;
-        Assert.Equal(("approved", "page-preparer", "page-approver"), (approved.State, approved.SubmittedBy, approved.DecidedBy));
+        var approved = (await Batches.FindAsync(_server.App.Services, b.BatchId))!;
+        Assert.Equal((BatchState.Approved, "page-preparer", "page-approver"), (approved.State, approved.SubmittedBy, approved.DecidedBy));
 
         var bank = await (await PostAsync(approver, page, $"{page}/bank-file")).Content.ReadAsStringAsync();
         Assert.StartsWith($"H,{b.BatchId},2026-03,1,250000,{approved.ApprovedSha256}\n", bank);
@@ -98,7 +98,7 @@ public sealed class BatchesPageTests(DatabaseFixture fixture) : IClassFixture<Da
         var reconciled = await approver.PostAsync($"{page}/reconcile", upload);
         Assert.Equal(HttpStatusCode.OK, reconciled.StatusCode);
         Assert.Contains("已对账", WebUtility.HtmlDecode(await reconciled.Content.ReadAsStringAsync()));
-        Assert.Equal("reconciled", (await _server.App.Services.GetRequiredService<BatchReview>().FindAsync(b.BatchId, default))!.State);
+        Assert.Equal(BatchState.Reconciled, (await Batches.FindAsync(_server.App.Services, b.BatchId))!.State);
 
         // The XLSX neutralises a formula in a name; search by the masked ID finds the line.
         var xlsx = await approver.GetStreamAsync($"{page}/summary.xlsx");

@@ -71,7 +71,7 @@ public sealed class DisbursementBench(DatabaseFixture fixture, ITestOutputHelper
         Row("build batch (with last month's lines)", rows, build, boundBuild);
         Row("build batch (with last month's lines) vs bound into the indexed lines table", rows, build, boundIndexed);
 
-        var header = (await fixture.Services.GetRequiredService<BatchReview>().FindAsync(mar.BatchId, default))!;
+        var header = (await Batches.FindAsync(fixture.Services, mar.BatchId))!;
         Assert.Equal(rows, header.PayableCount + header.HeldCount);
         Assert.InRange(header.HeldCount, rows / 100, rows / 25);
 
@@ -144,7 +144,7 @@ public sealed class DisbursementBench(DatabaseFixture fixture, ITestOutputHelper
             await using var s = File.OpenRead(returns);
             rec = await fixture.Services.GetRequiredService<Reconciler>().ReconcileAsync(mar.BatchId, s, "returns.csv", "bench", default);
         });
-        Assert.Equal(("reconciled", header.PayableCount), (rec.State, rec.Paid));
+        Assert.Equal((BatchState.Reconciled, header.PayableCount), (rec.State, rec.Paid));
         Row("reconcile return file", header.PayableCount, reconcile, boundReconcile);
         Row("reconcile return file vs COPY into a logged table keyed by line_ref (floor, information only)", header.PayableCount, reconcile, floorReconcile);
 

@@ -50,7 +50,7 @@ public sealed class FileSafetyTests(DatabaseFixture fixture) : IClassFixture<Dat
     private Task<(int ExitCode, string Output)> ExportAsync(long id, string target, string extra = "") =>
         ServiceProcess.RunAsync(fixture, $"batch export {id} --out {target} {extra}");
 
-    private async Task<string> StateAsync(long id) => (await Review.FindAsync(id, default))!.State;
+    private async Task<BatchState> StateAsync(long id) => (await Batches.FindAsync(fixture.Services, id))!.State;
 
     /// <summary>The file type as stat(1) names it, a link not followed ("character special file", "fifo", …).</summary>
     private static string FileType(string path)
@@ -83,7 +83,7 @@ public sealed class FileSafetyTests(DatabaseFixture fixture) : IClassFixture<Dat
             Assert.Equal(ExitCodes.Usage, code);
             Assert.Contains($"--out {device}: is a", output);
             Assert.Equal(typeBefore, FileType(device)); // /dev/null stays a device, /dev/stdout a link
-            Assert.Equal("approved", await StateAsync(id)); // refused before anything was exported
+            Assert.Equal(BatchState.Approved, await StateAsync(id)); // refused before anything was exported
         }
         Assert.Equal("character special file", FileType("/dev/null"));
         // A device node of our own (the same major/minor as /dev/null), so the refusal is seen for a device path too.
@@ -131,7 +131,7 @@ public sealed class FileSafetyTests(DatabaseFixture fixture) : IClassFixture<Dat
         Assert.Empty(Directory.GetFileSystemEntries(sub));
         Assert.False(File.Exists(Path.Combine(_dir, "nowhere.csv")));
         Assert.Equal(["dangling.csv", "fifo.csv", "link.csv", "sub", "victim.txt"], Entries());
-        Assert.Equal("approved", await StateAsync(id));
+        Assert.Equal(BatchState.Approved, await StateAsync(id));
     }
 
     [Fact]
@@ -145,12 +145,12 @@ public sealed class FileSafetyTests(DatabaseFixture fixture) : IClassFixture<Dat
         Assert.Equal(ExitCodes.Usage, code);
         Assert.Contains($"--out {target}: the file exists; add --force to replace it / 文件已存在,如需覆盖请加 --force", output);
         Assert.Equal("yesterday's file", await File.ReadAllTextAsync(target));
-        Assert.Equal("approved", await StateAsync(id));
+        Assert.Equal(BatchState.Approved, await StateAsync(id));
 
         (code, output) = await ExportAsync(id, target, "--force");
         Assert.True(code == 0, output);
         Assert.StartsWith($"H,{id},2026-03,2,300000,", await File.ReadAllTextAsync(target));
-        Assert.Equal("exported", await StateAsync(id));
+        Assert.Equal(BatchState.Exported, await StateAsync(id));
         Assert.Equal(["bank.csv"], Entries()); // no temporary file left
 
         var (help, text) = await ServiceProcess.RunAsync(fixture, "batch export --help");
@@ -236,7 +236,7 @@ public sealed class FileSafetyTests(DatabaseFixture fixture) : IClassFixture<Dat
 
         // CR-only line ends are lines too.
         var r = await Reconciler.ReconcileAsync(id, Csv($"{header}\r{l[0].Id},paid,1000.00,T1,,\r{l[1].Id},paid,2000.00,T2,,\r"), "r.csv", "test", default);
-        Assert.Equal(("reconciled", 2L, 2L), (r.State, r.Rows, r.Paid));
+        Assert.Equal((BatchState.Reconciled, 2L, 2L), (r.State, r.Rows, r.Paid));
         Assert.Equal(0, await _r.ScalarAsync<long>("SELECT count(*) FROM app.disbursement_outcomes WHERE amount_fen NOT IN (100000, 200000)"));
     }
 

@@ -111,7 +111,7 @@ public sealed partial class RequestSafetyFacts(RequestSafetyFixture fx, ITestOut
         Assert.True(get.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed, $"GET bank-file: {(int)get.StatusCode}");
         Assert.Matches("不存在|不支持该请求方式", await get.Content.ReadAsStringAsync());
         Assert.Empty(DatabaseDigest.Changed(before, await DatabaseDigest.TakeAsync(fx.DataSource)));
-        Assert.Equal("approved", (await review.FindAsync(built.BatchId, default))!.State);
+        Assert.Equal(BatchState.Approved, (await Batches.FindAsync(fx.Services, built.BatchId))!.State);
 
         // The batch page offers a form button with the antiforgery token, not a link.
         var html = await approver.GetStringAsync(page);
@@ -123,7 +123,7 @@ public sealed partial class RequestSafetyFacts(RequestSafetyFixture fx, ITestOut
         var foreign = await PostFormAsync(approver, page, $"{page}/bank-file", origin: "http://evil.example");
         Assert.Equal(HttpStatusCode.Forbidden, foreign.StatusCode);
         Assert.Contains("请求来源与本系统地址不一致", await foreign.Content.ReadAsStringAsync());
-        Assert.Equal("approved", (await review.FindAsync(built.BatchId, default))!.State);
+        Assert.Equal(BatchState.Approved, (await Batches.FindAsync(fx.Services, built.BatchId))!.State);
         Assert.Equal(0, await CountAsync(exports));
 
         // The POST from the page answers the file, never cached, and marks the batch exported.
@@ -132,7 +132,7 @@ public sealed partial class RequestSafetyFacts(RequestSafetyFixture fx, ITestOut
         Assert.Equal("no-store", post.Headers.CacheControl?.ToString());
         Assert.Equal("attachment", post.Content.Headers.ContentDisposition?.DispositionType);
         Assert.StartsWith($"H,{built.BatchId},2026-03,2,", await post.Content.ReadAsStringAsync());
-        Assert.Equal("exported", (await review.FindAsync(built.BatchId, default))!.State);
+        Assert.Equal(BatchState.Exported, (await Batches.FindAsync(fx.Services, built.BatchId))!.State);
         Assert.Equal(1, await CountAsync(exports));
 
         // The other downloads are never cached either.

@@ -1,26 +1,23 @@
-using Dapper;
-using Lingyuan.Jobs.Audit;
+using Lingyuan.Jobs.Calendar;
+using Lingyuan.Jobs.Database;
 using Lingyuan.Jobs.Hosting;
-using Lingyuan.Jobs.Notifications;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace Lingyuan.Jobs.Disbursements;
 
 public sealed record BuildResult(long BatchId, Period Period, bool Built);
 
 /// <summary>
-/// Builds a period's batch in one transaction with two set-based statements: the regular lines of every
+/// The Build slice: builds a period's batch in one transaction with two set-based statements: the regular lines of every
 /// active entitlement (payable or held with a reason), back-pay for held months whose cause cleared,
 /// and re-issues of failed payments whose card data changed. A kill at any point leaves nothing half
 /// built (the transaction rolls back); the advisory lock and the one-batch-per-period index make two
 /// workers or a rerun end with one batch.
 /// </summary>
-public sealed class BatchBuilder(
-    NpgsqlDataSource db, IOptions<DisbursementOptions> options, IOptions<JobsOptions> jobs, TimeProvider clock, ILogger<BatchBuilder> log)
+public sealed class BatchBuilder(Work work, BureauClock clock, IOptions<DisbursementOptions> options, ILogger<BatchBuilder> log)
 {
     // Builds of any period are serialised: back-pay and re-issue read every earlier batch.
-    private const long BuildLockKey = 0x4C59_4449_5342; // "LYDISB"
+    private static WorkOptions BuildWork => new() { Lock = "lingyuan.disbursement-build", Settings = BulkSettings };
 
     /// <summary>Every due period without a live batch, oldest first (the recurring job).</summary>
     public async Task<IReadOnlyList<BuildResult>> BuildDueAsync(string actor, CancellationToken ct)
@@ -34,68 +31,65 @@ public sealed class BatchBuilder(
         return results;
     }
 
-    /// <summary>The latest period whose build time (BuildDay at BuildTime, Asia/Shanghai) has passed.</summary>
+    /// <summary>The latest period whose build time (BuildDay at BuildTime, in Jobs:TimeZone) has passed.</summary>
     public Period LatestDuePeriod()
     {
-        var local = TimeZoneInfo.ConvertTime(clock.GetUtcNow(), jobs.Value.GetZone());
-        var current = Period.Of(DateOnly.FromDateTime(local.DateTime));
+        var local = clock.Now;
+        var current = clock.CurrentPeriod;
         var due = current.FirstDay.AddDays(options.Value.BuildDay - 1).ToDateTime(TimeOnly.FromTimeSpan(options.Value.BuildTime));
         return local.DateTime >= due ? current : Period.Of(current.FirstDay.AddMonths(-1));
     }
 
-    public async Task<IReadOnlyList<Period>> MissingDuePeriodsAsync(CancellationToken ct)
-    {
-        var latest = LatestDuePeriod();
-        await using var conn = await db.OpenConnectionAsync(ct);
-        var first = options.Value.GetFirstPeriod();
-        if (first is null)
+    public Task<IReadOnlyList<Period>> MissingDuePeriodsAsync(CancellationToken ct) =>
+        work.RunAsync<IReadOnlyList<Period>>("batch due periods", async uow =>
         {
-            var earliest = await conn.ExecuteScalarAsync<string?>("SELECT to_char(min(period), 'YYYY-MM') FROM app.disbursement_batches");
-            first = Period.TryParse(earliest, out var e) ? e : latest;
-        }
-        var live = (await conn.QueryAsync<string>(
-            "SELECT to_char(period, 'YYYY-MM') FROM app.disbursement_batches WHERE state <> 'rejected' AND period BETWEEN @from AND @to",
-            new { from = first.Value.FirstDay, to = latest.FirstDay })).ToHashSet();
-        var missing = new List<Period>();
-        for (var p = first.Value; p <= latest; p = p.Next())
-            if (!live.Contains(p.ToString())) missing.Add(p);
-        return missing;
-    }
+            var latest = LatestDuePeriod();
+            var first = options.Value.GetFirstPeriod();
+            if (first is null)
+            {
+                var earliest = await uow.ScalarAsync<string?>("SELECT to_char(min(period), 'YYYY-MM') FROM app.disbursement_batches");
+                first = Period.TryParse(earliest, out var e) ? e : latest;
+            }
+            var live = (await uow.ListAsync<string>(
+                $"SELECT to_char(period, 'YYYY-MM') FROM app.disbursement_batches WHERE {BatchLifecycle.LiveSql()} AND period BETWEEN @from AND @to",
+                new { from = first.Value.FirstDay, to = latest.FirstDay })).ToHashSet();
+            var missing = new List<Period>();
+            for (var p = first.Value; p <= latest; p = p.Next())
+                if (!live.Contains(p.ToString())) missing.Add(p);
+            return missing;
+        }, ct);
 
     /// <summary>Builds the period's batch unless it has a live one; returns that batch either way.</summary>
     public async Task<BuildResult> BuildAsync(Period period, string actor, CancellationToken ct)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await conn.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_xact_lock(@BuildLockKey)", new { BuildLockKey }, tx, cancellationToken: ct));
-        await conn.ExecuteAsync(new CommandDefinition(BulkSettings, transaction: tx, cancellationToken: ct));
-        var existing = await conn.ExecuteScalarAsync<long?>(new CommandDefinition(
-            "SELECT id FROM app.disbursement_batches WHERE period = @p AND state <> 'rejected'", new { p = period.FirstDay }, tx, cancellationToken: ct));
-        if (existing is { } id0) return new BuildResult(id0, period, false);
+        using var acting = Acting.Begin(Acting.Current with { Actor = actor });
+        var result = await work.RunAsync("batch build", async uow =>
+        {
+            if (await BatchLifecycle.LiveBatchOfAsync(uow, period) is { } existing) return new BuildResult(existing, period, false);
 
-        var id = await conn.ExecuteScalarAsync<long>(new CommandDefinition(
-            "INSERT INTO app.disbursement_batches (period, state, built_by) VALUES (@p, 'draft', @actor) RETURNING id",
-            new { p = period.FirstDay, actor }, tx, cancellationToken: ct));
-        TestHooks.Point("disbursement.build-step");
+            var id = await uow.ScalarAsync<long>(
+                "INSERT INTO app.disbursement_batches (period, state, built_by) VALUES (@p, @draft, @actor) RETURNING id",
+                new { p = period.FirstDay, draft = BatchLifecycle.Table.Db(BatchState.Draft), actor });
+            TestHooks.Point("disbursement.build-step");
 
-        var o = options.Value;
-        var args = Arguments(id, period, o);
-        await conn.ExecuteAsync(new CommandDefinition(RegularLinesSql, args, tx, commandTimeout: 0, cancellationToken: ct));
-        await conn.ExecuteAsync(new CommandDefinition($"{FollowUpSettings}; {FollowUpLinesSql}; SET LOCAL enable_seqscan = DEFAULT",
-            args, tx, commandTimeout: 0, cancellationToken: ct));
-        // The insert trigger keeps the batch's counters equal to its lines.
-        var summary = await conn.QuerySingleAsync<(long Payable, long Total, long Held)>(new CommandDefinition(
-            "SELECT payable_count, payable_total_fen, held_count FROM app.disbursement_batches WHERE id = @id", new { id }, tx, cancellationToken: ct));
-        TestHooks.Point("disbursement.build-step");
+            var o = options.Value;
+            var args = Arguments(id, period, o);
+            await uow.ExecuteAsync(RegularLinesSql, args, timeout: 0);
+            await uow.ExecuteAsync($"{FollowUpSettings}; {FollowUpLinesSql}; SET LOCAL enable_seqscan = DEFAULT", args, timeout: 0);
+            // The insert trigger keeps the batch's counters equal to its lines.
+            var summary = await uow.SingleAsync<(long Payable, long Total, long Held)>(
+                "SELECT payable_count, payable_total_fen, held_count FROM app.disbursement_batches WHERE id = @id", new { id });
+            TestHooks.Point("disbursement.build-step");
 
-        await conn.ExecuteAsync(new CommandDefinition(RecoveriesSql, transaction: tx, commandTimeout: 0, cancellationToken: ct));
-        await AuditLog.WriteAsync(conn, tx, actor, "disbursement.build", "disbursement_batch", id.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            after: new { period = period.ToString(), state = "draft", payable = summary.Payable, total_fen = summary.Total, held = summary.Held });
-        await Notices.AwaitingReviewAsync(conn, tx, o, id, period, "draft", summary.Payable, summary.Total, summary.Held, exclude: null, ct);
-        TestHooks.Point("disbursement.build-step");
-        await tx.CommitAsync(ct);
-        log.LogInformation("disbursement batch {BatchId} for {Period} built: {Payable} payable, {Held} held", id, period, summary.Payable, summary.Held);
-        return new BuildResult(id, period, true);
+            await Recoveries.ListNewAsync(uow);
+            await uow.AuditAsync("disbursement.build", "disbursement_batch", BatchLifecycle.Id(id),
+                after: new { period = period.ToString(), state = BatchLifecycle.Table.Db(BatchState.Draft), payable = summary.Payable, total_fen = summary.Total, held = summary.Held });
+            await Notices.AwaitingReviewAsync(uow, o, id, period, BatchState.Draft, summary.Payable, summary.Total, summary.Held, exclude: null);
+            TestHooks.Point("disbursement.build-step");
+            log.LogInformation("disbursement batch {BatchId} for {Period} built: {Payable} payable, {Held} held", id, period, summary.Payable, summary.Held);
+            return new BuildResult(id, period, true);
+        }, ct, BuildWork with { RecordId = period.ToString() });
+        return result;
     }
 
     internal static object Arguments(long batchId, Period period, DisbursementOptions o) => new
@@ -113,19 +107,14 @@ public sealed class BatchBuilder(
     /// nothing; every input is keyed and stored by id_number, so merge joins over the primary keys beat
     /// hashing (measured 6.8 s against 17.5 s for the evaluation of 1 M entitlements).
     /// </summary>
-    internal const string BulkSettings = """
-        SET LOCAL jit = off;
-        SET LOCAL work_mem = '256MB';
-        SET LOCAL max_parallel_workers_per_gather = 0;
-        SET LOCAL enable_hashjoin = off;
-        SET LOCAL enable_hashagg = off;
-        """;
+    internal static readonly IReadOnlyList<string> BulkSettings =
+        ["jit = off", "work_mem = '256MB'", "max_parallel_workers_per_gather = 0", "enable_hashjoin = off", "enable_hashagg = off"];
 
     // The regular lines: every active entitlement evaluated once, streamed straight into the table in id_number
     // order (the merge joins' order, which is also the unique index's order). Hold reasons in priority order.
     // Not materialised and nothing RETURNed: the follow-ups read the payable regular lines back from the table
     // instead of a second pass over this evaluation, and the insert trigger counts the lines.
-    internal const string RegularLinesSql = """
+    internal static readonly string RegularLinesSql = $"""
         WITH ev AS (
             SELECT id_number,
                    min(date) FILTER (WHERE event = 'death') AS died_on,
@@ -149,7 +138,7 @@ public sealed class BatchBuilder(
         prev AS (
             SELECT l.id_number, l.benefit, l.amount_fen
             FROM app.disbursement_lines l JOIN app.disbursement_batches b ON b.id = l.batch_id
-            WHERE b.period = @prev AND b.state <> 'rejected' AND l.kind = 'regular'
+            WHERE b.period = @prev AND {BatchLifecycle.LiveSql("b")} AND l.kind = 'regular'
         )
         INSERT INTO app.disbursement_lines
             (batch_id, kind, id_number, benefit, period, amount_fen, status, hold_reason, refers_to, bank_code, bank_account, account_name)
@@ -217,24 +206,37 @@ public sealed class BatchBuilder(
           AND (c.updated_at > o.recorded_at OR p.updated_at > o.recorded_at
                OR c.bank_account <> f.bank_account OR c.bank_code <> f.bank_code OR p.name <> f.account_name)
         """;
-
-    /// <summary>
-    /// Paid lines for a month that began on or after the recipient's recorded death (deaths are often
-    /// reported late: 经办条例 allows 20 working days), listed for recovery (追回). Idempotent.
-    /// </summary>
-    internal const string RecoveriesSql = """
-        INSERT INTO app.disbursement_recoveries (line_id, id_number, death_date, amount_fen)
-        SELECT l.id, l.id_number, d.died_on, l.amount_fen
-        FROM (SELECT id_number, min(date) AS died_on FROM app.life_events WHERE event = 'death' GROUP BY id_number) d
-        JOIN LATERAL (
-            -- Two branches so each uses its partial index (deaths are few, lines are many).
-            SELECT id, id_number, period, amount_fen FROM app.disbursement_lines x
-            WHERE x.id_number = d.id_number AND x.status = 'payable' AND x.kind <> 'reissue' AND NOT x.released
-            UNION ALL
-            SELECT id, id_number, period, amount_fen FROM app.disbursement_lines x
-            WHERE x.refers_to IS NOT NULL AND NOT x.released AND x.kind = 'reissue' AND x.id_number = d.id_number
-        ) l ON l.period >= d.died_on
-        JOIN app.disbursement_outcomes o ON o.line_id = l.id AND o.status = 'paid'
-        ON CONFLICT (line_id) DO NOTHING
-        """;
 }
+
+/// <summary><c>batch build PERIOD</c>: the Build slice from the command line.</summary>
+public sealed class BatchBuildCommand(BatchBuilder builder) : ICliCommand
+{
+    public static CommandSpec Spec { get; } = new(
+        "batch build",
+        "build a period's disbursement batch if it has none / 生成某月待遇发放批次(若尚未生成)",
+        """
+        usage: Lingyuan.Jobs batch build PERIOD        (PERIOD = YYYY-MM)
+        用法:  Lingyuan.Jobs batch build 期别           (期别格式 YYYY-MM)
+        Prints the batch id. A period that has a batch (not rejected) is not built again.
+        输出批次编号。已有批次(未被退回)的期别不会重复生成。
+        """);
+
+    public async Task<int> RunAsync(CommandArgs args, CancellationToken ct)
+    {
+        var text = args.Positional(0, "PERIOD");
+        args.ExpectPositionals(1);
+        if (!Period.TryParse(text, out var period))
+            throw new UsageException($"PERIOD must be YYYY-MM, got '{text}' / 期别格式应为 YYYY-MM");
+        var r = await builder.BuildAsync(period, Acting.Current.Actor, ct);
+        Console.WriteLine(r.BatchId);
+        if (!r.Built) Console.Error.WriteLine($"period {period} already has batch {r.BatchId} / {period} 已有批次 {r.BatchId}");
+        return ExitCodes.Ok;
+    }
+}
+
+/// <summary><c>disbursement-build</c> (runs as <c>job:disbursement-build</c>): builds every due period that has no batch (a missed month catches up).</summary>
+public sealed class DisbursementBuildJob(BatchBuilder builder) : IRecurringJob
+{
+    public Task RunAsync(CancellationToken ct) => builder.BuildDueAsync(Acting.Current.Actor, ct);
+}
+

@@ -1,0 +1,265 @@
+using System.Globalization;
+using System.Text;
+using Lingyuan.Jobs.Dashboard;
+using Lingyuan.Jobs.Database;
+using Lingyuan.Jobs.Hosting;
+using NpgsqlTypes;
+using Sylvan.Data.Csv;
+
+namespace Lingyuan.Jobs.Disbursements;
+
+public sealed record ReconcileResult(long BatchId, long Rows, long Applied, long Paid, long Failed, long NewRecoveries, BatchState State);
+
+/// <summary>
+/// The Reconcile slice: applies a bank return file (<c>bank-returns</c>: line_ref, status, amount, bank_txn_ref, failure_code,
+/// failure_reason) to an exported batch. All or nothing: when any row is bad (a malformed value, a reference
+/// that is not a payable line of the batch, a duplicate, an amount other than the line's, an outcome
+/// contradicting one already recorded) the command fails with exit 65 and one line per problem, and nothing is
+/// applied. Re-applying the same file changes nothing.
+/// One pass: the batch's payable lines (id, amount and any recorded outcome; ~25 bytes a line with the check's) are read into
+/// memory under the batch's row lock — an approved batch's lines cannot change — and every row of the file
+/// (read with Sylvan.Data.Csv) is checked against them while the good ones stream into the outcomes through
+/// Npgsql's binary importer. The first problem stops the writing (the COPY is cancelled and the transaction
+/// rolled back) and the rest of the file is still checked, so every problem is listed. The outcomes' primary
+/// key still refuses a second outcome for a line.
+/// </summary>
+public sealed class Reconciler(Work work)
+{
+    public static readonly string[] Columns = ["line_ref", "status", "amount", "bank_txn_ref", "failure_code", "failure_reason"];
+    public const int MaxProblemsListed = 1000;
+
+    // A return row is six short fields; a record longer than this is not one (the reader's buffer grows up to it).
+    private const int MaxRecordChars = 1 << 20;
+
+    public async Task<ReconcileResult> ReconcileAsync(long batchId, Stream file, string fileName, string actor, CancellationToken ct)
+    {
+        using var reader = new StreamReader(file, new UTF8Encoding(false, true), detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16);
+        var header = await ReadHeaderAsync(reader, fileName, ct);
+        using var acting = Acting.Begin(Acting.Current with { Actor = actor });
+        return await work.RunAsync("batch reconcile", uow => ApplyAsync(uow, batchId, reader, header, fileName),
+            ct, new WorkOptions { RecordId = BatchLifecycle.Id(batchId), Settings = ["jit = off"] });
+    }
+
+    private static async Task<ReconcileResult> ApplyAsync(UnitOfWork uow, long batchId, StreamReader reader, List<string> header, string fileName)
+    {
+        var ct = uow.Cancellation;
+        var b = await BatchLifecycle.LockAsync(uow, batchId);
+        BatchLifecycle.Table.Require(BatchVerb.Reconcile, b.State, BatchLifecycle.Id(batchId));
+
+        var lines = await BatchLines.ReadAsync(uow.Connection, batchId, withOutcomes: b.OutcomeCount > 0, ct);
+        var check = new ReturnRowCheck(lines, batchId);
+        var col = Columns.Select(c => header.IndexOf(c)).ToArray();
+        long rows = 0, applied = 0, paid = 0, failed = 0;
+        var csv = Open(reader, fileName);
+        using (csv)
+        await using (var outcomes = await uow.Connection.BeginBinaryImportAsync(
+            "COPY app.disbursement_outcomes (line_id, batch_id, status, amount_fen, bank_txn_ref, failure_code, failure_reason) FROM STDIN (FORMAT binary)", ct))
+        {
+            outcomes.Timeout = TimeSpan.Zero;
+            // The file line each record starts on: the header is line 1, and a quoted line break is a line too.
+            long next = 2;
+            while (true)
+            {
+                ct.ThrowIfCancellationRequested();
+                var line = next;
+                if (!ReadRecord(csv, fileName, line)) break;
+                var count = csv.RowFieldCount;
+                next += 1 + LineBreaks(csv, count);
+                if (count == 1 && csv.GetFieldSpan(0).IsEmpty) continue; // a blank line
+                rows++;
+                string Field(int i) => col[i] < count ? Value(csv, col[i]).Trim() : "";
+                var refText = Field(0);
+                var statusText = Field(1);
+                var amountText = Field(2);
+                long? lineId = long.TryParse(refText, NumberStyles.None, CultureInfo.InvariantCulture, out var lid) ? lid : null;
+                var status = statusText.Equals("paid", StringComparison.OrdinalIgnoreCase) ? "paid"
+                    : statusText.Equals("failed", StringComparison.OrdinalIgnoreCase) ? "failed" : null;
+                long? fen = Money.TryParseYuan(amountText, out var f) ? f : null;
+                if (count < header.Count) check.Problem(line, $"{count} columns, the header has {header.Count} / 列数与表头不符");
+                else if (lineId is null) check.Problem(line, $"line_ref: '{refText}' is not a line reference / 流水引用无效");
+                else if (status is null) check.Problem(line, $"status: '{statusText.ToLowerInvariant()}' is not paid or failed / 状态应为 paid 或 failed");
+                else if (fen is null) check.Problem(line, $"amount: '{amountText}' is not yuan with at most two decimals / 金额格式错误");
+                // Every row is checked; rows are written only while the file has shown no problem.
+                if (check.Row(line, lineId, status, fen) != RowVerdict.Apply || check.Count > 0) continue;
+
+                applied++;
+                if (status == "paid") paid++; else failed++;
+                // Synchronous writes: the importer buffers, and an await per field cost more than the row.
+                outcomes.StartRow();
+                outcomes.Write(lineId!.Value, NpgsqlDbType.Bigint);
+                outcomes.Write(batchId, NpgsqlDbType.Bigint);
+                outcomes.Write(status!, NpgsqlDbType.Text);
+                outcomes.Write(fen!.Value, NpgsqlDbType.Bigint);
+                TextOrNull(outcomes, Field(3));
+                TextOrNull(outcomes, Field(4));
+                TextOrNull(outcomes, Field(5));
+            }
+            if (check.Count > 0)
+            {
+                var listed = check.Listed.Select(p => $"{fileName}:{p.Line}: {p.Problem}").ToList();
+                if (check.Count > listed.Count) listed.Add($"{fileName}: … and {check.Count - listed.Count} more problems / 另有 {check.Count - listed.Count} 处问题");
+                listed.Add($"{fileName}: nothing applied / 未应用任何记录");
+                throw new BadInputException(listed); // the importer is disposed uncompleted: the server drops the rows
+            }
+            await outcomes.CompleteAsync(ct);
+        }
+
+        var recoveries = await Recoveries.ListNewAsync(uow);
+        // Outcomes are unique per line and admitted only for payable lines of this batch, so counting them suffices.
+        var newState = await uow.ScalarAsync<string>(
+            """
+            UPDATE app.disbursement_batches
+            SET outcome_count = outcome_count + @applied,
+                state = CASE WHEN outcome_count + @applied = approved_line_count THEN @reconciled ELSE state END,
+                reconciled_at = CASE WHEN outcome_count + @applied = approved_line_count THEN coalesce(reconciled_at, now()) END
+            WHERE id = @batchId
+            RETURNING state
+            """, new { batchId, applied, reconciled = BatchLifecycle.Table.Db(BatchState.Reconciled) });
+        var state = newState is null ? b.State : BatchLifecycle.Table.Parse(newState);
+        await uow.AuditAsync("disbursement.reconcile", "disbursement_batch", BatchLifecycle.Id(batchId),
+            before: new { state = BatchLifecycle.Table.Db(b.State) }, after: new { state = BatchLifecycle.Table.Db(state), rows, applied, paid, failed, recoveries },
+            details: Path.GetFileName(fileName));
+        return new ReconcileResult(batchId, rows, applied, paid, failed, recoveries, state);
+    }
+
+    private static CsvDataReader Open(StreamReader reader, string fileName)
+    {
+        try
+        {
+            return CsvDataReader.Create(reader, new CsvDataReaderOptions
+            {
+                HasHeaders = false, // read above, on its own
+                Delimiter = ',',
+                BufferSize = 1 << 16,
+                MaxBufferSize = MaxRecordChars,
+                ResultSetMode = ResultSetMode.SingleResult,
+            });
+        }
+        catch (Exception ex) when (ex is DecoderFallbackException or CsvFormatException)
+        {
+            throw Unreadable(ex, fileName, 2);
+        }
+    }
+
+    private static bool ReadRecord(CsvDataReader csv, string fileName, long line)
+    {
+        try
+        {
+            return csv.Read();
+        }
+        catch (Exception ex) when (ex is DecoderFallbackException or CsvFormatException)
+        {
+            throw Unreadable(ex, fileName, line);
+        }
+    }
+
+    private static BadInputException Unreadable(Exception ex, string fileName, long line) => ex switch
+    {
+        // The reader decodes ahead in blocks: the bad bytes are on this line or a later one.
+        DecoderFallbackException => new BadInputException($"{fileName}:{line}: bytes that are not UTF-8 on this line or after it / 文件不是 UTF-8 编码"),
+        CsvRecordTooLargeException => new BadInputException($"{fileName}:{line}: a record longer than {MaxRecordChars:N0} characters / 记录过长"),
+        // As the register importer reads Sylvan's refusal: the quote itself is the bad character when it never closes.
+        CsvInvalidCharacterException { InvalidCharacter: not '"' } =>
+            new BadInputException($"{fileName}:{line}: text follows a closing quote, expected a comma or the end of the line after it / 引号后有多余字符"),
+        _ => new BadInputException($"{fileName}:{line}: a quoted field is not closed before the end of the file / 引号未闭合"),
+    };
+
+    // A quoted field keeps its line breaks as they were (CR LF, LF or CR); they count as lines of the file and
+    // are stored as LF, as the file's lines are read.
+    private static int LineBreaks(CsvDataReader csv, int count)
+    {
+        var breaks = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var span = csv.GetFieldSpan(i);
+            if (span.IndexOfAny('\r', '\n') < 0) continue;
+            for (var k = 0; k < span.Length; k++)
+                if (span[k] == '\n' || (span[k] == '\r' && (k + 1 == span.Length || span[k + 1] != '\n'))) breaks++;
+        }
+        return breaks;
+    }
+
+    private static string Value(CsvDataReader csv, int i)
+    {
+        var s = csv.GetString(i);
+        return s.Contains('\r') ? s.Replace("\r\n", "\n").Replace('\r', '\n') : s;
+    }
+
+    private static void TextOrNull(Npgsql.NpgsqlBinaryImporter importer, string value)
+    {
+        if (value.Length == 0) importer.WriteNull();
+        else importer.Write(value, NpgsqlDbType.Text);
+    }
+
+    private static async Task<List<string>> ReadHeaderAsync(StreamReader reader, string fileName, CancellationToken ct)
+    {
+        string text;
+        try
+        {
+            text = (await reader.ReadLineAsync(ct) ?? "").TrimStart('\uFEFF');
+        }
+        catch (DecoderFallbackException)
+        {
+            throw new BadInputException($"{fileName}:1: not UTF-8 / 文件不是 UTF-8 编码");
+        }
+        var header = text.Split(',').Select(h => h.Trim().Trim('"').ToLowerInvariant()).ToList();
+        var problems = Columns.Where(c => !header.Contains(c)).Select(c => $"{fileName}:1: missing column '{c}' / 缺少列 {c}").ToList();
+        problems.AddRange(header.GroupBy(h => h).Where(g => g.Count() > 1).Select(g => $"{fileName}:1: column '{g.Key}' appears twice / 列重复"));
+        if (problems.Count > 0) throw new BadInputException(problems);
+        return header;
+    }
+
+    /// <summary>The upload of a return file on the batch page (finance; the antiforgery token is checked).</summary>
+    internal static void Map(RouteGroupBuilder g) => g.MapPost("/{id:long}/reconcile", UploadAsync);
+
+    private static async Task<IResult> UploadAsync(HttpContext ctx, long id, Reconciler reconciler)
+    {
+        var form = await ctx.Request.ReadFormAsync(ctx.RequestAborted);
+        if (await BatchesPage.ValidAntiforgeryAsync(ctx) is { } bad) return bad;
+        var file = form.Files.GetFile("file");
+        if (file is null) return BatchesPage.ReconcileMissingFile(ctx);
+        var user = BatchesPage.UserName(ctx);
+        try
+        {
+            await using var s = file.OpenReadStream();
+            ReconcileResult r;
+            using (Acting.Begin(new Acting(user, Acting.Web)))
+                r = await reconciler.ReconcileAsync(id, s, Path.GetFileName(file.FileName), user, ctx.RequestAborted);
+            return BatchesPage.Reconciled(ctx, id, r);
+        }
+        catch (BadInputException ex)
+        {
+            return BatchesPage.ReconcileProblems(ctx, id, ex.Problems);
+        }
+        catch (DomainRuleException ex)
+        {
+            return BatchesPage.Refused(ctx, "对账被拒绝", ex.Message, alert: false);
+        }
+    }
+}
+
+public sealed class BatchReconcileCommand(Reconciler reconciler) : ICliCommand
+{
+    public static CommandSpec Spec { get; } = new(
+        "batch reconcile",
+        "apply a bank return file to a batch / 导入银行回盘文件进行对账",
+        """
+        usage: Lingyuan.Jobs batch reconcile BATCH_ID FILE
+        用法:  Lingyuan.Jobs batch reconcile 批次编号 文件
+        FILE: CSV (UTF-8) with columns line_ref, status (paid/failed), amount, bank_txn_ref, failure_code, failure_reason.
+        All or nothing: unknown references, duplicates, amount mismatches → exit 65, one line per problem, nothing applied.
+        全部或全不:未知引用、重复、金额不符时退出码 65,逐行列出问题,不应用任何记录。
+        """);
+
+    public async Task<int> RunAsync(CommandArgs args, CancellationToken ct)
+    {
+        var id = args.PositionalId(0, "BATCH_ID");
+        var path = args.Positional(1, "FILE");
+        args.ExpectPositionals(2);
+        if (!File.Exists(path)) throw new UsageException($"{path}: no such file / 文件不存在");
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        var r = await reconciler.ReconcileAsync(id, file, path, Acting.Current.Actor, ct);
+        Console.WriteLine($"batch {id}: {r.Rows} rows, {r.Applied} applied ({r.Paid} paid, {r.Failed} failed), {r.NewRecoveries} to recover, state {BatchLifecycle.Table.Db(r.State)} / 对账完成,状态:{BatchLifecycle.Table.Label(r.State)}");
+        return ExitCodes.Ok;
+    }
+}

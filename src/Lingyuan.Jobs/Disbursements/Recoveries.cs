@@ -1,0 +1,30 @@
+using Lingyuan.Jobs.Database;
+
+namespace Lingyuan.Jobs.Disbursements;
+
+/// <summary>
+/// Paid lines for a month that began on or after the recipient's recorded death (deaths are often reported
+/// late: 经办条例 allows 20 working days), listed for recovery (追回). Run after a build (a late death found
+/// against earlier payments) and after a reconciliation (a payment the bank confirmed). Idempotent.
+/// </summary>
+internal static class Recoveries
+{
+    /// <summary>Lists the new recoveries in the work's transaction; returns how many were added.</summary>
+    public static Task<int> ListNewAsync(UnitOfWork uow) => uow.ExecuteAsync(Sql, timeout: 0);
+
+    internal const string Sql = """
+        INSERT INTO app.disbursement_recoveries (line_id, id_number, death_date, amount_fen)
+        SELECT l.id, l.id_number, d.died_on, l.amount_fen
+        FROM (SELECT id_number, min(date) AS died_on FROM app.life_events WHERE event = 'death' GROUP BY id_number) d
+        JOIN LATERAL (
+            -- Two branches so each uses its partial index (deaths are few, lines are many).
+            SELECT id, id_number, period, amount_fen FROM app.disbursement_lines x
+            WHERE x.id_number = d.id_number AND x.status = 'payable' AND x.kind <> 'reissue' AND NOT x.released
+            UNION ALL
+            SELECT id, id_number, period, amount_fen FROM app.disbursement_lines x
+            WHERE x.refers_to IS NOT NULL AND NOT x.released AND x.kind = 'reissue' AND x.id_number = d.id_number
+        ) l ON l.period >= d.died_on
+        JOIN app.disbursement_outcomes o ON o.line_id = l.id AND o.status = 'paid'
+        ON CONFLICT (line_id) DO NOTHING
+        """;
+}

@@ -1,0 +1,181 @@
+using System.Globalization;
+using Lingyuan.Jobs.Dashboard;
+using Lingyuan.Jobs.Hosting;
+using Microsoft.AspNetCore.Antiforgery;
+using MiniExcelLibs;
+
+namespace Lingyuan.Jobs.Disbursements;
+
+/// <summary>
+/// <c>/hangfire/batches</c> (finance), rendered: batches with totals, held lines by reason, changes against last
+/// month, a searchable drill-down with masked personal data, the review forms, the bank file and an XLSX
+/// summary, and the upload of the bank's return file. No SQL here: the slices (View, Review, Export,
+/// Reconcile) hold the queries and the endpoints, and call these renderers.
+/// </summary>
+public static class BatchesPage
+{
+    public static void Map(WebApplication app)
+    {
+        var g = app.MapGroup("/hangfire/batches").RequireAuthorization(Policies.Finance);
+        BatchView.Map(g);
+        BatchReview.Map(g);
+        Reconciler.Map(g);
+        BankFile.Map(g);
+    }
+
+    internal static string UserName(HttpContext ctx) => ctx.User.Identity?.Name ?? throw new InvalidOperationException("signed-in user without a name");
+
+    internal static IResult List(HttpContext ctx, int buildDay, List<BatchHeader> batches, ILookup<long, BatchBenefitTotal> byBenefit)
+    {
+        var rows = batches.Select(b => Html.Of($"""
+            <tr><td><a href="/hangfire/batches/{b.Id}">{b.Id}</a></td><td>{b.Period.ToString()}</td><td>{BatchLifecycle.Table.Label(b.State)}</td>
+            <td class="num">{b.PayableCount.ToString("N0", CultureInfo.InvariantCulture)}</td><td class="num">{Money.Yuan(b.PayableTotalFen)}</td>
+            <td class="num">{b.HeldCount.ToString("N0", CultureInfo.InvariantCulture)}</td>
+            <td>{Html.Join(byBenefit[b.Id].Select(x => Html.Of($"{Zh.Benefit(x.Benefit)}:{x.Count.ToString("N0", CultureInfo.InvariantCulture)} 笔 {Money.Yuan(x.Total)} 元<br>")))}</td>
+            <td>{b.SubmittedBy}</td><td>{b.DecidedBy}</td></tr>
+            """));
+        var body = Html.Of($"""
+            <p>每月 {buildDay} 日自动生成当月批次;提交人与审批人须为不同的财务人员。</p>
+            <table id="batches"><thead><tr><th>批次</th><th>期别</th><th>状态</th><th>应发笔数</th><th>应发金额(元)</th><th>暂停笔数</th><th>按待遇类型</th><th>提交人</th><th>审批/退回人</th></tr></thead>
+            <tbody>{rows}</tbody></table>
+            """);
+        return Layout.Page(ctx, "待遇发放批次", body);
+    }
+
+    internal static IResult Missing(HttpContext ctx, long id) => Layout.Page(ctx, "批次不存在", Html.Of($"<p>批次 {id} 不存在。</p>"), 404);
+
+    internal static IResult Detail(HttpContext ctx, BatchDetail d, string? q, string? status, string? reason)
+    {
+        var (b, benefits, held, kinds, changes, recoveries, lines, pageNo, hasNext) = (d.Header, d.Benefits, d.Held, d.Kinds, d.Changes, d.Recoveries, d.Lines, d.PageNo, d.HasNext);
+        var totalCount = benefits.Sum(x => x.Count);
+        var totalFen = benefits.Sum(x => x.Total);
+        var body = Html.Of($"""
+            <p><a href="/hangfire/batches">← 全部批次</a></p>
+            <table id="batch-header">
+              <tr><th>批次编号</th><td id="batch-id">{b.Id}</td><th>期别</th><td id="batch-period">{b.Period.ToString()}</td><th>状态</th><td id="batch-state" data-state="{BatchLifecycle.Table.Db(b.State)}">{BatchLifecycle.Table.Label(b.State)}</td></tr>
+              <tr><th>生成</th><td>{b.BuiltBy}</td><th>提交人</th><td id="submitted-by">{b.SubmittedBy}</td><th>审批/退回人</th><td>{b.DecidedBy}</td></tr>
+              {(b.RejectReason is null ? Html.Empty : Html.Of($"<tr><th>退回原因</th><td colspan=\"5\">{b.RejectReason}</td></tr>"))}
+              {(b.ApprovedSha256 is null ? Html.Empty : Html.Of($"<tr><th>审批冻结</th><td colspan=\"5\">{b.ApprovedLineCount?.ToString("N0", CultureInfo.InvariantCulture)} 笔,{Money.Yuan(b.ApprovedTotalFen ?? 0)} 元,SHA-256 <code id=\"approved-sha\">{b.ApprovedSha256}</code></td></tr>"))}
+            </table>
+            {Actions(ctx, b)}
+            <h2>按待遇类型汇总(应发)</h2>
+            <table id="benefit-totals"><thead><tr><th>待遇类型</th><th>笔数</th><th>金额(元)</th></tr></thead><tbody>
+            {Html.Join(benefits.Select(x => Html.Of($"<tr><td>{Zh.Benefit(x.Benefit)}</td><td class=\"num\">{x.Count.ToString("N0", CultureInfo.InvariantCulture)}</td><td class=\"num\">{Money.Yuan(x.Total)}</td></tr>")))}
+            <tr><th>合计</th><td class="num" id="total-count" data-value="{totalCount}">{totalCount.ToString("N0", CultureInfo.InvariantCulture)}</td><td class="num" id="total-yuan" data-fen="{totalFen}">{Money.Yuan(totalFen)}</td></tr>
+            </tbody></table>
+            <p>其中:{Html.Join(kinds.Select(k => Html.Of($"{Zh.Kind(k.Kind)} {k.Count.ToString("N0", CultureInfo.InvariantCulture)} 笔 {Money.Yuan(k.Total)} 元;")))}</p>
+            <h2>暂停发放(按原因)</h2>
+            <table id="held-reasons"><thead><tr><th>原因</th><th>笔数</th><th>金额(元)</th></tr></thead><tbody>
+            {Html.Join(held.Select(x => Html.Of($"<tr><td><a href=\"?status=held&amp;reason={x.Reason}\">{Zh.HoldReason(x.Reason)}</a></td><td class=\"num\">{x.Count.ToString("N0", CultureInfo.InvariantCulture)}</td><td class=\"num\">{Money.Yuan(x.Total)}</td></tr>")))}
+            </tbody></table>
+            <h2>与上月比较</h2>
+            <p id="changes">新增 {changes.Count(c => c.What == "new")} 人次,停发 {changes.Count(c => c.What == "stopped")} 人次,金额变动 {changes.Count(c => c.What == "changed")} 人次(最多列出 60 条)。</p>
+            <table><thead><tr><th>变动</th><th>身份证号</th><th>姓名</th><th>待遇类型</th><th>上月(元)</th><th>本月(元)</th></tr></thead><tbody>
+            {Html.Join(changes.Take(60).Select(c => Html.Of($"<tr><td>{ChangeZh(c.What)}</td><td>{Mask.IdNumber(c.IdNumber)}</td><td>{c.Name}</td><td>{Zh.Benefit(c.Benefit)}</td><td class=\"num\">{(c.PrevFen is { } p ? Money.Yuan(p) : "")}</td><td class=\"num\">{(c.CurFen is { } n ? Money.Yuan(n) : "")}</td></tr>")))}
+            </tbody></table>
+            {(recoveries.Count == 0 ? Html.Empty : Html.Of($"""
+                <h2>待追回(死亡后发放)</h2>
+                <table id="recoveries"><thead><tr><th>流水引用</th><th>身份证号</th><th>死亡日期</th><th>金额(元)</th></tr></thead><tbody>
+                {Html.Join(recoveries.Select(r => Html.Of($"<tr><td>{r.LineId}</td><td>{Mask.IdNumber(r.IdNumber)}</td><td>{r.DeathDate:yyyy-MM-dd}</td><td class=\"num\">{Money.Yuan(r.AmountFen)}</td></tr>")))}
+                </tbody></table>
+                """))}
+            <h2>明细</h2>
+            <form method="get" class="inline">
+              <input name="q" value="{q}" placeholder="身份证号(可用脱敏格式)或姓名">
+              <select name="status"><option value="">全部</option><option value="payable" {(status == "payable" ? "selected" : "")}>应发</option><option value="held" {(status == "held" ? "selected" : "")}>暂停</option></select>
+              <input type="hidden" name="reason" value="{reason}"><button type="submit">查询</button>
+            </form>
+            <table id="lines"><thead><tr><th>流水引用</th><th>类型</th><th>身份证号</th><th>姓名</th><th>待遇类型</th><th>所属月份</th><th>金额(元)</th><th>账户</th><th>状态</th></tr></thead><tbody>
+            {Html.Join(lines.Select(l => Html.Of($"<tr><td>{l.Id}</td><td>{Zh.Kind(l.Kind)}{(l.RefersTo is { } r ? Html.Of($"(原 {r})") : Html.Empty)}</td><td>{Mask.IdNumber(l.IdNumber)}</td><td>{l.Name}</td><td>{Zh.Benefit(l.Benefit)}</td><td>{l.Period:yyyy-MM}</td><td class=\"num\">{Money.Yuan(l.AmountFen)}</td><td>{Mask.Account(l.BankAccount)}</td><td>{(l.Status == "held" ? "暂停:" + Zh.HoldReason(l.HoldReason) : "应发")}</td></tr>")))}
+            </tbody></table>
+            <p>第 {pageNo} 页
+            {(pageNo > 1 ? Html.Of($"<a href=\"?q={Uri.EscapeDataString(q ?? "")}&amp;status={status}&amp;reason={reason}&amp;page={pageNo - 1}\">上一页</a>") : Html.Empty)}
+            {(hasNext ? Html.Of($"<a id=\"next-page\" href=\"?q={Uri.EscapeDataString(q ?? "")}&amp;status={status}&amp;reason={reason}&amp;page={pageNo + 1}\">下一页</a>") : Html.Empty)}</p>
+            """);
+        return Layout.Page(ctx, $"待遇发放批次 {b.Period}", body);
+    }
+
+    // The buttons are the moves the state table offers this user now; the guard is in the slice.
+    private static Html Actions(HttpContext ctx, BatchHeader b)
+    {
+        var t = BatchLifecycle.Table;
+        var user = ctx.User;
+        var af = Layout.AntiforgeryField(ctx);
+        var parts = new List<Html>();
+        if (t.Offers(BatchVerb.Submit, b.State, user))
+            parts.Add(Html.Of($"""<form method="post" action="/hangfire/batches/{b.Id}/submit" class="inline">{af}<button type="submit" id="submit-batch">{t.MoveOf(BatchVerb.Submit).LabelZh}</button></form>"""));
+        if (t.Offers(BatchVerb.Approve, b.State, user))
+            parts.Add(b.SubmittedBy == UserName(ctx)
+                ? Html.Of($"<p class=\"warn\">您是本批次的提交人,须由另一名财务人员审批。</p>")
+                : Html.Of($"""<form method="post" action="/hangfire/batches/{b.Id}/approve" class="inline">{af}<button type="submit" id="approve-batch">{t.MoveOf(BatchVerb.Approve).LabelZh}</button></form>"""));
+        if (t.Offers(BatchVerb.Reject, b.State, user))
+            parts.Add(Html.Of($"""<form method="post" action="/hangfire/batches/{b.Id}/reject" class="inline">{af}<input name="reason" required maxlength="{TextRules.ReasonMaxLength}" placeholder="退回原因"><button type="submit" id="reject-batch">{t.MoveOf(BatchVerb.Reject).LabelZh}</button></form>"""));
+        if (t.Offers(BatchVerb.Export, b.State, user))
+            parts.Add(Html.Of($"""<form method="post" action="/hangfire/batches/{b.Id}/bank-file" class="inline">{af}<button type="submit" id="download-bank-file">下载银行发放文件</button></form> """));
+        parts.Add(Html.Of($"""<a id="download-summary" href="/hangfire/batches/{b.Id}/summary.xlsx">下载汇总表(XLSX)</a>"""));
+        if (t.Offers(BatchVerb.Reconcile, b.State, user))
+            parts.Add(Html.Of($"""
+                <form method="post" action="/hangfire/batches/{b.Id}/reconcile" enctype="multipart/form-data">{af}
+                <label>银行回盘文件 <input type="file" name="file" accept=".csv" required></label><button type="submit">导入对账</button></form>
+                """));
+        return Html.Of($"<div class=\"actions\">{Html.Join(parts)}</div>");
+    }
+
+    internal static async Task<IResult?> ValidAntiforgeryAsync(HttpContext ctx)
+    {
+        var af = ctx.RequestServices.GetRequiredService<IAntiforgery>();
+        if (await af.IsRequestValidAsync(ctx)) return null;
+        return Layout.Page(ctx, "请求无效", Html.Of($"<p class=\"error\">页面已过期,请刷新后重试。</p>"), StatusCodes.Status400BadRequest);
+    }
+
+    /// <summary>A review step refused (403 wrong person, 409 wrong state, 400 bad input).</summary>
+    internal static IResult Refused(HttpContext ctx, long id, string message, int status) =>
+        Layout.Page(ctx, "操作被拒绝", Html.Of($"""<p class="error" role="alert">{message}</p><p><a href="/hangfire/batches/{id}">返回批次</a></p>"""), status);
+
+    /// <summary>An export or reconciliation refused by the batch's state or its hash (409).</summary>
+    internal static IResult Refused(HttpContext ctx, string title, string message, bool alert) =>
+        Layout.Page(ctx, title, alert
+            ? Html.Of($"<p class=\"error\" role=\"alert\">{message}</p>")
+            : Html.Of($"<p class=\"error\">{message}</p>"), 409);
+
+    internal static IResult ReconcileMissingFile(HttpContext ctx) =>
+        Layout.Page(ctx, "对账失败", Html.Of($"<p class=\"error\">请选择银行回盘文件。</p>"), 400);
+
+    internal static IResult Reconciled(HttpContext ctx, long id, ReconcileResult r) =>
+        Layout.Page(ctx, "对账完成", Html.Of($"""
+            <p class="ok" id="reconcile-result">共 {r.Rows} 行,本次登记 {r.Applied} 笔(成功 {r.Paid},失败 {r.Failed}),新增待追回 {r.NewRecoveries} 笔;批次状态:{BatchLifecycle.Table.Label(r.State)}。</p>
+            <p><a href="/hangfire/batches/{id}">返回批次</a></p>
+            """));
+
+    internal static IResult ReconcileProblems(HttpContext ctx, long id, IEnumerable<string> problems) =>
+        Layout.Page(ctx, "对账文件有误,未应用任何记录", Html.Of($"""
+            <ul class="error" id="reconcile-problems">{Html.Join(problems.Select(p => Html.Of($"<li>{p}</li>")))}</ul>
+            <p><a href="/hangfire/batches/{id}">返回批次</a></p>
+            """), 400);
+
+    internal static async Task<IResult> SummaryXlsxAsync(BatchSummary s, CancellationToken ct)
+    {
+        var (b, benefits, held) = (s.Header, s.Benefits, s.Held);
+        var sheets = new Dictionary<string, object>
+        {
+            ["汇总"] = benefits.Select(x => new Dictionary<string, object>
+            {
+                ["期别"] = b.Period.ToString(), ["批次"] = b.Id, ["待遇类型"] = Zh.Benefit(x.Benefit), ["类型"] = Zh.Kind(x.Kind),
+                ["笔数"] = x.Count, ["金额(元)"] = Money.Yuan(x.Total),
+            }).ToList(),
+            ["暂停发放"] = held.Select(l => new Dictionary<string, object>
+            {
+                ["流水引用"] = l.Id, ["身份证号"] = Mask.IdNumber(l.IdNumber), ["姓名"] = Cell(l.Name), ["待遇类型"] = Zh.Benefit(l.Benefit),
+                ["所属月份"] = l.Period.ToString("yyyy-MM", CultureInfo.InvariantCulture), ["金额(元)"] = Money.Yuan(l.AmountFen), ["原因"] = Zh.HoldReason(l.HoldReason),
+            }).ToList(),
+        };
+        var ms = new MemoryStream();
+        await ms.SaveAsAsync(sheets, cancellationToken: ct);
+        ms.Position = 0;
+        return Results.File(ms, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", $"batch-{b.Id}-{b.Period}.xlsx");
+    }
+
+    public static string Cell(string? s) => Exports.SpreadsheetText.Neutralise(s);
+
+    private static string ChangeZh(string c) => c switch { "new" => "新增", "stopped" => "停发", "changed" => "金额变动", _ => c };
+}
