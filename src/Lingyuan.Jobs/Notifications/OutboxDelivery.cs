@@ -42,7 +42,11 @@ public sealed record DeliveryReport(int Sent, int Failed, int Deferred, int Skip
 public sealed class OutboxDelivery(Work work, IOptions<SmtpOptions> options, TimeProvider clock, ILogger<OutboxDelivery> log)
 {
     // A class, not a positional record: Npgsql reports text[] columns as System.Array, which Dapper's constructor matching refuses.
-    private sealed class Pending
+    // The states as the database stores them, from the one table (interpolated as literals: the partial index
+    // outbox_pending matches the text of the query).
+    private static readonly string Pending = OutboxLifecycle.Pending, Sent = OutboxLifecycle.Sent, Failed = OutboxLifecycle.Failed;
+
+    private sealed class PendingMessage
     {
         public long Id { get; init; }
         public string[] Recipients { get; init; } = [];
@@ -82,9 +86,9 @@ public sealed class OutboxDelivery(Work work, IOptions<SmtpOptions> options, Tim
                 var outcome = await work.RunAsync<Outcome?>("outbox.send", async uow =>
                 {
                     var mine = await uow.ScalarAsync<long?>(
-                        """
+                        $"""
                         SELECT id FROM app.outbox
-                        WHERE id = @id AND state = 'pending' AND next_attempt_at <= @runStart
+                        WHERE id = @id AND state = '{Pending}' AND next_attempt_at <= @runStart
                         FOR UPDATE SKIP LOCKED
                         """, new { id = m.Id, runStart });
                     // Sent or being sent by another worker since the chunk was read (nothing written: the commit ends it).
@@ -98,9 +102,9 @@ public sealed class OutboxDelivery(Work work, IOptions<SmtpOptions> options, Tim
                             // The crash window described above: accepted by the server, not yet recorded.
                             TestHooks.Point("outbox.after-send");
                             await uow.ExecuteAsync(
-                                """
-                                UPDATE app.outbox SET state = 'sent', sent_at = @now, attempts = attempts + 1, last_reply = @reply
-                                WHERE id = @id AND state = 'pending'
+                                $"""
+                                UPDATE app.outbox SET state = '{Sent}', sent_at = @now, attempts = attempts + 1, last_reply = @reply
+                                WHERE id = @id AND state = '{Pending}'
                                 """, new { id = m.Id, now, reply = a.Reply });
                             sent++;
                             break;
@@ -113,7 +117,7 @@ public sealed class OutboxDelivery(Work work, IOptions<SmtpOptions> options, Tim
                         case Outcome.Transient t:
                             var state = await DeferAsync(uow, [m.Id], now, t.Reply, o);
                             log.LogWarning("outbox message {Id} failed transiently, now {State} (reason on the outbox page)", m.Id, state.FirstOrDefault() ?? "?");
-                            if (state.Contains("failed")) failed++; else deferred++;
+                            if (state.Contains(Failed)) failed++; else deferred++;
                             break;
                         case Outcome.ServerDown:
                             // Not this message's fault: nothing is written here; the unit of work ends and releases
@@ -130,8 +134,8 @@ public sealed class OutboxDelivery(Work work, IOptions<SmtpOptions> options, Tim
                 if (outcome is Outcome.ServerDown d)
                 {
                     var states = await work.RunAsync("outbox.defer", uow => DeferAllDueAsync(uow, runStart, clock.GetUtcNow(), d.Reason, o), CancellationToken.None);
-                    failed += states.Count(s => s == "failed");
-                    deferred += states.Count(s => s == "pending");
+                    failed += states.Count(s => s == Failed);
+                    deferred += states.Count(s => s == Pending);
                     log.LogWarning("SMTP server {Host}:{Port} unreachable, {Count} due message(s) deferred: {Reason}", o.Host, o.Port, states.Count, d.Reason);
                     return new DeliveryReport(sent, failed, deferred, skipped, d.Reason);
                 }
@@ -141,14 +145,14 @@ public sealed class OutboxDelivery(Work work, IOptions<SmtpOptions> options, Tim
         return new DeliveryReport(sent, failed, deferred, skipped, null);
     }
 
-    private static async Task<List<(Pending Message, List<Attachment> Attachments)>> ReadChunkAsync(
+    private static async Task<List<(PendingMessage Message, List<Attachment> Attachments)>> ReadChunkAsync(
         UnitOfWork uow, long after, DateTimeOffset runStart, int size)
     {
-        var messages = await uow.ListAsync<Pending>(
-            """
+        var messages = await uow.ListAsync<PendingMessage>(
+            $"""
             SELECT id, recipients, subject, text_body AS TextBody, html_body AS HtmlBody, created_at AS CreatedAt
             FROM app.outbox
-            WHERE state = 'pending' AND id > @after AND next_attempt_at <= @runStart
+            WHERE state = '{Pending}' AND id > @after AND next_attempt_at <= @runStart
             ORDER BY id
             LIMIT @size
             """, new { after, runStart, size });
@@ -185,15 +189,15 @@ public sealed class OutboxDelivery(Work work, IOptions<SmtpOptions> options, Tim
 
     public static string MessageIdOf(long id, SmtpOptions o) => $"outbox-{id}@{o.MessageIdDomain}";
 
-    private static MimeMessage Compose(Pending m, List<Attachment> attachments, SmtpOptions o) =>
+    private static MimeMessage Compose(PendingMessage m, List<Attachment> attachments, SmtpOptions o) =>
         Compose(m.Id, m.Recipients, m.Subject, m.TextBody, m.HtmlBody, new DateTimeOffset(DateTime.SpecifyKind(m.CreatedAt, DateTimeKind.Utc)),
             attachments.Select(a => new MailAttachment(a.FileName, a.ContentType, a.Content)), o);
 
     private static Task MarkFailedAsync(UnitOfWork uow, long id, DateTimeOffset now, string reply) =>
         uow.ExecuteAsync(
-            """
-            UPDATE app.outbox SET state = 'failed', failed_at = @now, attempts = attempts + 1, last_reply = @reply
-            WHERE id = @id AND state = 'pending'
+            $"""
+            UPDATE app.outbox SET state = '{Failed}', failed_at = @now, attempts = attempts + 1, last_reply = @reply
+            WHERE id = @id AND state = '{Pending}'
             """, new { id, now, reply });
 
     // Exponential back-off with "equal jitter": the wait after the n-th failure is
@@ -201,8 +205,8 @@ public sealed class OutboxDelivery(Work work, IOptions<SmtpOptions> options, Tim
     // (a server restart) do not all come back in the same second. When the next retry would fall past
     // the horizon (counted from retry_from), the message is failed now with the last reply instead of
     // being retried forever.
-    private const string DeferSql =
-        """
+    private static readonly string DeferSql =
+        $"""
         WITH target AS (
             SELECT id, retry_from,
                    @now + make_interval(secs => least(@maxSeconds, @baseSeconds * power(2, least(attempts, 40)))
@@ -213,7 +217,7 @@ public sealed class OutboxDelivery(Work work, IOptions<SmtpOptions> options, Tim
         )
         UPDATE app.outbox o
         SET attempts = o.attempts + 1,
-            state = CASE WHEN t.retry_at > t.retry_from + @horizon THEN 'failed' ELSE 'pending' END,
+            state = CASE WHEN t.retry_at > t.retry_from + @horizon THEN '{Failed}' ELSE '{Pending}' END,
             failed_at = CASE WHEN t.retry_at > t.retry_from + @horizon THEN @now END,
             next_attempt_at = CASE WHEN t.retry_at > t.retry_from + @horizon THEN o.next_attempt_at ELSE t.retry_at END,
             last_reply = CASE WHEN t.retry_at > t.retry_from + @horizon
@@ -225,10 +229,10 @@ public sealed class OutboxDelivery(Work work, IOptions<SmtpOptions> options, Tim
         """;
 
     private static Task<List<string>> DeferAsync(UnitOfWork uow, long[] ids, DateTimeOffset now, string reply, SmtpOptions o) =>
-        uow.ListAsync<string>(DeferSql.Replace("/*FILTER*/", "id = ANY(@ids) AND state = 'pending'"), DeferParameters(new { ids }, now, reply, o));
+        uow.ListAsync<string>(DeferSql.Replace("/*FILTER*/", $"id = ANY(@ids) AND state = '{Pending}'"), DeferParameters(new { ids }, now, reply, o));
 
     private static Task<List<string>> DeferAllDueAsync(UnitOfWork uow, DateTimeOffset runStart, DateTimeOffset now, string reason, SmtpOptions o) =>
-        uow.ListAsync<string>(DeferSql.Replace("/*FILTER*/", "state = 'pending' AND next_attempt_at <= @runStart"), DeferParameters(new { runStart }, now, reason, o));
+        uow.ListAsync<string>(DeferSql.Replace("/*FILTER*/", $"state = '{Pending}' AND next_attempt_at <= @runStart"), DeferParameters(new { runStart }, now, reason, o));
 
     private static DynamicParameters DeferParameters(object filter, DateTimeOffset now, string reply, SmtpOptions o)
     {
