@@ -49,7 +49,7 @@ public static class DataProtectionKeys
 /// re-encrypts the stored TOTP secrets with it; every session ends, so every cookie made with an
 /// old key is refused twice over.
 /// </summary>
-public sealed class KeysRotateCommand(IKeyManager keys, NpgsqlDataSource db, IDataProtectionProvider dp) : Hosting.ICliCommand
+public sealed class KeysRotateCommand(IKeyManager keys, Database.Work work, IDataProtectionProvider dp) : Hosting.ICliCommand
 {
     public static Hosting.CommandSpec Spec { get; } = new(
         "keys rotate",
@@ -66,20 +66,24 @@ public sealed class KeysRotateCommand(IKeyManager keys, NpgsqlDataSource db, IDa
     {
         args.ExpectPositionals(0);
         var protector = dp.CreateProtector("Lingyuan.Jobs.Dashboard.Totp.v1");
-        await using var conn = await db.OpenConnectionAsync(ct);
-        var secrets = (await conn.QueryAsync<(string Name, string Stored)>(
-            "SELECT name, totp_secret FROM app.users WHERE totp_secret IS NOT NULL")).Select(r => (r.Name, Plain: protector.Unprotect(r.Stored))).ToList();
+        var secrets = (await work.RunAsync("keys.rotate.read", uow => uow.ListAsync<(string Name, string Stored)>(
+            "SELECT name, totp_secret FROM app.users WHERE totp_secret IS NOT NULL"), ct))
+            .Select(r => (r.Name, Plain: protector.Unprotect(r.Stored))).ToList();
         keys.RevokeAllKeys(DateTimeOffset.UtcNow, "keys rotate");
         var now = DateTimeOffset.UtcNow;
         keys.CreateNewKey(now, now.AddDays(90));
         // Creating a key invalidates the cached ring: the protector now encrypts with the new key.
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        foreach (var (name, plain) in secrets)
-            await conn.ExecuteAsync("UPDATE app.users SET totp_secret = @s WHERE name = @name", new { s = protector.Protect(plain), name }, tx);
-        var ended = await conn.ExecuteAsync("UPDATE app.user_sessions SET revoked_at = now(), revoked_reason = 'keys rotate' WHERE revoked_at IS NULL", transaction: tx);
-        await Audit.AuditLog.WriteAsync(conn, tx, $"cli:{Environment.UserName}", "keys.rotate", "key_ring", "data_protection",
-            details: $"all keys revoked, new key made; {secrets.Count} TOTP secret(s) re-encrypted; {ended} session(s) ended");
-        await tx.CommitAsync(ct);
+        var reprotected = secrets.Select(x => (x.Name, Stored: protector.Protect(x.Plain))).ToList();
+        // Audited as the acting person: the dispatcher sets cli:USER for every verb.
+        var ended = await work.RunAsync("keys.rotate", async uow =>
+        {
+            foreach (var (name, stored) in reprotected)
+                await uow.ExecuteAsync("UPDATE app.users SET totp_secret = @s WHERE name = @name", new { s = stored, name });
+            var n = await uow.ExecuteAsync("UPDATE app.user_sessions SET revoked_at = now(), revoked_reason = 'keys rotate' WHERE revoked_at IS NULL");
+            await uow.AuditAsync("keys.rotate", "key_ring", "data_protection",
+                details: $"all keys revoked, new key made; {secrets.Count} TOTP secret(s) re-encrypted; {n} session(s) ended");
+            return n;
+        }, ct);
         Console.WriteLine($"key ring rotated; {secrets.Count} one-time-code secret(s) re-encrypted, {ended} session(s) ended / 密钥环已轮换");
         return Hosting.ExitCodes.Ok;
     }

@@ -3,6 +3,7 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using Dapper;
 using Lingyuan.Jobs.Audit;
+using Lingyuan.Jobs.Database;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.Extensions.Options;
@@ -27,7 +28,7 @@ public static class SessionClaims
 /// still exist, be enabled and have the role the session was opened with. Logout, disabling the
 /// account, changing its role or password end its sessions.
 /// </summary>
-public sealed class SessionStore(NpgsqlDataSource db, IOptions<DashboardOptions> options, ILogger<SessionStore> log)
+public sealed class SessionStore(Work work, IOptions<DashboardOptions> options, ILogger<SessionStore> log)
 {
     private sealed record Checked(string UserName, bool Valid, long UntilMs);
 
@@ -39,18 +40,17 @@ public sealed class SessionStore(NpgsqlDataSource db, IOptions<DashboardOptions>
     public async Task<ClaimsPrincipal> OpenAsync(DashboardUser user, string? restriction, string address, CancellationToken ct)
     {
         var id = Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
-        await using (var conn = await db.OpenConnectionAsync(ct))
-        await using (var tx = await conn.BeginTransactionAsync(ct))
+        await work.RunAsync("sign-in", async uow =>
         {
-            await conn.ExecuteAsync(
+            await uow.ExecuteAsync(
                 """
                 INSERT INTO app.user_sessions (id_hash, user_name, role, channel, restriction, client_address)
                 VALUES (@hash, @name, @role, 'web', @restriction, @address)
-                """, new { hash = Hash(id), name = user.Name, role = user.Role, restriction, address }, tx);
-            await AuditLog.WriteAsync(conn, tx, user.Name, "sign-in", "user", user.Name,
+                """, new { hash = Hash(id), name = user.Name, role = user.Role, restriction, address });
+            // Not uow.AuditAsync: the request signing in is still anonymous, the act is the user's own.
+            await AuditLog.WriteAsync(uow.Connection, uow.Transaction, user.Name, "sign-in", "user", user.Name,
                 details: restriction is null ? $"address {address}" : $"address {address}; restricted to {restriction}", channel: "web");
-            await tx.CommitAsync(ct);
-        }
+        }, ct, new WorkOptions { RecordId = user.Name });
         var claims = new List<Claim>
         {
             new(ClaimTypes.Name, user.Name),
@@ -66,25 +66,28 @@ public sealed class SessionStore(NpgsqlDataSource db, IOptions<DashboardOptions>
     {
         var hash = Hash(sessionId);
         _cache.TryRemove(Convert.ToHexString(hash), out _);
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        var user = await conn.QuerySingleOrDefaultAsync<string>(
-            "UPDATE app.user_sessions SET revoked_at = now(), revoked_reason = @reason WHERE id_hash = @hash AND revoked_at IS NULL RETURNING user_name",
-            new { hash, reason }, tx);
-        if (user is not null)
-            await AuditLog.WriteAsync(conn, tx, actor, reason == "logout" ? "sign-out" : "session.revoke", "user", user, details: reason, channel: "web");
-        await tx.CommitAsync(ct);
+        var user = await work.RunAsync("session.revoke", async uow =>
+        {
+            var user = await uow.SingleOrDefaultAsync<string>(
+                "UPDATE app.user_sessions SET revoked_at = now(), revoked_reason = @reason WHERE id_hash = @hash AND revoked_at IS NULL RETURNING user_name",
+                new { hash, reason });
+            // Not uow.AuditAsync: the caller names the actor (the user signing out) and a session is always a web one,
+            // whichever door (a request, a test) ends it.
+            if (user is not null)
+                await AuditLog.WriteAsync(uow.Connection, uow.Transaction, actor, reason == "logout" ? "sign-out" : "session.revoke", "user", user, details: reason, channel: "web");
+            return user;
+        }, ct);
         return user is not null;
     }
 
-    /// <summary>Ends every open session of a user, inside the caller's transaction (with its audit row).</summary>
-    public static async Task<int> RevokeAllAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string userName, string actor, string reason)
+    /// <summary>Ends every open session of a user, inside the caller's unit of work (with its audit row, as the acting person).</summary>
+    public static async Task<int> RevokeAllAsync(UnitOfWork uow, string userName, string reason)
     {
-        var n = await conn.ExecuteAsync(
+        var n = await uow.ExecuteAsync(
             "UPDATE app.user_sessions SET revoked_at = now(), revoked_reason = @reason WHERE user_name = @userName AND revoked_at IS NULL",
-            new { userName, reason }, tx);
+            new { userName, reason });
         if (n > 0)
-            await AuditLog.WriteAsync(conn, tx, actor, "session.revoke-all", "user", userName, details: $"{n} session(s): {reason}");
+            await uow.AuditAsync("session.revoke-all", "user", userName, details: $"{n} session(s): {reason}");
         return n;
     }
 
@@ -124,21 +127,24 @@ public sealed class SessionStore(NpgsqlDataSource db, IOptions<DashboardOptions>
         bool valid;
         try
         {
-            await using var conn = await db.OpenConnectionAsync(ct);
-            var row = await conn.QuerySingleOrDefaultAsync<SessionRow>(
-                """
-                SELECT s.user_name AS SessionUser, s.role AS SessionRole, s.restriction AS SessionRestriction, s.revoked_at AS RevokedAt,
-                       s.last_seen_at > now() - @idle AS Fresh, s.last_seen_at < now() - interval '5 minutes' AS Stale,
-                       u.role AS UserRole, u.disabled AS Disabled
-                FROM app.user_sessions s LEFT JOIN app.users u ON u.name = s.user_name
-                WHERE s.id_hash = @hash
-                """, new { hash, idle });
-            valid = row is not null && row.SessionUser == name && row.SessionRole == role && row.SessionRestriction == restriction
-                && row.RevokedAt is null && row.UserRole == role && row.Disabled == false
-                && row.Fresh;
-            // Remember activity coarsely: a write every few minutes per session, not one per request.
-            if (valid && row!.Stale)
-                await conn.ExecuteAsync("UPDATE app.user_sessions SET last_seen_at = now() WHERE id_hash = @hash", new { hash });
+            valid = await work.RunAsync("session.check", async uow =>
+            {
+                var row = await uow.SingleOrDefaultAsync<SessionRow>(
+                    """
+                    SELECT s.user_name AS SessionUser, s.role AS SessionRole, s.restriction AS SessionRestriction, s.revoked_at AS RevokedAt,
+                           s.last_seen_at > now() - @idle AS Fresh, s.last_seen_at < now() - interval '5 minutes' AS Stale,
+                           u.role AS UserRole, u.disabled AS Disabled
+                    FROM app.user_sessions s LEFT JOIN app.users u ON u.name = s.user_name
+                    WHERE s.id_hash = @hash
+                    """, new { hash, idle });
+                var ok = row is not null && row.SessionUser == name && row.SessionRole == role && row.SessionRestriction == restriction
+                    && row.RevokedAt is null && row.UserRole == role && row.Disabled == false
+                    && row.Fresh;
+                // Remember activity coarsely: a write every few minutes per session, not one per request.
+                if (ok && row!.Stale)
+                    await uow.ExecuteAsync("UPDATE app.user_sessions SET last_seen_at = now() WHERE id_hash = @hash", new { hash });
+                return ok;
+            }, ct);
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
         {

@@ -1,9 +1,7 @@
 using System.Text.RegularExpressions;
-using Dapper;
-using Lingyuan.Jobs.Audit;
+using Lingyuan.Jobs.Database;
 using Lingyuan.Jobs.Hosting;
 using Microsoft.AspNetCore.Identity;
-using Npgsql;
 
 namespace Lingyuan.Jobs.Dashboard;
 
@@ -47,7 +45,7 @@ public sealed record SignInResult(SignInOutcome Outcome, DashboardUser? User = n
 /// reads the account with a short connection, releases it, then hashes: no database connection is
 /// held while the CPU works, so a flood of sign-ins cannot empty the pool.
 /// </summary>
-public sealed partial class UserStore(NpgsqlDataSource db, TwoFactor twoFactor, SignInThrottle throttle, SessionStore sessions)
+public sealed partial class UserStore(Work work, TwoFactor twoFactor, SignInThrottle throttle, SessionStore sessions)
 {
     private static readonly PasswordHasher<DashboardUser> Hasher = new();
     private static readonly string DummyHash = Hasher.HashPassword(new DashboardUser("x", "", "", false), "not-a-password");
@@ -65,27 +63,31 @@ public sealed partial class UserStore(NpgsqlDataSource db, TwoFactor twoFactor, 
             throw new UsageException($"user name '{name}' must be 2-64 letters, digits or _.@- / 用户名只能包含字母、数字和 _.@-");
         if (PasswordRules.Problem(name, password) is { } problem) throw new UsageException(problem);
         var hash = Hasher.HashPassword(new DashboardUser(name, role, "", false), password);
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        var inserted = await conn.ExecuteAsync(
-            "INSERT INTO app.users (name, role, password_hash, password_changed_at) VALUES (@name, @role, @hash, now()) ON CONFLICT (name) DO NOTHING",
-            new { name, role, hash }, tx);
-        if (inserted == 0)
-            throw new DomainRuleException($"user '{name}' exists already / 用户 '{name}' 已存在");
-        await AuditLog.WriteAsync(conn, tx, actor, "user.add", "user", name, after: new { name, role });
-        await tx.CommitAsync(ct);
+        using var acting = As(actor);
+        await work.RunAsync("user.add", async uow =>
+        {
+            var inserted = await uow.ExecuteAsync(
+                "INSERT INTO app.users (name, role, password_hash, password_changed_at) VALUES (@name, @role, @hash, now()) ON CONFLICT (name) DO NOTHING",
+                new { name, role, hash });
+            if (inserted == 0)
+                throw new DomainRuleException($"user '{name}' exists already / 用户 '{name}' 已存在");
+            await uow.AuditAsync("user.add", "user", name, after: new { name, role });
+        }, ct, new WorkOptions { RecordId = name });
     }
+
+    /// <summary>The account named by the caller (the signed-in user, the command line's person) is who acts and is audited.</summary>
+    private static IDisposable As(string actor) => Acting.Begin(Acting.Current with { Actor = actor });
 
     public async Task<DashboardUser?> FindAsync(string name, CancellationToken ct)
     {
         if (!IsValidName(name)) return null;
-        await using var conn = await db.OpenConnectionAsync(ct);
-        return await conn.QuerySingleOrDefaultAsync<DashboardUser>(
+        // A unit of work of its own: it ends (the connection is back in the pool) before the caller hashes.
+        return await work.RunAsync("user.find", uow => uow.SingleOrDefaultAsync<DashboardUser>(
             """
             SELECT name, role, password_hash AS PasswordHash, disabled, totp_secret AS TotpSecret,
                    totp_last_step AS TotpLastStep, must_change_password AS MustChangePassword
             FROM app.users WHERE name = @name
-            """, new { name });
+            """, new { name }), ct);
     }
 
     /// <summary>
@@ -129,9 +131,9 @@ public sealed partial class UserStore(NpgsqlDataSource db, TwoFactor twoFactor, 
         }
         if (verdict == PasswordVerificationResult.SuccessRehashNeeded)
         {
-            var rehash = Hasher.HashPassword(user, password!);
-            await using var conn = await db.OpenConnectionAsync(ct);
-            await conn.ExecuteAsync("UPDATE app.users SET password_hash = @rehash WHERE name = @name", new { rehash, name = user.Name });
+            var rehash = Hasher.HashPassword(user, password!); // hashed before the unit of work opens its connection
+            await work.RunAsync("user.rehash", uow =>
+                uow.ExecuteAsync("UPDATE app.users SET password_hash = @rehash WHERE name = @name", new { rehash, name = user.Name }), ct);
         }
         string? restriction = user.MustChangePassword ? SessionClaims.ChangePassword
             : user.TotpSecret is null && twoFactor.RoleNeedsIt(user.Role) ? SessionClaims.EnrolTotp
@@ -142,10 +144,9 @@ public sealed partial class UserStore(NpgsqlDataSource db, TwoFactor twoFactor, 
     /// <summary>Marks a time step used; false when it (or a later one) was used already.</summary>
     private async Task<bool> UseStepAsync(string name, long step, CancellationToken ct)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
-        return await conn.ExecuteAsync(
+        return await work.RunAsync("user.totp-step", uow => uow.ExecuteAsync(
             "UPDATE app.users SET totp_last_step = @step WHERE name = @name AND (totp_last_step IS NULL OR totp_last_step < @step)",
-            new { name, step }) == 1;
+            new { name, step }), ct) == 1;
     }
 
     /// <summary>Sets a new password (rules applied), ends every session of the user; audited.</summary>
@@ -153,15 +154,16 @@ public sealed partial class UserStore(NpgsqlDataSource db, TwoFactor twoFactor, 
     {
         if (PasswordRules.Problem(name, newPassword) is { } problem) throw new BadInputException(problem);
         var user = await FindAsync(name, ct) ?? throw new DomainRuleException($"no user '{name}' / 没有账号 '{name}'");
-        var hash = Hasher.HashPassword(user, newPassword);
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await conn.ExecuteAsync(
-            "UPDATE app.users SET password_hash = @hash, must_change_password = @mustChange, password_changed_at = now() WHERE name = @name",
-            new { hash, mustChange, name }, tx);
-        await AuditLog.WriteAsync(conn, tx, actor, action, "user", name, after: new { must_change_password = mustChange });
-        await SessionStore.RevokeAllAsync(conn, tx, name, actor, action);
-        await tx.CommitAsync(ct);
+        var hash = Hasher.HashPassword(user, newPassword); // hashed between two units of work, no connection held
+        using var acting = As(actor);
+        await work.RunAsync(action, async uow =>
+        {
+            await uow.ExecuteAsync(
+                "UPDATE app.users SET password_hash = @hash, must_change_password = @mustChange, password_changed_at = now() WHERE name = @name",
+                new { hash, mustChange, name });
+            await uow.AuditAsync(action, "user", name, after: new { must_change_password = mustChange });
+            await SessionStore.RevokeAllAsync(uow, name, action);
+        }, ct, new WorkOptions { RecordId = name });
         sessions.Forget(name);
     }
 
@@ -186,43 +188,47 @@ public sealed partial class UserStore(NpgsqlDataSource db, TwoFactor twoFactor, 
 
     private async Task ChangeAccountAsync(string name, string actor, string action, string sql, object value, bool revoke, CancellationToken ct)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        var before = await conn.QuerySingleOrDefaultAsync<(string Role, bool Disabled)?>(
-            "SELECT role, disabled FROM app.users WHERE name = @name FOR UPDATE", new { name }, tx)
-            ?? throw new DomainRuleException($"no user '{name}' / 没有账号 '{name}'");
-        await conn.ExecuteScalarAsync<string>(sql, new { name, value }, tx);
-        await AuditLog.WriteAsync(conn, tx, actor, action, "user", name,
-            before: new { role = before.Role, disabled = before.Disabled }, after: new { value });
-        if (revoke) await SessionStore.RevokeAllAsync(conn, tx, name, actor, action);
-        await tx.CommitAsync(ct);
+        using var acting = As(actor);
+        await work.RunAsync(action, async uow =>
+        {
+            var before = await uow.SingleOrDefaultAsync<(string Role, bool Disabled)?>(
+                "SELECT role, disabled FROM app.users WHERE name = @name FOR UPDATE", new { name })
+                ?? throw new DomainRuleException($"no user '{name}' / 没有账号 '{name}'");
+            await uow.ScalarAsync<string>(sql, new { name, value });
+            await uow.AuditAsync(action, "user", name,
+                before: new { role = before.Role, disabled = before.Disabled }, after: new { value });
+            if (revoke) await SessionStore.RevokeAllAsync(uow, name, action);
+        }, ct, new WorkOptions { RecordId = name });
         sessions.Forget(name);
     }
 
     /// <summary>Makes a secret the account's second factor (self-service after confirming, or an admin at the command line); audited.</summary>
     public async Task EnrolTotpAsync(string name, string secretBase32, string actor, CancellationToken ct, long? usedStep = null)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        var n = await conn.ExecuteAsync(
-            "UPDATE app.users SET totp_secret = @s, totp_last_step = @usedStep WHERE name = @name",
-            new { s = twoFactor.Protect(secretBase32), usedStep, name }, tx);
-        if (n == 0) throw new DomainRuleException($"no user '{name}' / 没有账号 '{name}'");
-        await AuditLog.WriteAsync(conn, tx, actor, "user.totp-enrol", "user", name);
-        await tx.CommitAsync(ct);
+        var protectedSecret = twoFactor.Protect(secretBase32);
+        using var acting = As(actor);
+        await work.RunAsync("user.totp-enrol", async uow =>
+        {
+            var n = await uow.ExecuteAsync(
+                "UPDATE app.users SET totp_secret = @s, totp_last_step = @usedStep WHERE name = @name",
+                new { s = protectedSecret, usedStep, name });
+            if (n == 0) throw new DomainRuleException($"no user '{name}' / 没有账号 '{name}'");
+            await uow.AuditAsync("user.totp-enrol", "user", name);
+        }, ct, new WorkOptions { RecordId = name });
     }
 
     /// <summary>Clears the second factor (a lost phone): the user enrols again at the next sign-in; sessions end.</summary>
     public async Task ResetTotpAsync(string name, string actor, CancellationToken ct)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        var n = await conn.ExecuteAsync(
-            "UPDATE app.users SET totp_secret = NULL, totp_last_step = NULL WHERE name = @name", new { name }, tx);
-        if (n == 0) throw new DomainRuleException($"no user '{name}' / 没有账号 '{name}'");
-        await AuditLog.WriteAsync(conn, tx, actor, "user.totp-reset", "user", name);
-        await SessionStore.RevokeAllAsync(conn, tx, name, actor, "user.totp-reset");
-        await tx.CommitAsync(ct);
+        using var acting = As(actor);
+        await work.RunAsync("user.totp-reset", async uow =>
+        {
+            var n = await uow.ExecuteAsync(
+                "UPDATE app.users SET totp_secret = NULL, totp_last_step = NULL WHERE name = @name", new { name });
+            if (n == 0) throw new DomainRuleException($"no user '{name}' / 没有账号 '{name}'");
+            await uow.AuditAsync("user.totp-reset", "user", name);
+            await SessionStore.RevokeAllAsync(uow, name, "user.totp-reset");
+        }, ct, new WorkOptions { RecordId = name });
         sessions.Forget(name);
     }
 

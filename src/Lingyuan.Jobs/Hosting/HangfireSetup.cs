@@ -110,7 +110,7 @@ public sealed class RecurringJobRegistrar(JobCatalog catalog, IRecurringJobManag
     public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
 }
 
-public sealed class JobsListCommand(JobCatalog catalog, JobStorage storage, IOptions<JobsOptions> options) : ICliCommand
+public sealed class JobsListCommand(JobCatalog catalog, JobStorage storage, IOptions<JobsOptions> options, Calendar.BureauClock clock) : ICliCommand
 {
     public static CommandSpec Spec { get; } = new(
         "jobs list",
@@ -136,8 +136,7 @@ public sealed class JobsListCommand(JobCatalog catalog, JobStorage storage, IOpt
         }
         return Task.FromResult(ExitCodes.Ok);
 
-        string Format(DateTime? utc) => utc is null ? "-" :
-            TimeZoneInfo.ConvertTimeFromUtc(DateTime.SpecifyKind(utc.Value, DateTimeKind.Utc), options.Value.GetZone()).ToString("yyyy-MM-dd HH:mm");
+        string Format(DateTime? utc) => utc is null ? "-" : clock.Format(new DateTimeOffset(DateTime.SpecifyKind(utc.Value, DateTimeKind.Utc)));
     }
 }
 

@@ -11,6 +11,8 @@ public static class NotificationsSetup
         builder.Services.AddOptions<SmtpOptions>().BindConfiguration(SmtpOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<SmtpOptions>, SmtpOptionsValidator>();
         builder.Services.AddSingleton<OutboxDelivery>();
+        builder.Services.AddSingleton<OutboxView>();
+        builder.Services.AddSingleton<OutboxRequeue>();
         builder.Services.AddSingleton<IOutboxSignal, OutboxTrigger>();
         builder.AddRecurringJob<OutboxDeliveryJob>(OutboxDeliveryJob.Id, "发送待发邮件", "* * * * *");
         builder.AddDashboardPage(OutboxPage.Path, "邮件发送", Roles.Admin, Roles.Operator);

@@ -1,4 +1,6 @@
 using Dapper;
+using Lingyuan.Jobs.Calendar;
+using Lingyuan.Jobs.Database;
 using Npgsql;
 
 namespace Lingyuan.Jobs.Notifications;
@@ -49,4 +51,34 @@ public static class Outbox
         }
         return true;
     }
+}
+
+public enum RequeueResult { Requeued, NotFound, NotFailed }
+
+/// <summary>The Requeue slice: an admin puts a failed message back in the queue (audited; delivery is signalled).</summary>
+public sealed class OutboxRequeue(Work work, BureauClock clock)
+{
+    public Task<RequeueResult> RequeueAsync(long id, CancellationToken ct) =>
+        work.RunAsync("outbox.requeue", async uow =>
+        {
+            var table = OutboxLifecycle.Table;
+            var now = clock.UtcNow;
+            var before = await uow.SingleOrDefaultAsync<(string State, int Attempts, string? LastReply)>(
+                "SELECT state, attempts, last_reply FROM app.outbox WHERE id = @id FOR UPDATE", new { id });
+            if (before.State is null) return RequeueResult.NotFound;
+            if (!table.Allows(OutboxVerb.Requeue, table.Parse(before.State))) return RequeueResult.NotFailed;
+            var move = table.MoveOf(OutboxVerb.Requeue);
+            // A fresh start: the retry horizon counts from now, the old reason stays visible until the next attempt.
+            await uow.ExecuteAsync(
+                """
+                UPDATE app.outbox SET state = @to, failed_at = NULL, next_attempt_at = @now, retry_from = @now
+                WHERE id = @id AND state = ANY(@from)
+                """, new { id, now, to = table.Db(move.To), from = move.From.Select(table.Db).ToArray() });
+            // As the acting person: the dashboard sets the signed-in admin for the request.
+            await uow.AuditAsync("outbox.requeue", "outbox", id.ToString(),
+                before: new { state = before.State, attempts = before.Attempts, last_reply = before.LastReply },
+                after: new { state = table.Db(move.To) });
+            uow.QueuedMail();
+            return RequeueResult.Requeued;
+        }, ct, new WorkOptions { RecordId = id.ToString() });
 }

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using Dapper;
 using Hangfire;
+using Lingyuan.Jobs.Database;
 using Lingyuan.Jobs.Hosting;
 using MailKit;
 using MailKit.Net.Smtp;
@@ -38,10 +39,14 @@ public sealed record DeliveryReport(int Sent, int Failed, int Deferred, int Skip
 /// message per crash (the one in flight), because each message commits on its own.
 /// </para>
 /// </summary>
-public sealed class OutboxDelivery(NpgsqlDataSource db, IOptions<SmtpOptions> options, TimeProvider clock, ILogger<OutboxDelivery> log)
+public sealed class OutboxDelivery(Work work, IOptions<SmtpOptions> options, TimeProvider clock, ILogger<OutboxDelivery> log)
 {
     // A class, not a positional record: Npgsql reports text[] columns as System.Array, which Dapper's constructor matching refuses.
-    private sealed class Pending
+    // The states as the database stores them, from the one table (interpolated as literals: the partial index
+    // outbox_pending matches the text of the query).
+    private static readonly string Pending = OutboxLifecycle.Pending, Sent = OutboxLifecycle.Sent, Failed = OutboxLifecycle.Failed;
+
+    private sealed class PendingMessage
     {
         public long Id { get; init; }
         public string[] Recipients { get; init; } = [];
@@ -65,92 +70,98 @@ public sealed class OutboxDelivery(NpgsqlDataSource db, IOptions<SmtpOptions> op
         // when queued, so the two are assumed to agree (NTP), as for every job here.
         var runStart = clock.GetUtcNow();
         int sent = 0, failed = 0, deferred = 0, skipped = 0;
-        await using var conn = await db.OpenConnectionAsync(ct);
         await using var smtp = new SmtpLink(o);
         long after = 0;
         while (true)
         {
-            var chunk = await ReadChunkAsync(conn, after, runStart, o.BatchSize, ct);
+            var chunk = await work.RunAsync("outbox.read", uow => ReadChunkAsync(uow, after, runStart, o.BatchSize), ct);
             if (chunk.Count == 0) break;
             after = chunk[^1].Message.Id;
             foreach (var (m, attachments) in chunk)
             {
-                await using var tx = await conn.BeginTransactionAsync(ct);
-                var mine = await conn.ExecuteScalarAsync<long?>(new CommandDefinition(
-                    """
-                    SELECT id FROM app.outbox
-                    WHERE id = @id AND state = 'pending' AND next_attempt_at <= @runStart
-                    FOR UPDATE SKIP LOCKED
-                    """, new { id = m.Id, runStart }, tx, cancellationToken: ct));
-                if (mine is null)
+                ct.ThrowIfCancellationRequested();
+                // Once the server has answered, its verdict is recorded even if the job is being stopped:
+                // cancelling then would only turn an accepted message into a duplicate. So the unit of work
+                // runs uncancelled; the claim is skipped when cancelled before, and the SMTP send takes ct.
+                var outcome = await work.RunAsync<Outcome?>("outbox.send", async uow =>
                 {
-                    // Sent or being sent by another worker since the chunk was read.
+                    var mine = await uow.ScalarAsync<long?>(
+                        $"""
+                        SELECT id FROM app.outbox
+                        WHERE id = @id AND state = '{Pending}' AND next_attempt_at <= @runStart
+                        FOR UPDATE SKIP LOCKED
+                        """, new { id = m.Id, runStart });
+                    // Sent or being sent by another worker since the chunk was read (nothing written: the commit ends it).
+                    if (mine is null) return null;
+
+                    var outcome = await smtp.SendAsync(() => Compose(m, attachments, o), ct);
+                    var now = clock.GetUtcNow();
+                    switch (outcome)
+                    {
+                        case Outcome.Accepted a:
+                            // The crash window described above: accepted by the server, not yet recorded.
+                            TestHooks.Point("outbox.after-send");
+                            await uow.ExecuteAsync(
+                                $"""
+                                UPDATE app.outbox SET state = '{Sent}', sent_at = @now, attempts = attempts + 1, last_reply = @reply
+                                WHERE id = @id AND state = '{Pending}'
+                                """, new { id = m.Id, now, reply = a.Reply });
+                            sent++;
+                            break;
+                        case Outcome.Permanent p:
+                            await MarkFailedAsync(uow, m.Id, now, p.Reply);
+                            // Replies often quote the address: they go to the outbox row (the page), never to the log.
+                            log.LogWarning("outbox message {Id} refused permanently, marked failed (reason on the outbox page)", m.Id);
+                            failed++;
+                            break;
+                        case Outcome.Transient t:
+                            var state = await DeferAsync(uow, [m.Id], now, t.Reply, o);
+                            log.LogWarning("outbox message {Id} failed transiently, now {State} (reason on the outbox page)", m.Id, state.FirstOrDefault() ?? "?");
+                            if (state.Contains(Failed)) failed++; else deferred++;
+                            break;
+                        case Outcome.ServerDown:
+                            // Not this message's fault: nothing is written here; the unit of work ends and releases
+                            // its lock, then every due message is deferred alike (below).
+                            break;
+                    }
+                    return outcome;
+                }, CancellationToken.None);
+                if (outcome is null)
+                {
                     skipped++;
-                    await tx.RollbackAsync(ct);
                     continue;
                 }
-
-                var outcome = await smtp.SendAsync(() => Compose(m, attachments, o), ct);
-                var now = clock.GetUtcNow();
-                // Once the server has answered, its verdict is recorded even if the job is being stopped:
-                // cancelling here would only turn an accepted message into a duplicate.
-                var record = CancellationToken.None;
-                switch (outcome)
+                if (outcome is Outcome.ServerDown d)
                 {
-                    case Outcome.Accepted a:
-                        // The crash window described above: accepted by the server, not yet recorded.
-                        TestHooks.Point("outbox.after-send");
-                        await conn.ExecuteAsync(new CommandDefinition(
-                            """
-                            UPDATE app.outbox SET state = 'sent', sent_at = @now, attempts = attempts + 1, last_reply = @reply
-                            WHERE id = @id AND state = 'pending'
-                            """, new { id = m.Id, now, reply = a.Reply }, tx, cancellationToken: record));
-                        sent++;
-                        break;
-                    case Outcome.Permanent p:
-                        await MarkFailedAsync(conn, tx, m.Id, now, p.Reply, record);
-                        // Replies often quote the address: they go to the outbox row (the page), never to the log.
-                        log.LogWarning("outbox message {Id} refused permanently, marked failed (reason on the outbox page)", m.Id);
-                        failed++;
-                        break;
-                    case Outcome.Transient t:
-                        var state = await DeferAsync(conn, tx, [m.Id], now, t.Reply, o, record);
-                        log.LogWarning("outbox message {Id} failed transiently, now {State} (reason on the outbox page)", m.Id, state.FirstOrDefault() ?? "?");
-                        if (state.Contains("failed")) failed++; else deferred++;
-                        break;
-                    case Outcome.ServerDown d:
-                        // Not this message's fault: release its lock, then defer every due message alike.
-                        await tx.RollbackAsync(record);
-                        var states = await DeferAllDueAsync(conn, runStart, now, d.Reason, o, record);
-                        failed += states.Count(s => s == "failed");
-                        deferred += states.Count(s => s == "pending");
-                        log.LogWarning("SMTP server {Host}:{Port} unreachable, {Count} due message(s) deferred: {Reason}", o.Host, o.Port, states.Count, d.Reason);
-                        return new DeliveryReport(sent, failed, deferred, skipped, d.Reason);
+                    var states = await work.RunAsync("outbox.defer", uow => DeferAllDueAsync(uow, runStart, clock.GetUtcNow(), d.Reason, o), CancellationToken.None);
+                    failed += states.Count(s => s == Failed);
+                    deferred += states.Count(s => s == Pending);
+                    log.LogWarning("SMTP server {Host}:{Port} unreachable, {Count} due message(s) deferred: {Reason}", o.Host, o.Port, states.Count, d.Reason);
+                    return new DeliveryReport(sent, failed, deferred, skipped, d.Reason);
                 }
-                await tx.CommitAsync(record);
             }
         }
         log.LogInformation("outbox delivery: sent {Sent}, failed {Failed}, deferred {Deferred}, skipped {Skipped}", sent, failed, deferred, skipped);
         return new DeliveryReport(sent, failed, deferred, skipped, null);
     }
 
-    private static async Task<List<(Pending Message, List<Attachment> Attachments)>> ReadChunkAsync(
-        NpgsqlConnection conn, long after, DateTimeOffset runStart, int size, CancellationToken ct)
+    private static async Task<List<(PendingMessage Message, List<Attachment> Attachments)>> ReadChunkAsync(
+        UnitOfWork uow, long after, DateTimeOffset runStart, int size)
     {
-        var messages = (await conn.QueryAsync<Pending>(new CommandDefinition(
-            """
+        var messages = await uow.ListAsync<PendingMessage>(
+            $"""
             SELECT id, recipients, subject, text_body AS TextBody, html_body AS HtmlBody, created_at AS CreatedAt
             FROM app.outbox
-            WHERE state = 'pending' AND id > @after AND next_attempt_at <= @runStart
+            WHERE state = '{Pending}' AND id > @after AND next_attempt_at <= @runStart
             ORDER BY id
             LIMIT @size
-            """, new { after, runStart, size }, cancellationToken: ct))).ToList();
+            """, new { after, runStart, size });
         if (messages.Count == 0) return [];
-        var attachments = (await conn.QueryAsync<Attachment>(new CommandDefinition(
+        var attachments = (await uow.ListAsync<Attachment>(
             """
             SELECT message_id AS MessageId, file_name AS FileName, content_type AS ContentType, content
             FROM app.outbox_attachments WHERE message_id = ANY(@ids) ORDER BY message_id, position
-            """, new { ids = messages.Select(m => m.Id).ToArray() }, cancellationToken: ct))).ToLookup(a => a.MessageId);
+            """, new { ids = messages.Select(m => m.Id).ToArray() })).ToLookup(a => a.MessageId);
         return messages.Select(m => (m, attachments[m.Id].ToList())).ToList();
     }
 
@@ -178,24 +189,24 @@ public sealed class OutboxDelivery(NpgsqlDataSource db, IOptions<SmtpOptions> op
 
     public static string MessageIdOf(long id, SmtpOptions o) => $"outbox-{id}@{o.MessageIdDomain}";
 
-    private static MimeMessage Compose(Pending m, List<Attachment> attachments, SmtpOptions o) =>
+    private static MimeMessage Compose(PendingMessage m, List<Attachment> attachments, SmtpOptions o) =>
         Compose(m.Id, m.Recipients, m.Subject, m.TextBody, m.HtmlBody, new DateTimeOffset(DateTime.SpecifyKind(m.CreatedAt, DateTimeKind.Utc)),
             attachments.Select(a => new MailAttachment(a.FileName, a.ContentType, a.Content)), o);
 
-    private static Task MarkFailedAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long id, DateTimeOffset now, string reply, CancellationToken ct) =>
-        conn.ExecuteAsync(new CommandDefinition(
-            """
-            UPDATE app.outbox SET state = 'failed', failed_at = @now, attempts = attempts + 1, last_reply = @reply
-            WHERE id = @id AND state = 'pending'
-            """, new { id, now, reply }, tx, cancellationToken: ct));
+    private static Task MarkFailedAsync(UnitOfWork uow, long id, DateTimeOffset now, string reply) =>
+        uow.ExecuteAsync(
+            $"""
+            UPDATE app.outbox SET state = '{Failed}', failed_at = @now, attempts = attempts + 1, last_reply = @reply
+            WHERE id = @id AND state = '{Pending}'
+            """, new { id, now, reply });
 
     // Exponential back-off with "equal jitter": the wait after the n-th failure is
     // min(max, base·2^(n-1)) scaled by a random factor in [0.5, 1), so workers that failed together
     // (a server restart) do not all come back in the same second. When the next retry would fall past
     // the horizon (counted from retry_from), the message is failed now with the last reply instead of
     // being retried forever.
-    private const string DeferSql =
-        """
+    private static readonly string DeferSql =
+        $"""
         WITH target AS (
             SELECT id, retry_from,
                    @now + make_interval(secs => least(@maxSeconds, @baseSeconds * power(2, least(attempts, 40)))
@@ -206,7 +217,7 @@ public sealed class OutboxDelivery(NpgsqlDataSource db, IOptions<SmtpOptions> op
         )
         UPDATE app.outbox o
         SET attempts = o.attempts + 1,
-            state = CASE WHEN t.retry_at > t.retry_from + @horizon THEN 'failed' ELSE 'pending' END,
+            state = CASE WHEN t.retry_at > t.retry_from + @horizon THEN '{Failed}' ELSE '{Pending}' END,
             failed_at = CASE WHEN t.retry_at > t.retry_from + @horizon THEN @now END,
             next_attempt_at = CASE WHEN t.retry_at > t.retry_from + @horizon THEN o.next_attempt_at ELSE t.retry_at END,
             last_reply = CASE WHEN t.retry_at > t.retry_from + @horizon
@@ -217,20 +228,11 @@ public sealed class OutboxDelivery(NpgsqlDataSource db, IOptions<SmtpOptions> op
         RETURNING o.state
         """;
 
-    private static async Task<List<string>> DeferAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long[] ids, DateTimeOffset now, string reply, SmtpOptions o, CancellationToken ct) =>
-        (await conn.QueryAsync<string>(new CommandDefinition(
-            DeferSql.Replace("/*FILTER*/", "id = ANY(@ids) AND state = 'pending'"),
-            DeferParameters(new { ids }, now, reply, o), tx, cancellationToken: ct))).ToList();
+    private static Task<List<string>> DeferAsync(UnitOfWork uow, long[] ids, DateTimeOffset now, string reply, SmtpOptions o) =>
+        uow.ListAsync<string>(DeferSql.Replace("/*FILTER*/", $"id = ANY(@ids) AND state = '{Pending}'"), DeferParameters(new { ids }, now, reply, o));
 
-    private static async Task<List<string>> DeferAllDueAsync(NpgsqlConnection conn, DateTimeOffset runStart, DateTimeOffset now, string reason, SmtpOptions o, CancellationToken ct)
-    {
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        var states = (await conn.QueryAsync<string>(new CommandDefinition(
-            DeferSql.Replace("/*FILTER*/", "state = 'pending' AND next_attempt_at <= @runStart"),
-            DeferParameters(new { runStart }, now, reason, o), tx, cancellationToken: ct))).ToList();
-        await tx.CommitAsync(ct);
-        return states;
-    }
+    private static Task<List<string>> DeferAllDueAsync(UnitOfWork uow, DateTimeOffset runStart, DateTimeOffset now, string reason, SmtpOptions o) =>
+        uow.ListAsync<string>(DeferSql.Replace("/*FILTER*/", $"state = '{Pending}' AND next_attempt_at <= @runStart"), DeferParameters(new { runStart }, now, reason, o));
 
     private static DynamicParameters DeferParameters(object filter, DateTimeOffset now, string reply, SmtpOptions o)
     {

@@ -19,6 +19,7 @@ public sealed partial class StateTableFacts(DatabaseFixture fx) : IClassFixture<
         { "batch", "app.disbursement_batches", "state" },
         { "zero-employment case", "app.zero_employment_cases", "state" },
         { "arrears procedure", "app.arrears_procedures", "state" },
+        { "outbox message", "app.outbox", "state" },
     };
 
     private static IEnumerable<string> StatesOf(string lifecycle) => lifecycle switch
@@ -26,6 +27,7 @@ public sealed partial class StateTableFacts(DatabaseFixture fx) : IClassFixture<
         "batch" => BatchLifecycle.Table.States.Select(BatchLifecycle.Table.Db),
         "zero-employment case" => CaseLifecycle.Table.States.Select(CaseLifecycle.Table.Db),
         "arrears procedure" => ProcedureLifecycle.Table.States.Select(ProcedureLifecycle.Table.Db),
+        "outbox message" => Lingyuan.Jobs.Notifications.OutboxLifecycle.Table.States.Select(Lingyuan.Jobs.Notifications.OutboxLifecycle.Table.Db),
         _ => throw new ArgumentOutOfRangeException(nameof(lifecycle)),
     };
 

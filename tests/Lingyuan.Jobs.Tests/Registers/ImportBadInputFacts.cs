@@ -432,7 +432,8 @@ public sealed class ImportBadInputFacts(DatabaseFixture db) : IClassFixture<Data
     {
         // The import's own clock (injected), not the machine's: on 2030-06-15 someone born 2030-06-01 exists, 2030-07-01 not yet.
         var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2030, 6, 15, 12, 0, 0, TimeSpan.Zero));
-        var importer = new RegisterImporter(db.DataSource, db.Services.GetRequiredService<ImportKinds>(), clock);
+        var bureau = new Lingyuan.Jobs.Calendar.BureauClock(clock, db.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<JobsOptions>>());
+        var importer = new RegisterImporter(db.Services.GetRequiredService<Lingyuan.Jobs.Database.Work>(), db.Services.GetRequiredService<ImportKinds>(), bureau);
         Task<ImportResult> Import(string path) => importer.ImportAsync(new ImportRequest("persons", path), TextWriter.Null, CancellationToken.None);
 
         var old = Person(102); old[0] = IdNumber(102, new DateOnly(1800, 1, 1));

@@ -64,7 +64,9 @@ public sealed class MailBenchCommand(NpgsqlDataSource db, IOptions<SmtpOptions> 
             """, new { prefix, label, count, mail.Subject, mail.TextBody, mail.HtmlBody }, cancellationToken: ct));
         try
         {
-            var delivery = new OutboxDelivery(db, Options.Create(o), clock, logs.CreateLogger<OutboxDelivery>());
+            // Delivery queues no mail, so the unit of work never signals the outbox: no signal is wired here.
+            var work = new Lingyuan.Jobs.Database.Work(db, new NoSignal(), logs.CreateLogger<Lingyuan.Jobs.Database.Work>());
+            var delivery = new OutboxDelivery(work, Options.Create(o), clock, logs.CreateLogger<OutboxDelivery>());
             var started = Stopwatch.GetTimestamp();
             var report = await delivery.DeliverDueAsync(ct);
             var elapsed = Stopwatch.GetElapsedTime(started);
@@ -100,4 +102,9 @@ public sealed class MailBenchCommand(NpgsqlDataSource db, IOptions<SmtpOptions> 
 
     private static bool IsLoopback(string host) =>
         host == "localhost" || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
+
+    private sealed class NoSignal : IOutboxSignal
+    {
+        public void MailQueued() => throw new InvalidOperationException("the delivery bench queues no mail");
+    }
 }

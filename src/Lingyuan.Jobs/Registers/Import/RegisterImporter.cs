@@ -2,7 +2,8 @@ using System.Data;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using Dapper;
+using Lingyuan.Jobs.Calendar;
+using Lingyuan.Jobs.Database;
 using Lingyuan.Jobs.Hosting;
 using Npgsql;
 using NpgsqlTypes;
@@ -34,7 +35,7 @@ public sealed record ImportResult(string File, long Rows, long Inserted, long Up
 /// (unless <c>--accept-valid</c>) throws <see cref="BadInputException"/> listing every problem, and the
 /// transaction is rolled back: not a single row changes.
 /// </summary>
-public sealed class RegisterImporter(NpgsqlDataSource db, ImportKinds kinds, TimeProvider clock)
+public sealed class RegisterImporter(Work work, ImportKinds kinds, BureauClock clock)
 {
     /// <summary>A register line is a few hundred characters; this bounds the memory a hostile 1 GB line can take.</summary>
     public const int MaxRecordChars = 1 << 16;
@@ -45,8 +46,6 @@ public sealed class RegisterImporter(NpgsqlDataSource db, ImportKinds kinds, Tim
     /// <summary>A million-row upsert on a busy server outlasts Npgsql's 30 s default; the import is bounded by its file instead.</summary>
     private const int NoTimeout = 0;
 
-    private static readonly TimeZoneInfo Shanghai = TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai");
-
     public async Task<ImportResult> ImportAsync(ImportRequest req, TextWriter progress, CancellationToken ct)
     {
         var kind = kinds.Find(req.Kind) ?? throw new UsageException(
@@ -56,7 +55,7 @@ public sealed class RegisterImporter(NpgsqlDataSource db, ImportKinds kinds, Tim
         if (req.RejectsPath is not null) SafeFile.CheckTarget(req.RejectsPath, req.Force, "--rejects");
         var file = Path.GetFileName(req.Path);
         var encoding = RegisterFileEncoding.Detect(req.Path, req.Encoding);
-        var ctx = new ParseContext(DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(clock.GetUtcNow(), Shanghai).DateTime));
+        var ctx = new ParseContext(clock.Today);
         var acceptValid = req.RejectsPath is not null;
 
         await using var stream = new FileStream(req.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
@@ -97,122 +96,126 @@ public sealed class RegisterImporter(NpgsqlDataSource db, ImportKinds kinds, Tim
         var rowValues = new RowValues(slots, values);
         var rowProblems = new List<string>();
 
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        // Two imports of one kind at once would race on the same keys; the second waits for the first.
-        await conn.ExecuteAsync("SELECT pg_advisory_xact_lock(hashtext('lingyuan.import:' || @kind))", new { kind = kind.Name }, tx, NoTimeout);
         var sql = new UpsertSql(kind, columns.Select(c => c.Column).ToList());
-        await conn.ExecuteAsync(sql.CreateStage, transaction: tx);
-
-        long rows = 0, written = 0;
+        long rows = 0, written = 0, inserted = 0, updated = 0;
         var started = Stopwatch.StartNew();
-        var lastReport = TimeSpan.Zero;
-        await using (var copy = await conn.BeginBinaryImportAsync(sql.Copy, ct))
+        var loaded = TimeSpan.Zero;
+        // The person who imports (the command line's account, a test's name) is who acts and is audited.
+        using var acting = Acting.Begin(Acting.Current with { Actor = req.Actor });
+        await work.RunAsync("import", async uow =>
         {
-            copy.Timeout = TimeSpan.Zero;
-            var rowNo = 1; // the header is row 1, as a spreadsheet shows it
-            while (true)
+            var conn = uow.Connection;
+            started.Restart(); // the figures count from when the lock was granted
+            await uow.ExecuteAsync(sql.CreateStage);
+
+            var lastReport = TimeSpan.Zero;
+            await using (var copy = await conn.BeginBinaryImportAsync(sql.Copy, ct))
             {
-                try
+                copy.Timeout = TimeSpan.Zero;
+                var rowNo = 1; // the header is row 1, as a spreadsheet shows it
+                while (true)
                 {
-                    if (!csv.Read()) break;
-                }
-                catch (CsvRecordTooLargeException)
-                {
-                    // The reader cannot resynchronise after a record it could not hold: stop here.
-                    problems.Add(rowNo + 1, "line", $"is longer than {MaxRecordChars:N0} characters, expected a register row of a few hundred");
-                    throw problems.ToException();
-                }
-                catch (DecoderFallbackException)
-                {
-                    problems.Add(rowNo + 1, "encoding", $"bytes are not valid {encoding.WebName}, expected one encoding throughout");
-                    throw problems.ToException();
-                }
-                catch (CsvInvalidCharacterException ex)
-                {
-                    // A quote out of place: the reader cannot tell where this record ends, so it cannot go on.
-                    problems.Add(rowNo + 1, "row", QuoteProblem(ex));
-                    throw problems.ToException();
-                }
-                rowNo++;
-                if (csv.RowFieldCount == 1 && csv.GetFieldSpan(0).IsEmpty) continue; // a blank line carries no row
-                rows++;
-                rowProblems.Clear();
-
-                if (csv.RowFieldCount != header.FieldCount)
-                {
-                    rowProblems.Add($"row: has {csv.RowFieldCount} fields, expected {header.FieldCount} as in the header (truncated or unquoted comma?)");
-                }
-                else
-                {
-                    for (var i = 0; i < columns.Count; i++)
+                    try
                     {
-                        var (column, ordinal) = columns[i];
-                        if (column.Parse(csv.GetString(ordinal), in ctx, out values[i]) is { } error)
-                            rowProblems.Add($"{column.Name}: {error}");
+                        if (!csv.Read()) break;
                     }
-                    if (rowProblems.Count == 0 && kind.RowCheck?.Invoke(rowValues) is { } rp)
-                        rowProblems.Add($"{rp.Column}: {rp.Message}");
-                    if (rowProblems.Count == 0)
+                    catch (CsvRecordTooLargeException)
                     {
-                        if (!seen.TryAdd(values, keyIndexes, rowNo, out var firstRow))
-                            rowProblems.Add($"{string.Join("+", kind.Key)}: duplicate of row {firstRow}, expected each key once per file");
+                        // The reader cannot resynchronise after a record it could not hold: stop here.
+                        problems.Add(rowNo + 1, "line", $"is longer than {MaxRecordChars:N0} characters, expected a register row of a few hundred");
+                        throw problems.ToException();
+                    }
+                    catch (DecoderFallbackException)
+                    {
+                        problems.Add(rowNo + 1, "encoding", $"bytes are not valid {encoding.WebName}, expected one encoding throughout");
+                        throw problems.ToException();
+                    }
+                    catch (CsvInvalidCharacterException ex)
+                    {
+                        // A quote out of place: the reader cannot tell where this record ends, so it cannot go on.
+                        problems.Add(rowNo + 1, "row", QuoteProblem(ex));
+                        throw problems.ToException();
+                    }
+                    rowNo++;
+                    if (csv.RowFieldCount == 1 && csv.GetFieldSpan(0).IsEmpty) continue; // a blank line carries no row
+                    rows++;
+                    rowProblems.Clear();
+
+                    if (csv.RowFieldCount != header.FieldCount)
+                    {
+                        rowProblems.Add($"row: has {csv.RowFieldCount} fields, expected {header.FieldCount} as in the header (truncated or unquoted comma?)");
+                    }
+                    else
+                    {
+                        for (var i = 0; i < columns.Count; i++)
+                        {
+                            var (column, ordinal) = columns[i];
+                            if (column.Parse(csv.GetString(ordinal), in ctx, out values[i]) is { } error)
+                                rowProblems.Add($"{column.Name}: {error}");
+                        }
+                        if (rowProblems.Count == 0 && kind.RowCheck?.Invoke(rowValues) is { } rp)
+                            rowProblems.Add($"{rp.Column}: {rp.Message}");
+                        if (rowProblems.Count == 0)
+                        {
+                            if (!seen.TryAdd(values, keyIndexes, rowNo, out var firstRow))
+                                rowProblems.Add($"{string.Join("+", kind.Key)}: duplicate of row {firstRow}, expected each key once per file");
+                        }
+                    }
+
+                    if (rowProblems.Count > 0)
+                    {
+                        foreach (var p in rowProblems) problems.Add(rowNo, p);
+                        if (acceptValid) rejects.Add(RejectRow(csv, header.FieldCount, rowNo, rowProblems));
+                    }
+                    else if (acceptValid || problems.Count == 0)
+                    {
+                        // Once a strict import has a problem nothing will be written, so stop feeding COPY.
+                        copy.StartRow();
+                        for (var i = 0; i < values.Length; i++) Write(copy, values[i], columns[i].Column.DbType);
+                        written++;
+                    }
+
+                    if ((rows & 0x3FFF) == 0) ct.ThrowIfCancellationRequested();
+                    if ((rows & 0x3FFF) == 0 && started.Elapsed - lastReport >= TimeSpan.FromSeconds(1))
+                    {
+                        lastReport = started.Elapsed;
+                        progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"{file}: {rows:N0} rows, {rows / started.Elapsed.TotalSeconds:N0} rows/s"));
                     }
                 }
-
-                if (rowProblems.Count > 0)
-                {
-                    foreach (var p in rowProblems) problems.Add(rowNo, p);
-                    if (acceptValid) rejects.Add(RejectRow(csv, header.FieldCount, rowNo, rowProblems));
-                }
-                else if (acceptValid || problems.Count == 0)
-                {
-                    // Once a strict import has a problem nothing will be written, so stop feeding COPY.
-                    copy.StartRow();
-                    for (var i = 0; i < values.Length; i++) Write(copy, values[i], columns[i].Column.DbType);
-                    written++;
-                }
-
-                if ((rows & 0x3FFF) == 0) ct.ThrowIfCancellationRequested();
-                if ((rows & 0x3FFF) == 0 && started.Elapsed - lastReport >= TimeSpan.FromSeconds(1))
-                {
-                    lastReport = started.Elapsed;
-                    progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{file}: {rows:N0} rows, {rows / started.Elapsed.TotalSeconds:N0} rows/s"));
-                }
+                if (problems.Count > 0 && !acceptValid) throw problems.ToException();
+                await copy.CompleteAsync(ct);
             }
-            if (problems.Count > 0 && !acceptValid) throw problems.ToException();
-            await copy.CompleteAsync(ct);
-        }
-        var loaded = started.Elapsed;
-        await conn.ExecuteAsync("ANALYZE import_stage", transaction: tx, commandTimeout: NoTimeout);
+            loaded = started.Elapsed;
+            await uow.ExecuteAsync("ANALYZE import_stage");
 
-        long inserted, updated;
-        if (kind.Apply is not null)
-            (inserted, updated) = await kind.Apply(new ImportApplyContext(conn, tx, req.Actor, file, req.DryRun, ct));
-        else
-        {
-            await conn.ExecuteAsync(UpsertSql.NoNestedLoops, transaction: tx);
-            if (req.DryRun)
-                (inserted, updated) = await conn.QuerySingleAsync<(long, long)>(sql.Preview, transaction: tx, commandTimeout: NoTimeout);
+            if (kind.Apply is not null)
+                (inserted, updated) = await kind.Apply(new ImportApplyContext(conn, uow.Transaction, uow.Acting.Actor, file, req.DryRun, ct));
+            else if (req.DryRun)
+                (inserted, updated) = await uow.SingleAsync<(long, long)>(sql.Preview);
             else
             {
                 if (sql.Audit is not null)
-                    await conn.ExecuteAsync(sql.Audit, new { actor = req.Actor, details = file }, tx, NoTimeout);
-                updated = sql.Update is null ? 0 : await conn.ExecuteAsync(sql.Update, transaction: tx, commandTimeout: NoTimeout);
-                inserted = await conn.ExecuteAsync(sql.Insert, transaction: tx, commandTimeout: NoTimeout);
+                    await uow.ExecuteAsync(sql.Audit, new { actor = uow.Acting.Actor, details = file });
+                updated = sql.Update is null ? 0 : await uow.ExecuteAsync(sql.Update);
+                inserted = await uow.ExecuteAsync(sql.Insert);
             }
-            await conn.ExecuteAsync(UpsertSql.NoNestedLoopsEnd, transaction: tx);
-        }
-        if (req.DryRun)
-            await tx.RollbackAsync(ct);
-        else
+            if (!req.DryRun)
+                await uow.AuditAsync("import", "register", kind.Name,
+                    details: string.Create(CultureInfo.InvariantCulture,
+                        $"{file}: {rows} rows, {inserted} inserted, {updated} updated, {written - inserted - updated} unchanged, {rejects.Count} rejected"));
+        }, ct, new WorkOptions
         {
-            await Audit.AuditLog.WriteAsync(conn, tx, req.Actor, "import", "register", kind.Name,
-                details: string.Create(CultureInfo.InvariantCulture,
-                    $"{file}: {rows} rows, {inserted} inserted, {updated} updated, {written - inserted - updated} unchanged, {rejects.Count} rejected"));
-            await tx.CommitAsync(ct);
-        }
+            RecordId = kind.Name,
+            // Two imports of one kind at once would race on the same keys; the second waits for the first.
+            Lock = "lingyuan.import:" + kind.Name,
+            // Only the generic upsert plans joins (a kind's own Apply step plans its own way).
+            Settings = kind.Apply is null ? [UpsertSql.NoNestedLoopsSetting] : [],
+            // A million-row upsert on a busy server outlasts Npgsql's 30 s default; the import is bounded by its file instead.
+            CommandTimeout = NoTimeout,
+            // A dry run does all the work, then changes nothing.
+            RollBack = req.DryRun,
+        });
         if (req.RejectsPath is not null) await WriteRejectsAsync(req.RejectsPath, req.Force, header.Names, rejects, ct);
         if (started.Elapsed > TimeSpan.FromSeconds(1))
             progress.WriteLine(string.Create(CultureInfo.InvariantCulture,

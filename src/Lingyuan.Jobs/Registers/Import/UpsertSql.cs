@@ -7,14 +7,15 @@ namespace Lingyuan.Jobs.Registers.Import;
 internal sealed class UpsertSql
 {
     /// <summary>
-    /// Set around the statements below: no nested loops. Statistics may call the register empty (analysed while it
+    /// Set for the import's transaction when the kind uses the statements below (<see cref="NoNestedLoopsSetting"/> in
+    /// <c>WorkOptions.Settings</c>; only the statements below plan joins): no nested loops. Statistics may call the register empty (analysed while it
     /// was, or before an import committed) and the planner then joins it by a scan repeated for every staged row —
     /// a scan the INSERT itself keeps lengthening: 1,000,000 persons into a register analysed empty ran for over ten
     /// minutes. Hash and merge joins read each side once, whatever the statistics say (the same import: 8.3 s; an
     /// unchanged re-import 4.8 s, against 5.3 s before). A small file costs one pass over the register's key.
     /// </summary>
-    public const string NoNestedLoops = "SET LOCAL enable_nestloop = off";
-    public const string NoNestedLoopsEnd = "SET LOCAL enable_nestloop = DEFAULT";
+    public const string NoNestedLoopsSetting = "enable_nestloop = off";
+    public const string NoNestedLoops = "SET LOCAL " + NoNestedLoopsSetting;
 
     public string CreateStage { get; }
     public string Copy { get; }
