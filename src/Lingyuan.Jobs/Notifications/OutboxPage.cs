@@ -100,17 +100,11 @@ public static class OutboxPage
         </form>
         """);
 
-    private static async Task<IResult> RequeueAsync(
-        HttpContext ctx, long id, OutboxRequeue requeue, IAntiforgery antiforgery, CancellationToken ct)
+    private static async Task<IResult> RequeueAsync(HttpContext ctx, long id, OutboxRequeue requeue, CancellationToken ct)
     {
-        // The route already requires admin (403 otherwise) and the dashboard checks antiforgery centrally;
-        // both are repeated here so this page stays safe if it is ever mapped differently.
+        // The route requires admin (403 otherwise); antiforgery and the same-origin check are the
+        // dashboard's, once for every state change (RequestSafety), not repeated per page.
         if (!ctx.User.IsInRole(Roles.Admin)) return Denied(ctx);
-        try { await antiforgery.ValidateRequestAsync(ctx); }
-        catch (AntiforgeryValidationException)
-        {
-            return Layout.Page(ctx, "请求无效", Html.Of($"<p class=\"error\">表单已过期,请返回页面重试。</p>"), StatusCodes.Status400BadRequest);
-        }
 
         var result = await requeue.RequeueAsync(id, ct);
         if (result != RequeueResult.Requeued)
