@@ -237,6 +237,7 @@ public sealed class BatchBuildCommand(BatchBuilder builder) : ICliCommand
 /// <summary><c>disbursement-build</c> (runs as <c>job:disbursement-build</c>): builds every due period that has no batch (a missed month catches up).</summary>
 public sealed class DisbursementBuildJob(BatchBuilder builder) : IRecurringJob
 {
-    public Task RunAsync(CancellationToken ct) => builder.BuildDueAsync(Acting.Current.Actor, ct);
+    // Named here, as the draw and arrears jobs do, so `jobs run` from the CLI records the job too, not the shell user.
+    public Task RunAsync(CancellationToken ct) => builder.BuildDueAsync("job:disbursement-build", ct);
 }
 
