@@ -94,6 +94,8 @@ public static class DashboardSetup
         builder.Services.AddCommand<UsersDisableCommand>();
         builder.Services.AddCommand<UsersEnableCommand>();
         builder.Services.AddCommand<UsersSetRoleCommand>();
+        builder.Services.AddCommand<UsersSetDeciderCommand>();
+        builder.Services.AddCommand<UsersSetEmailCommand>();
         builder.Services.AddCommand<UsersResetPasswordCommand>();
         builder.Services.AddCommand<UsersTotpCommand>();
         builder.Services.AddCommand<KeysRotateCommand>();
@@ -136,7 +138,8 @@ public static class DashboardSetup
             .AddPolicy(Policies.SignedIn, p => p.RequireAuthenticatedUser())
             .AddPolicy(Policies.Admin, p => p.RequireRole(Roles.Admin))
             .AddPolicy(Policies.Finance, p => p.RequireRole(Roles.Finance, Roles.Admin))
-            .AddPolicy(Policies.Inspection, p => p.RequireRole(Roles.Inspection, Roles.Admin));
+            .AddPolicy(Policies.Inspection, p => p.RequireRole(Roles.Inspection, Roles.Admin))
+            .AddPolicy(Policies.Caseworker, p => p.RequireRole(Roles.Caseworker, Roles.Admin));
         builder.Services.AddAntiforgery(o =>
         {
             o.Cookie.Name = "lingyuan.af";

@@ -9,8 +9,10 @@ public static class Roles
     public const string Operator = "operator";
     public const string Finance = "finance";
     public const string Inspection = "inspection";
+    /// <summary>Community caseworker (社区就业协理员): sees and confirms the zero-employment proposals of the communities whose register row names the account's e-mail.</summary>
+    public const string Caseworker = "caseworker";
 
-    public static readonly string[] All = [Admin, Operator, Finance, Inspection];
+    public static readonly string[] All = [Admin, Operator, Finance, Inspection, Caseworker];
 
     public static string NameZh(string role) => role switch
     {
@@ -18,6 +20,7 @@ public static class Roles
         Operator => "值班操作员(只读)",
         Finance => "财务审核",
         Inspection => "劳动监察",
+        Caseworker => "社区就业协理员",
         _ => role,
     };
 
@@ -32,4 +35,5 @@ public static class Policies
     public const string Admin = "admin";
     public const string Finance = "finance";
     public const string Inspection = "inspection";
+    public const string Caseworker = "caseworker";
 }

@@ -69,14 +69,17 @@ public sealed class UsersAddCommand(UserStore users) : ICliCommand
         "users add",
         "create a dashboard account (password from stdin) / 新建控制台账号(密码从标准输入读取)",
         $"""
-        usage: Lingyuan.Jobs users add NAME --role admin|operator|finance|inspection   (password on stdin)
-        用法:  Lingyuan.Jobs users add 用户名 --role admin|operator|finance|inspection (密码从标准输入读取)
-          admin 管理员; operator 值班操作员(只读); finance 财务审核; inspection 劳动监察
+        usage: Lingyuan.Jobs users add NAME --role admin|operator|finance|inspection|caseworker [--email ADDR] [--decider]   (password on stdin)
+        用法:  Lingyuan.Jobs users add 用户名 --role admin|operator|finance|inspection|caseworker [--email 邮箱] [--decider] (密码从标准输入读取)
+          admin 管理员; operator 值班操作员(只读); finance 财务审核; inspection 劳动监察; caseworker 社区就业协理员
+          --email    the caseworker's e-mail as the communities register names it / 协理员在社区名册中的邮箱
+          --decider  department head who approves listing decisions and extensions / 部门负责人(审批列入决定、延期)
         Password: at least {PasswordRules.MinLength} characters, not containing the name, hard to guess (zxcvbn score >= {PasswordRules.MinScore}), at most {PasswordRules.MaxBytes} bytes.
         密码:至少 {PasswordRules.MinLength} 位,不含用户名,不易猜测(zxcvbn 评分不低于 {PasswordRules.MinScore}),不超过 {PasswordRules.MaxBytes} 字节。
         example: echo 'Mild-otter-42-Lamp' | Lingyuan.Jobs users add zhangsan --role finance
         """,
-        ValueOptions: ["role"]);
+        ValueOptions: ["role", "email"],
+        Flags: ["decider"]);
 
     public async Task<int> RunAsync(CommandArgs args, CancellationToken ct)
     {
@@ -85,7 +88,13 @@ public sealed class UsersAddCommand(UserStore users) : ICliCommand
         var role = args.Option("role") ?? throw new UsageException("--role is required / 需要 --role");
         var password = ConsoleSecrets.ReadLine("password / 密码: ");
         if (string.IsNullOrEmpty(password)) throw new UsageException("no password on stdin / 标准输入中没有密码");
-        await users.AddAsync(name, role, password, actor: $"cli:{Environment.UserName}", ct);
+        var email = args.Option("email");
+        if (email is not null && !UserStore.IsValidEmail(email))
+            throw new UsageException($"'{email}' is not an e-mail address / 电子邮箱格式不正确");
+        var actor = $"cli:{Environment.UserName}";
+        await users.AddAsync(name, role, password, actor, ct);
+        if (email is not null) await users.SetEmailAsync(name, email, actor, ct);
+        if (args.Flag("decider")) await users.SetDeciderAsync(name, true, actor, ct);
         Console.WriteLine($"user {name} ({role}) created / 已创建账号 {name}({Roles.NameZh(role)})");
         return ExitCodes.Ok;
     }
@@ -210,6 +219,55 @@ public sealed class UsersTotpCommand(UserStore users) : ICliCommand
         await users.EnrolTotpAsync(name, secret, actor, ct);
         Console.WriteLine($"secret {secret}");
         Console.WriteLine(TwoFactor.OtpAuthUri(name, secret));
+        return ExitCodes.Ok;
+    }
+}
+
+public sealed class UsersSetDeciderCommand(UserStore users) : ICliCommand
+{
+    public static CommandSpec Spec { get; } = new(
+        "users set-decider",
+        "grant or withdraw the department head's approval duty / 授予或收回部门负责人审批职责",
+        """
+        usage: Lingyuan.Jobs users set-decider NAME on|off
+        用法:  Lingyuan.Jobs users set-decider 用户名 on|off
+        """);
+
+    public async Task<int> RunAsync(CommandArgs args, CancellationToken ct)
+    {
+        var name = args.Positional(0, "NAME");
+        var value = args.Positional(1, "on|off");
+        args.ExpectPositionals(2);
+        var on = value switch
+        {
+            "on" => true,
+            "off" => false,
+            _ => throw new UsageException($"expected on or off, got '{value}' / 应为 on 或 off"),
+        };
+        await users.SetDeciderAsync(name, on, $"cli:{Environment.UserName}", ct);
+        Console.WriteLine(on ? $"user {name} may approve decisions / 账号 {name} 已授予审批职责"
+                             : $"user {name} may no longer approve decisions / 账号 {name} 已收回审批职责");
+        return ExitCodes.Ok;
+    }
+}
+
+public sealed class UsersSetEmailCommand(UserStore users) : ICliCommand
+{
+    public static CommandSpec Spec { get; } = new(
+        "users set-email",
+        "set an account's e-mail (a caseworker's communities follow it) / 设置账号邮箱(协理员据此对应社区)",
+        """
+        usage: Lingyuan.Jobs users set-email NAME ADDRESS|-
+        用法:  Lingyuan.Jobs users set-email 用户名 邮箱|-      (- 表示清除)
+        """);
+
+    public async Task<int> RunAsync(CommandArgs args, CancellationToken ct)
+    {
+        var name = args.Positional(0, "NAME");
+        var value = args.Positional(1, "ADDRESS");
+        args.ExpectPositionals(2);
+        await users.SetEmailAsync(name, value == "-" ? null : value, $"cli:{Environment.UserName}", ct);
+        Console.WriteLine($"user {name} e-mail set / 账号 {name} 邮箱已设置");
         return ExitCodes.Ok;
     }
 }

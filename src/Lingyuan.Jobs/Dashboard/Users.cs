@@ -202,6 +202,33 @@ public sealed partial class UserStore(Work work, TwoFactor twoFactor, SignInThro
         sessions.Forget(name);
     }
 
+    /// <summary>
+    /// Grants or withdraws the decider duty (the department head who approves listing decisions and
+    /// inspection extensions); audited. Sessions stay open: a slice checks the flag in its own unit of work.
+    /// </summary>
+    public Task SetDeciderAsync(string name, bool decider, string actor, CancellationToken ct) =>
+        ChangeAccountAsync(name, actor, "user.set-decider",
+            "UPDATE app.users SET decider = @value WHERE name = @name RETURNING decider::text", decider, revoke: false, ct);
+
+    /// <summary>Sets the account's e-mail (a caseworker's communities are those whose register row names it); audited.</summary>
+    public Task SetEmailAsync(string name, string? email, string actor, CancellationToken ct)
+    {
+        if (email is not null && !IsValidEmail(email))
+            throw new UsageException($"'{email}' is not an e-mail address / 电子邮箱格式不正确");
+        return ChangeAccountAsync(name, actor, "user.set-email",
+            "UPDATE app.users SET email = @value WHERE name = @name RETURNING coalesce(email, '')", (object?)email ?? DBNull.Value, revoke: false, ct);
+    }
+
+    public static bool IsValidEmail(string email) =>
+        email.Length <= 254 && email.IndexOf('@') is > 0 and var at && at < email.Length - 1 && !email.Any(char.IsWhiteSpace);
+
+    /// <summary>
+    /// True when the account exists, is enabled and carries the decider duty. Call it inside the unit of
+    /// work that records the decision, so a duty withdrawn a moment ago is already refused.
+    /// </summary>
+    public static Task<bool> IsDeciderAsync(UnitOfWork uow, string name) =>
+        uow.ScalarAsync<bool>("SELECT coalesce((SELECT decider AND NOT disabled FROM app.users WHERE name = @name), false)", new { name });
+
     /// <summary>Makes a secret the account's second factor (self-service after confirming, or an admin at the command line); audited.</summary>
     public async Task EnrolTotpAsync(string name, string secretBase32, string actor, CancellationToken ct, long? usedStep = null)
     {

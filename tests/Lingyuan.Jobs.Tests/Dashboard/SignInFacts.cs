@@ -152,6 +152,28 @@ public partial class SignInFacts(SignInFixture fx, ITestOutputHelper output) : I
     }
 
     [Fact]
+    public async Task The_decider_duty_and_the_caseworker_role_are_kept_on_the_account_and_audited()
+    {
+        var users = Server.App.Services.GetRequiredService<UserStore>();
+        await users.AddAsync("head-of-dept", Roles.Inspection, TestSignIn.Password, "test", default);
+        await users.AddAsync("cw-one", Roles.Caseworker, TestSignIn.Password, "test", default);
+        await users.SetEmailAsync("cw-one", "cw-one@example.test", "test", default);
+        var work = Server.App.Services.GetRequiredService<Lingyuan.Jobs.Database.Work>();
+        Assert.False(await work.RunAsync("t", uow => UserStore.IsDeciderAsync(uow, "head-of-dept"), default));
+        await users.SetDeciderAsync("head-of-dept", true, "test", default);
+        Assert.True(await work.RunAsync("t", uow => UserStore.IsDeciderAsync(uow, "head-of-dept"), default));
+        await users.SetDisabledAsync("head-of-dept", true, "test", default);
+        Assert.False(await work.RunAsync("t", uow => UserStore.IsDeciderAsync(uow, "head-of-dept"), default));
+        Assert.False(await work.RunAsync("t", uow => UserStore.IsDeciderAsync(uow, "nobody"), default));
+        await Assert.ThrowsAsync<UsageException>(() => users.SetEmailAsync("cw-one", "not an address", "test", default));
+        Assert.Equal("cw-one@example.test", await fx.ScalarAsync<string>("SELECT email FROM app.users WHERE name = 'cw-one'"));
+        Assert.Equal(1L, await fx.ScalarAsync<long>(
+            "SELECT count(*) FROM app.audit_log WHERE action = 'user.set-decider' AND subject_id = 'head-of-dept'"));
+        var (cw, _) = await SignInAsync(Server, "cw-two", Roles.Caseworker);
+        Assert.Equal(HttpStatusCode.OK, (await cw.GetAsync("/account/password")).StatusCode);
+    }
+
+    [Fact]
     public async Task Finding1_another_instance_notices_a_revoked_session_within_the_check_interval()
     {
         await using var second = await TestServer.StartAsync(fx, AppRole.Dashboard, new() { ["Dashboard:SessionCheckInterval"] = "00:00:01" });
