@@ -35,16 +35,22 @@ public static class Csv
         catch (Sylvan.Data.Csv.CsvFormatException ex) { throw new FormatException($"line {ex.RowNumber}: {ex.Message}", ex); }
     }
 
+    private static readonly Sylvan.Data.Csv.CsvDataWriterOptions RowOptions = new()
+    {
+        WriteHeaders = false,
+        NewLine = "\r\n",
+        Culture = System.Globalization.CultureInfo.InvariantCulture,
+    };
+
+    /// <summary>Appends one CSV record (CRLF, quoted only where needed) written by Sylvan's CSV writer.</summary>
     public static void WriteRow(StringBuilder sb, IEnumerable<string> fields)
     {
-        var first = true;
-        foreach (var f in fields)
-        {
-            if (!first) sb.Append(',');
-            first = false;
-            if (f.AsSpan().IndexOfAny(",\"\r\n") >= 0) sb.Append('"').Append(f.Replace("\"", "\"\"")).Append('"');
-            else sb.Append(f);
-        }
-        sb.Append("\r\n");
+        var values = fields.ToArray();
+        using var table = new System.Data.DataTable();
+        for (var i = 0; i < values.Length; i++) table.Columns.Add($"c{i}", typeof(string));
+        table.Rows.Add(values);
+        using var writer = new StringWriter(sb, System.Globalization.CultureInfo.InvariantCulture);
+        using var csv = Sylvan.Data.Csv.CsvDataWriter.Create(writer, RowOptions);
+        csv.Write(table.CreateDataReader());
     }
 }

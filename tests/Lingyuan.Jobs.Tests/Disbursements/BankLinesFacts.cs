@@ -9,7 +9,7 @@ using Npgsql;
 namespace Lingyuan.Jobs.Tests.Disbursements;
 
 /// <summary>
-/// The bank file's D lines are formatted in C# from binary COPY rows (<see cref="BankLines"/>); approvals made
+/// The bank file's D lines are written by Sylvan's CSV writer (<see cref="BankLines"/>); approvals made
 /// before that hashed PostgreSQL's own <c>COPY … (FORMAT csv)</c> output. Both must give the same bytes for
 /// any text: commas, quotes, CR, LF, backslashes, <c>\.</c>, empty strings, NULLs, Chinese, amounts with any
 /// fen, and a name longer than the reading block.
@@ -67,7 +67,7 @@ public class BankLinesFacts(DatabaseFixture db) : IClassFixture<DatabaseFixture>
         using (var reader = await conn.BeginTextExportAsync(PostgresCsv))
             expected = await reader.ReadToEndAsync();
         using var written = new MemoryStream();
-        var sha = await BankLines.WriteAsync(conn, "SELECT id, bank_code, bank_account, account_name, amount_fen, benefit FROM bank_lines_t ORDER BY id",
+        var sha = await BankLines.WriteAsync(conn, $"SELECT {BankLines.Columns} FROM bank_lines_t ORDER BY id",
             written, CancellationToken.None);
 
         var expectedBytes = Encoding.UTF8.GetBytes(expected);
