@@ -57,7 +57,7 @@ public partial class SignInFacts(SignInFixture fx, ITestOutputHelper output) : I
         var client = server.Client(out var cookies);
         var response = await TestServer.PostLoginAsync(client, name, TestSignIn.Password, await TestSignIn.CodeAsync(server.App.Services, name));
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-        Assert.Equal("/hangfire", response.Headers.Location!.OriginalString);
+        Assert.Equal("/hangfire/home", response.Headers.Location!.OriginalString); // issue 19: each role lands on its home page
         return (client, cookies);
     }
 
@@ -203,7 +203,7 @@ public partial class SignInFacts(SignInFixture fx, ITestOutputHelper output) : I
                 continue;
             }
             Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-            Assert.Equal("/hangfire", response.Headers.Location!.OriginalString);
+            Assert.Equal("/hangfire/home", response.Headers.Location!.OriginalString); // issue 19: each role lands on its home page
         }
         var local = await TestServer.PostLoginAsync(Server.Client(), "returner", TestSignIn.Password, returnUrl: "/hangfire/outbox?page=2");
         Assert.Equal("/hangfire/outbox?page=2", local.Headers.Location!.OriginalString);
