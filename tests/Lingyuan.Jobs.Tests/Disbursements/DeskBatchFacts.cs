@@ -35,8 +35,8 @@ public sealed class DeskBatchFacts(DatabaseFixture fixture) : IClassFixture<Data
     {
         for (var waited = 0; waited < 120; waited++)
         {
-            var id = await _r.ScalarAsync<long?>("SELECT id FROM app.disbursement_batches WHERE period = @p AND state <> 'rejected' AND built_by = @by", new { p = period.FirstDay, by });
-            if (id is { } found) return found;
+            var id = await _r.ScalarAsync<long>("SELECT coalesce(max(id), 0) FROM app.disbursement_batches WHERE period = @p AND state <> 'rejected' AND built_by = @by", new { p = period.FirstDay, by });
+            if (id > 0) return id;
             await Task.Delay(500);
         }
         throw new Xunit.Sdk.XunitException($"no batch for {period} built by {by} within a minute");
