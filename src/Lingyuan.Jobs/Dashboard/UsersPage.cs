@@ -85,8 +85,10 @@ public static class UsersPage
     private static Html When(BureauClock clock, DateTime? at) =>
         at is { } t ? Html.Of($"{clock.Format(new DateTimeOffset(DateTime.SpecifyKind(t, DateTimeKind.Utc)))}") : Html.Of($"从未登录");
 
-    private static Html RoleOptions(string? selected) => Html.Join(Roles.All.Select(r =>
-        Html.Of($"""<option value="{r}" {(r == selected ? "selected" : "")}>{Roles.NameZh(r)}</option>""")));
+    // A new account's role is chosen deliberately (no default that could hand out admin by accident).
+    private static Html RoleOptions(string? selected) => Html.Join(
+        (selected is null ? [Html.Of($"""<option value="" selected disabled>请选择角色</option>""")] : Array.Empty<Html>())
+        .Concat(Roles.All.Select(r => Html.Of($"""<option value="{r}" {(r == selected ? "selected" : "")}>{Roles.NameZh(r)}</option>"""))));
 
     private static Html ShownBlock(Shown? shown) => shown is null ? Html.Empty : Html.Of($"""
         <p class="ok" role="status" id="users-message">{shown.Name}:{shown.Message}</p>
