@@ -87,7 +87,7 @@ public static class UsersPage
 
     // A new account's role is chosen deliberately (no default that could hand out admin by accident).
     private static Html RoleOptions(string? selected) => Html.Join(
-        (selected is null ? [Html.Of($"""<option value="" selected disabled>请选择角色</option>""")] : Array.Empty<Html>())
+        (selected is null ? new[] { Html.Of($"""<option value="" selected disabled>请选择角色</option>""") } : Array.Empty<Html>())
         .Concat(Roles.All.Select(r => Html.Of($"""<option value="{r}" {(r == selected ? "selected" : "")}>{Roles.NameZh(r)}</option>"""))));
 
     private static Html ShownBlock(Shown? shown) => shown is null ? Html.Empty : Html.Of($"""
