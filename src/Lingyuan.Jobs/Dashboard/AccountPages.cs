@@ -67,7 +67,7 @@ public static class AccountPages
             await users.SetPasswordAsync(name, form.New!, mustChange: false, actor: name, action: "user.change-password", ctx.RequestAborted);
             // Every session of the account ended with the change; this browser gets a new one.
             await ReissueAsync(ctx, name);
-            return Results.Redirect(ctx.User.FindFirst(SessionClaims.Restriction) is null ? PasswordPath + "?changed=1" : "/hangfire");
+            return Results.Redirect(ctx.User.FindFirst(SessionClaims.Restriction) is null ? PasswordPath + "?changed=1" : HomePage.Url);
         }).RequireAuthorization(Policies.SignedIn);
 
         app.MapGet(TwoFactorPath, async (HttpContext ctx, UserStore users, TwoFactor twoFactor, IDataProtectionProvider dp) =>
@@ -94,7 +94,7 @@ public static class AccountPages
             if (ctx.User.FindFirst(SessionClaims.Restriction) is not null)
             {
                 await ReissueAsync(ctx, name, revokeCurrent: true);
-                return Results.Redirect("/hangfire");
+                return Results.Redirect(HomePage.Url);
             }
             return Results.Redirect(TwoFactorPath);
         }).RequireAuthorization(Policies.SignedIn);

@@ -99,6 +99,9 @@ public static class DashboardSetup
         builder.Services.AddCommand<UsersResetPasswordCommand>();
         builder.Services.AddCommand<UsersTotpCommand>();
         builder.Services.AddCommand<KeysRotateCommand>();
+        // The home page first in the menu: every role lands there after signing in.
+        builder.AddDashboardPage(HomePage.Path, "我的工作", Roles.All);
+        builder.AddDashboardPage(UsersPage.Path, "用户管理", Roles.Admin);
         builder.Services.Configure<ForwardedHeadersOptions>(o =>
         {
             o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
@@ -197,6 +200,8 @@ public static class DashboardSetup
 
         app.MapLogin();
         app.MapAccountPages();
+        HomePage.Map(app);
+        UsersPage.Map(app);
         var catalog = app.Services.GetRequiredService<JobCatalog>();
         AddProjectPagesToHangfireMenu(app.Services.GetServices<DashboardPage>());
         app.MapHangfireDashboardWithAuthorizationPolicy(Policies.SignedIn, "/hangfire", new Hangfire.DashboardOptions
@@ -271,7 +276,7 @@ public static class DashboardSetup
 
     private static void MapLogin(this WebApplication app)
     {
-        app.MapGet("/", () => Results.Redirect("/hangfire")).AllowAnonymous();
+        app.MapGet("/", () => Results.Redirect(HomePage.Url)).AllowAnonymous();
         app.MapGet("/login", (HttpContext ctx, IAntiforgery af, string? returnUrl) =>
             LoginPage(ctx, af, returnUrl, error: null, StatusCodes.Status200OK)).AllowAnonymous();
 
@@ -322,7 +327,7 @@ public static class DashboardSetup
             return Results.Redirect("/login");
         }).AllowAnonymous();
         app.MapGet("/denied", () => Results.Content(Layout.Bare("无权访问", Html.Of($"""
-            <p>您的账号无权访问该页面。<a href="/hangfire">返回控制台</a></p>
+            <p>您的账号无权访问该页面。<a href="/hangfire/home">返回我的工作</a></p>
             """)).Value, "text/html; charset=utf-8", statusCode: StatusCodes.Status403Forbidden)).AllowAnonymous();
     }
 
@@ -342,7 +347,8 @@ public static class DashboardSetup
         && url.All(c => c is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9')
             or '/' or '-' or '.' or '_' or '~' or '%' or '?' or '#' or '&' or '=' or '+' or ',' or ';' or ':' or '@' or '!' or '$' or '(' or ')' or '*');
 
-    public static string LocalReturnUrl(string? url) => IsLocal(url) ? url! : "/hangfire";
+    /// <summary>Where a sign-in goes: the page the person asked for, else their home page (<see cref="HomePage"/>).</summary>
+    public static string LocalReturnUrl(string? url) => IsLocal(url) ? url! : HomePage.Url;
 
     private static IResult LoginPage(HttpContext ctx, IAntiforgery af, string? returnUrl, string? error, int status)
     {

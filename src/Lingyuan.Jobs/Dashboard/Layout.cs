@@ -55,7 +55,7 @@ public static class Layout
               <a href="/hangfire">任务概览</a><a href="/hangfire/recurring">定时任务</a>
               {links}
               <form method="post" action="/logout">
-                <span>{user.Identity?.Name}({Roles.NameZh(role)})</span>
+                <span>{user.Identity?.Name}({Roles.NameZh(role)})</span><a href="{AccountPages.PasswordPath}">修改密码</a>
                 <input type="hidden" name="{af.FormFieldName}" value="{af.RequestToken}">
                 <button type="submit">退出</button>
               </form>

@@ -26,6 +26,13 @@ public sealed class DashboardUser
     public bool MustChangePassword { get; init; }
 }
 
+/// <summary>An account as the users page lists it.</summary>
+public sealed record UserRow(string Name, string Role, string? Email, bool Decider, bool Disabled, bool TotpEnrolled, bool MustChangePassword,
+    DateTime CreatedAt, DateTime? LastSignIn);
+
+/// <summary>One audited act on an account.</summary>
+public sealed record UserAuditRow(DateTime At, string Actor, string Action, string Channel, string? Before, string? After, string? Details);
+
 public enum SignInOutcome
 {
     /// <summary>Name, password (and code where needed) match; <see cref="SignInResult.Restriction"/> may limit the session.</summary>
@@ -258,6 +265,78 @@ public sealed partial class UserStore(Work work, TwoFactor twoFactor, SignInThro
         }, ct, new WorkOptions { RecordId = name });
         sessions.Forget(name);
     }
+
+    /// <summary>
+    /// Creates an account from the users page: role, e-mail and decider duty in one audited unit of work. The
+    /// password is the one the admin typed or, when none, a generated one (returned, shown once); either way the
+    /// person must set their own at the first sign-in.
+    /// </summary>
+    public async Task<string> CreateAsync(string name, string role, string? email, bool decider, string? password, string actor, CancellationToken ct)
+    {
+        if (!Roles.All.Contains(role)) throw new BadInputException($"role must be one of {string.Join(", ", Roles.All)} / 角色无效");
+        if (!IsValidName(name)) throw new BadInputException("user name must be 2-64 letters, digits or _.@- / 用户名只能包含 2 到 64 个字母、数字和 _.@-");
+        email = string.IsNullOrWhiteSpace(email) ? null : email.Trim();
+        if (email is not null && !IsValidEmail(email)) throw new BadInputException($"'{email}' is not an e-mail address / 电子邮箱格式不正确");
+        password = string.IsNullOrEmpty(password) ? GeneratePassword(name) : password;
+        if (PasswordRules.Problem(name, password) is { } problem) throw new BadInputException(problem);
+        var hash = Hasher.HashPassword(new DashboardUser(name, role, "", false), password); // before the unit of work opens its connection
+        using var acting = As(actor);
+        await work.RunAsync("user.add", async uow =>
+        {
+            var inserted = await uow.ExecuteAsync(
+                """
+                INSERT INTO app.users (name, role, password_hash, password_changed_at, email, decider, must_change_password)
+                VALUES (@name, @role, @hash, now(), @email, @decider, true) ON CONFLICT (name) DO NOTHING
+                """, new { name, role, hash, email, decider });
+            if (inserted == 0) throw new DomainRuleException($"user '{name}' exists already / 用户 '{name}' 已存在");
+            await uow.AuditAsync("user.add", "user", name, after: new { name, role, email, decider, must_change_password = true });
+        }, ct, new WorkOptions { RecordId = name });
+        return password;
+    }
+
+    /// <summary>Resets the password to a generated one (returned, shown once) the person must change at the next sign-in; sessions end.</summary>
+    public async Task<string> ResetPasswordAsync(string name, string actor, CancellationToken ct)
+    {
+        var password = GeneratePassword(name);
+        await SetPasswordAsync(name, password, mustChange: true, actor, "user.reset-password", ct);
+        return password;
+    }
+
+    /// <summary>A temporary password of 20 random letters and digits in groups (about 100 bits), passing the password rules.</summary>
+    public static string GeneratePassword(string name)
+    {
+        const string alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+        while (true)
+        {
+            var chars = System.Security.Cryptography.RandomNumberGenerator.GetItems<char>(alphabet, 20);
+            var password = string.Join("-", Enumerable.Range(0, 4).Select(i => new string(chars, i * 5, 5)));
+            if (PasswordRules.Problem(name, password) is null) return password;
+        }
+    }
+
+    /// <summary>Every account as the users page lists it, with its last sign-in.</summary>
+    public Task<List<UserRow>> ListAsync(CancellationToken ct) =>
+        work.RunAsync("users.list", uow => uow.ListAsync<UserRow>(
+            """
+            SELECT u.name AS Name, u.role AS Role, u.email AS Email, u.decider AS Decider, u.disabled AS Disabled,
+                   u.totp_secret IS NOT NULL AS TotpEnrolled, u.must_change_password AS MustChangePassword, u.created_at AS CreatedAt,
+                   (SELECT max(s.created_at) FROM app.user_sessions s WHERE s.user_name = u.name) AS LastSignIn
+            FROM app.users u ORDER BY u.disabled, u.role, u.name
+            """), ct);
+
+    /// <summary>One account as its page shows it, or null.</summary>
+    public async Task<UserRow?> RowAsync(string name, CancellationToken ct) =>
+        (await ListAsync(ct)).FirstOrDefault(u => u.Name == name);
+
+    /// <summary>The audit trail of an account: every act recorded with the account as its subject, newest first.</summary>
+    public Task<List<UserAuditRow>> AuditTrailAsync(string name, int limit, CancellationToken ct) =>
+        work.RunAsync("users.audit", uow => uow.ListAsync<UserAuditRow>(
+            """
+            SELECT at AS At, actor AS Actor, action AS Action, coalesce(channel, '') AS Channel,
+                   before::text AS Before, after::text AS After, details AS Details
+            FROM app.audit_log WHERE subject_type = 'user' AND subject_id = @name
+            ORDER BY at DESC, id DESC LIMIT @limit
+            """, new { name, limit }), ct);
 
     /// <summary>The stored secret of an enrolled account (tests and the demo compute codes from it).</summary>
     public async Task<string?> TotpSecretAsync(string name, CancellationToken ct) =>

@@ -67,6 +67,8 @@ public static class DisbursementsSetup
         builder.Services.AddSingleton<BankFile>();
         builder.Services.AddSingleton<Reconciler>();
         builder.Services.AddSingleton<BatchView>();
+        builder.Services.AddTransient<BatchBuildOnRequestJob>();
+        builder.Services.AddSingleton<IHomeWork, BatchesHomeWork>();
         builder.Services.AddCommand<BatchBuildCommand>();
         builder.Services.AddCommand<BatchSubmitCommand>();
         builder.Services.AddCommand<BatchApproveCommand>();

@@ -51,6 +51,7 @@ public static class HangfireSetup
     public static WebApplicationBuilder AddHangfireJobs(this WebApplicationBuilder builder, AppRole role)
     {
         builder.Services.AddSingleton<JobCatalog>();
+        builder.Services.AddSingleton<Dashboard.IHomeWork, JobsHomeWork>();
         builder.Services.AddHangfire((sp, config) => config
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()

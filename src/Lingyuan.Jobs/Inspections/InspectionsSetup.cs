@@ -15,6 +15,7 @@ public static class InspectionsSetup
         builder.Services.AddSingleton<InspectionResults>();
         builder.Services.AddSingleton<InspectionDeadlines>();
         builder.Services.AddSingleton<InspectionsView>();
+        builder.Services.AddSingleton<IHomeWork, InspectionsHomeWork>();
         builder.Services.AddCommand<PlanAddCommand>();
         builder.Services.AddCommand<DrawRunCommand>();
         builder.Services.AddCommand<DrawVerifyCommand>();

@@ -99,6 +99,21 @@ public sealed class InspectionsView(Work work)
     /// <summary>Every draw, latest first, with its cancellation.</summary>
     public Task<List<DrawRow>> DrawsAsync(CancellationToken ct) => work.RunAsync("draws.view", DrawsAsync, ct);
 
+    /// <summary>
+    /// The home page's counts: plans whose draw is due by <paramref name="horizon"/> and not yet made (or failed),
+    /// inspection deadlines (completion, publication) open and due by then, and those already overdue.
+    /// </summary>
+    public Task<(long DrawsDue, long DeadlinesDue, long Overdue)> DueAsync(DateOnly horizon, CancellationToken ct) =>
+        work.RunAsync("draws.due", uow => uow.SingleAsync<(long, long, long)>(
+            $"""
+            SELECT (SELECT count(*) FROM app.inspection_plans p
+                    WHERE p.draw_date <= @horizon AND ({PlanLifecycle.StateSql}) IN ('{PlanLifecycle.Table.Db(PlanState.Scheduled)}', '{PlanLifecycle.Table.Db(PlanState.Failed)}')),
+                   (SELECT count(*) FROM app.inspection_deadlines x JOIN app.draws d ON d.id = x.draw_id
+                    WHERE x.met_on IS NULL AND x.overdue_since IS NULL AND x.due_on <= @horizon AND {PlanLifecycle.Standing("d")}),
+                   (SELECT count(*) FROM app.inspection_deadlines x JOIN app.draws d ON d.id = x.draw_id
+                    WHERE x.met_on IS NULL AND x.overdue_since IS NOT NULL AND {PlanLifecycle.Standing("d")})
+            """, new { horizon }), ct);
+
     private static Task<List<Plan>> PlansAsync(UnitOfWork uow) =>
         uow.ListAsync<Plan>($"SELECT {InspectionPlans.Columns} FROM app.inspection_plans p ORDER BY p.draw_date DESC, p.id DESC");
 

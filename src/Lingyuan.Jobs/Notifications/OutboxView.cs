@@ -37,6 +37,10 @@ public sealed class OutboxView(Work work)
                OR regarding_type || ':' || regarding_id = @regarding)
         """;
 
+    /// <summary>The home page's count: messages that failed and wait for a person (requeue or fix the address).</summary>
+    public Task<long> FailedCountAsync(CancellationToken ct) =>
+        work.RunAsync("outbox.failed-count", uow => uow.SingleAsync<long>("SELECT count(*) FROM app.outbox WHERE state = 'failed'"), ct);
+
     public Task<OutboxListing> ListAsync(OutboxFilter filter, int pageNo, int pageSize, CancellationToken ct) =>
         work.RunAsync("outbox.view", async uow =>
         {

@@ -95,6 +95,22 @@ public sealed class ArrearsView(Work work)
             return new ArrearsOverview(counts, open, recent, digests);
         }, ct);
 
+    /// <summary>The home page's counts: candidates waiting for their notice, notices waiting for a decision, and decisions due by <paramref name="horizon"/>.</summary>
+    public Task<(long Candidates, long AwaitingDecision, long DecisionsDue)> WaitingAsync(DateOnly horizon, CancellationToken ct) =>
+        work.RunAsync("wage-arrears.waiting", uow => uow.SingleAsync<(long, long, long)>(
+            """
+            SELECT count(*) FILTER (WHERE state = @candidate), count(*) FILTER (WHERE state = @noticeSent),
+                   count(*) FILTER (WHERE state = ANY(@undecided) AND decision_due_on <= @horizon)
+            FROM app.arrears_procedures
+            """,
+            new
+            {
+                candidate = ProcedureLifecycle.Table.Db(ProcedureState.Candidate),
+                noticeSent = ProcedureLifecycle.Table.Db(ProcedureState.NoticeSent),
+                undecided = ProcedureLifecycle.Undecided,
+                horizon,
+            }), ct);
+
     public Task<ArrearsCasePage?> CaseAsync(string caseNo, CancellationToken ct) =>
         work.RunAsync("wage-arrears.case", async uow =>
         {

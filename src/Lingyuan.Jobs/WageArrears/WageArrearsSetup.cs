@@ -21,6 +21,7 @@ public static class WageArrearsSetup
         builder.Services.AddSingleton<ArrearsProcedure>();
         builder.Services.AddSingleton<PublicList>();
         builder.Services.AddSingleton<ArrearsView>();
+        builder.Services.AddSingleton<IHomeWork, ArrearsHomeWork>();
         builder.Services.AddSingleton<IssuedDocuments>();
         builder.AddRecurringJob<WageArrearsDailyJob>(JobId, "欠薪失信名单每日处理", "0 7 * * *");
         builder.AddDashboardPage("arrears", "欠薪失信名单", Roles.Inspection, Roles.Operator);

@@ -58,6 +58,7 @@ public static class ZeroEmploymentSetup
         builder.Services.AddSingleton<ZeroEmploymentCases>();
         builder.Services.AddSingleton<ZeroEmploymentLedger>();
         builder.Services.AddSingleton<ZeroEmploymentView>();
+        builder.Services.AddSingleton<IHomeWork, ZeroEmploymentHomeWork>();
         // Daily at 03:00 in Jobs:TimeZone (Asia/Shanghai), when the registers' nightly imports are done.
         builder.AddRecurringJob<ZeroEmploymentCheckJob>(JobId, "零就业家庭排查", "0 3 * * *");
         builder.Services.AddCommand<ZeroEmploymentCheckCommand>();

@@ -69,6 +69,22 @@ public sealed class ZeroEmploymentView(Work work)
             new { overdue = CaseLifecycle.Table.Db(CaseState.Overdue) }))
         .Select(r => r.ToView()).ToList();
 
+    /// <summary>
+    /// The home page's counts of open cases (being helped, overdue): of the communities whose register row names
+    /// <paramref name="caseworker"/>'s e-mail, or of all communities when null.
+    /// </summary>
+    public Task<(long Identified, long Overdue)> OpenCountsAsync(string? caseworker, CancellationToken ct) =>
+        work.RunAsync("zero-employment.open-counts", uow => uow.SingleAsync<(long, long)>(
+            $"""
+            SELECT count(*) FILTER (WHERE c.state = '{CaseLifecycle.Table.Db(CaseState.Identified)}'),
+                   count(*) FILTER (WHERE c.state = '{CaseLifecycle.Table.Db(CaseState.Overdue)}')
+            FROM app.zero_employment_cases c
+            WHERE c.state IN ('{CaseLifecycle.Table.Db(CaseState.Identified)}', '{CaseLifecycle.Table.Db(CaseState.Overdue)}')
+              AND (@caseworker::text IS NULL OR EXISTS (
+                    SELECT 1 FROM app.communities m JOIN app.users u ON lower(u.email) = lower(m.caseworker_email)
+                    WHERE m.street = c.street AND m.community = c.community AND u.name = @caseworker))
+            """, new { caseworker }), ct);
+
     public Task<CaseView?> FindAsync(long id, CancellationToken ct) =>
         work.RunAsync("zero-employment.view", async uow =>
             (await uow.SingleOrDefaultAsync<Row>(SelectCase + " WHERE c.id = @id", new { id }))?.ToView(),

@@ -45,6 +45,8 @@ public class DashboardBrowserFacts(DashboardBrowserFixture fx) : IClassFixture<D
     {
         var page = await fx.Browser.NewPageAsync(fx.Server.BaseAddress);
         await Browser.SignInAsync(page, "web-admin", TestSignIn.Password, await TestSignIn.CodeAsync(fx.Server.App.Services, "web-admin"));
+        Assert.EndsWith("/hangfire/home", page.Url); // issue 19: each role lands on its home page
+        await page.GotoAsync("/hangfire");
         Assert.Contains("仪表盘", await page.TitleAsync());
         await page.GotoAsync("/hangfire/recurring");
         var text = await page.InnerTextAsync("body");

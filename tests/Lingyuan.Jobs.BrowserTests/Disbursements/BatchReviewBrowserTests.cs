@@ -43,7 +43,11 @@ public sealed class BatchReviewBrowserTests(DatabaseFixture fixture) : IClassFix
         // A second finance user approves and downloads the bank file.
         var approver = await SignInAsync(browser, server, "li.fin");
         await approver.GotoAsync($"/hangfire/batches/{built.BatchId}");
+        // Issue 19: approving goes through a confirmation of period, line count and total.
         await approver.ClickAsync("#approve-batch");
+        await Assertions.Expect(approver.Locator("#confirm-period")).ToHaveTextAsync("2026-03");
+        await approver.CheckAsync("input[name=confirm]");
+        await approver.ClickAsync("#confirm-approve");
         await Assertions.Expect(approver.Locator("#batch-state")).ToHaveAttributeAsync("data-state", "approved");
         var pageCount = long.Parse(await approver.Locator("#total-count").GetAttributeAsync("data-value") ?? "");
         var pageFen = long.Parse(await approver.Locator("#total-yuan").GetAttributeAsync("data-fen") ?? "");

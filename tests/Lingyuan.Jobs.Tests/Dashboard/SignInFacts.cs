@@ -57,7 +57,7 @@ public partial class SignInFacts(SignInFixture fx, ITestOutputHelper output) : I
         var client = server.Client(out var cookies);
         var response = await TestServer.PostLoginAsync(client, name, TestSignIn.Password, await TestSignIn.CodeAsync(server.App.Services, name));
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-        Assert.Equal("/hangfire", response.Headers.Location!.OriginalString);
+        Assert.Equal("/hangfire/home", response.Headers.Location!.OriginalString); // issue 19: each role lands on its home page
         return (client, cookies);
     }
 
@@ -203,7 +203,7 @@ public partial class SignInFacts(SignInFixture fx, ITestOutputHelper output) : I
                 continue;
             }
             Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-            Assert.Equal("/hangfire", response.Headers.Location!.OriginalString);
+            Assert.Equal("/hangfire/home", response.Headers.Location!.OriginalString); // issue 19: each role lands on its home page
         }
         var local = await TestServer.PostLoginAsync(Server.Client(), "returner", TestSignIn.Password, returnUrl: "/hangfire/outbox?page=2");
         Assert.Equal("/hangfire/outbox?page=2", local.Headers.Location!.OriginalString);
@@ -339,7 +339,7 @@ public partial class SignInFacts(SignInFixture fx, ITestOutputHelper output) : I
         Assert.Equal(HttpStatusCode.BadRequest, (await EnrolAsync("000000")).StatusCode);
         var enrolled = await EnrolAsync(TwoFactor.Code(secret, DateTimeOffset.UtcNow));
         Assert.Equal(HttpStatusCode.Redirect, enrolled.StatusCode);
-        Assert.Equal("/hangfire", enrolled.Headers.Location!.OriginalString);
+        Assert.Equal("/hangfire/home", enrolled.Headers.Location!.OriginalString); // issue 19: the home page
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/hangfire/recurring")).StatusCode);
         Assert.Equal(secret, await users.TotpSecretAsync("new-admin", default));
         // The secret is stored encrypted with the deployment's key ring.
@@ -361,7 +361,7 @@ public partial class SignInFacts(SignInFixture fx, ITestOutputHelper output) : I
 
         var code = await TestSignIn.CodeAsync(Server.App.Services, "fin-code");
         var ok = await TestServer.PostLoginAsync(Server.Client(), "fin-code", TestSignIn.Password, code);
-        Assert.Equal("/hangfire", ok.Headers.Location!.OriginalString);
+        Assert.Equal("/hangfire/home", ok.Headers.Location!.OriginalString); // issue 19: the home page
         var replay = await TestServer.PostLoginAsync(Server.Client(), "fin-code", TestSignIn.Password, code);
         Assert.Equal(HttpStatusCode.Unauthorized, replay.StatusCode);
         var html = await Server.Client().GetStringAsync("/login");

@@ -81,7 +81,13 @@ public sealed class BatchesPageTests(DatabaseFixture fixture) : IClassFixture<Da
         Assert.Contains("双人复核", WebUtility.HtmlDecode(await own.Content.ReadAsStringAsync()));
         Assert.Equal(BatchState.Submitted, (await Batches.FindAsync(_server.App.Services, b.BatchId))!.State);
 
-        Assert.Equal(HttpStatusCode.Redirect, (await PostAsync(approver, page, $"{page}/approve")).StatusCode);
+        // Issue 19: approval needs the confirmation of what it freezes (period, line count, total), echoed by the form.
+        var unconfirmed = await PostAsync(approver, page, $"{page}/approve");
+        Assert.Equal(HttpStatusCode.Conflict, unconfirmed.StatusCode);
+        Assert.Contains("核对", WebUtility.HtmlDecode(await unconfirmed.Content.ReadAsStringAsync()));
+        Assert.Equal(BatchState.Submitted, (await Batches.FindAsync(_server.App.Services, b.BatchId))!.State);
+        Assert.Equal(HttpStatusCode.Redirect, (await PostAsync(approver, page, $"{page}/approve",
+            new() { ["confirm"] = "on", ["confirmed_count"] = "1", ["confirmed_total_fen"] = "250000" })).StatusCode);
         var approved = (await Batches.FindAsync(_server.App.Services, b.BatchId))!;
         Assert.Equal((BatchState.Approved, "page-preparer", "page-approver"), (approved.State, approved.SubmittedBy, approved.DecidedBy));
 

@@ -24,7 +24,11 @@ public sealed class BatchReview(Work work, IOptions<DisbursementOptions> options
         }, ct);
 
     /// <summary>Freezes the batch: line count, total and the SHA-256 of its bank-file lines are stored.</summary>
-    public Task<BatchHeader> ApproveAsync(long batchId, string user, CancellationToken ct) =>
+    /// <remarks>
+    /// From the dashboard, <paramref name="confirmed"/> is what the person confirmed on the confirmation page (line
+    /// count and total); the approval is refused unless it is exactly what would be frozen now.
+    /// </remarks>
+    public Task<BatchHeader> ApproveAsync(long batchId, string user, CancellationToken ct, ApprovalConfirmation? confirmed = null) =>
         ActAsync("batch approve", batchId, user, BatchVerb.Approve, async (uow, b) =>
         {
             BatchLifecycle.Table.Require(BatchVerb.Approve, b.State, BatchLifecycle.Id(batchId));
@@ -33,6 +37,10 @@ public sealed class BatchReview(Work work, IOptions<DisbursementOptions> options
             var (count, total) = await uow.SingleAsync<(long, long)>(
                 "SELECT count(*), coalesce(sum(amount_fen), 0)::bigint FROM app.disbursement_lines WHERE batch_id = @batchId AND status = 'payable'",
                 new { batchId });
+            if (confirmed is not null && (confirmed.Count != count || confirmed.TotalFen != total))
+                throw new DomainRuleException(confirmed.Count is null || confirmed.TotalFen is null
+                    ? $"approving batch {batchId} needs the confirmation of its period, line count and total / 审批前须在确认页面核对期别、笔数和金额并勾选确认"
+                    : $"batch {batchId} now has {count} lines and {total} fen, not the confirmed {confirmed.Count} and {confirmed.TotalFen} / 批次笔数或金额与确认时不一致,请重新核对");
             var sha = await BankLines.HashAsync(uow, batchId);
             var move = await BatchLifecycle.MoveAsync(uow, b, BatchVerb.Approve,
                 ", decided_by = @user, decided_at = now(), approved_line_count = @count, approved_total_fen = @total, approved_sha256 = @sha",
@@ -90,7 +98,7 @@ public sealed class BatchReview(Work work, IOptions<DisbursementOptions> options
         g.MapPost("/{id:long}/submit", (HttpContext ctx, long id, BatchReview r) =>
             ActEndpointAsync(ctx, id, (user, _, ct) => r.SubmitAsync(id, user, ct)));
         g.MapPost("/{id:long}/approve", (HttpContext ctx, long id, BatchReview r) =>
-            ActEndpointAsync(ctx, id, (user, _, ct) => r.ApproveAsync(id, user, ct)));
+            ActEndpointAsync(ctx, id, (user, form, ct) => r.ApproveAsync(id, user, ct, ApprovalConfirmation.From(form))));
         g.MapPost("/{id:long}/reject", (HttpContext ctx, long id, BatchReview r) =>
             ActEndpointAsync(ctx, id, (user, form, ct) => r.RejectAsync(id, user, form["reason"].ToString(), ct)));
     }
@@ -113,6 +121,14 @@ public sealed class BatchReview(Work work, IOptions<DisbursementOptions> options
         }
         return Results.Redirect($"/hangfire/batches/{id}", permanent: false, preserveMethod: false);
     }
+}
+
+/// <summary>What a person confirmed on the approval's confirmation page: the line count and total (fen) it showed; null when not confirmed.</summary>
+public sealed record ApprovalConfirmation(long? Count, long? TotalFen)
+{
+    public static ApprovalConfirmation From(IFormCollection form) =>
+        form["confirm"] != "on" ? new(null, null)
+        : new(long.TryParse(form["confirmed_count"].ToString(), out var c) ? c : null, long.TryParse(form["confirmed_total_fen"].ToString(), out var t) ? t : null);
 }
 
 public sealed class BatchSubmitCommand(BatchReview review, Dashboard.CliIdentity identity) : ICliCommand

@@ -92,6 +92,50 @@ public sealed partial class BatchView(Work work)
             return new BatchSummary(b, benefits, held);
         }, ct, new WorkOptions { RecordId = BatchLifecycle.Id(id), CommandTimeout = 0 });
 
+    /// <summary>
+    /// The months a finance user may still build (the batches page's catch-up list): every month without a live
+    /// batch from the earliest entitlement's start (not before <c>Disbursements:FirstPeriod</c> when set) up to
+    /// <paramref name="current"/>, oldest first.
+    /// </summary>
+    public Task<List<Period>> CatchUpAsync(Period current, Period? floor, CancellationToken ct) =>
+        work.RunAsync("batches catch-up", async uow =>
+        {
+            var earliest = await uow.ScalarAsync<DateOnly?>("SELECT min(start_period) FROM app.entitlements");
+            if (earliest is null) return [];
+            var first = Period.Of(earliest.Value);
+            if (floor is { } f && f > first) first = f;
+            if (first > current) return [];
+            var live = (await uow.ListAsync<string>(
+                $"SELECT to_char(period, 'YYYY-MM') FROM app.disbursement_batches WHERE {BatchLifecycle.LiveSql()} AND period BETWEEN @from AND @to",
+                new { from = first.FirstDay, to = current.FirstDay })).ToHashSet();
+            var missing = new List<Period>();
+            for (var p = first; p <= current; p = p.Next())
+                if (!live.Contains(p.ToString())) missing.Add(p);
+            return missing;
+        }, ct);
+
+    /// <summary>What approval will freeze, counted from the lines as the approval counts them: the confirmation page shows it.</summary>
+    public Task<(BatchHeader Header, long Count, long TotalFen)?> ApprovalFiguresAsync(long id, CancellationToken ct) =>
+        work.RunAsync<(BatchHeader, long, long)?>("batch approval figures", async uow =>
+        {
+            var b = await BatchLifecycle.FindAsync(uow, id);
+            if (b is null) return null;
+            var (count, total) = await uow.SingleAsync<(long, long)>(
+                "SELECT count(*), coalesce(sum(amount_fen), 0)::bigint FROM app.disbursement_lines WHERE batch_id = @id AND status = 'payable'",
+                new { id });
+            return (b, count, total);
+        }, ct, PageWork with { RecordId = BatchLifecycle.Id(id) });
+
+    /// <summary>The home page's counts: batches waiting to be submitted, waiting for approval (all, and those another person submitted).</summary>
+    public Task<(long Drafts, long Submitted, long SubmittedByOthers)> WaitingAsync(string user, CancellationToken ct) =>
+        work.RunAsync("batches waiting", uow => uow.SingleAsync<(long, long, long)>(
+            $"""
+            SELECT count(*) FILTER (WHERE {BatchLifecycle.InSql(BatchState.Draft)}),
+                   count(*) FILTER (WHERE {BatchLifecycle.InSql(BatchState.Submitted)}),
+                   count(*) FILTER (WHERE {BatchLifecycle.InSql(BatchState.Submitted)} AND submitted_by IS DISTINCT FROM @user)
+            FROM app.disbursement_batches
+            """, new { user }), ct);
+
     private const string LineColumns = """
         SELECT id AS Id, kind AS Kind, id_number AS IdNumber, account_name AS Name, benefit AS Benefit, period AS Period,
                amount_fen AS AmountFen, status AS Status, hold_reason AS HoldReason, bank_account AS BankAccount, refers_to AS RefersTo
@@ -159,11 +203,15 @@ public sealed partial class BatchView(Work work)
     /// <summary>The page's read-only endpoints (finance).</summary>
     internal static void Map(RouteGroupBuilder g)
     {
-        g.MapGet("", async (HttpContext ctx, BatchView view, IOptions<DisbursementOptions> options, CancellationToken ct) =>
+        g.MapGet("", async (HttpContext ctx, BatchView view, IOptions<DisbursementOptions> options, Calendar.BureauClock clock, string? requested, CancellationToken ct) =>
         {
             var (batches, byBenefit) = await view.ListAsync(ct);
-            return BatchesPage.List(ctx, options.Value.BuildDay, batches, byBenefit);
+            var current = clock.CurrentPeriod;
+            var catchUp = await view.CatchUpAsync(current, options.Value.GetFirstPeriod(), ct);
+            return BatchesPage.List(ctx, options.Value.BuildDay, batches, byBenefit, catchUp, current, Period.TryParse(requested, out var r) ? r : null);
         });
+        g.MapGet("/{id:long}/approve", async (HttpContext ctx, long id, BatchView view, CancellationToken ct) =>
+            await view.ApprovalFiguresAsync(id, ct) is { } f ? BatchesPage.ConfirmApproval(ctx, f.Header, f.Count, f.TotalFen) : BatchesPage.Missing(ctx, id));
         g.MapGet("/{id:long}", async (HttpContext ctx, long id, BatchView view, string? q, string? status, string? reason, int? page, CancellationToken ct) =>
         {
             var pageNo = Math.Clamp(page ?? 1, 1, RequestSafety.MaxPageNumber);

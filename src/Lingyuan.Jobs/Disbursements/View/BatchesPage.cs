@@ -21,11 +21,16 @@ public static class BatchesPage
         BatchReview.Map(g);
         Reconciler.Map(g);
         BankFile.Map(g);
+        BuildOnRequest.Map(g);
     }
 
     internal static string UserName(HttpContext ctx) => ctx.User.Identity?.Name ?? throw new InvalidOperationException("signed-in user without a name");
 
-    internal static IResult List(HttpContext ctx, int buildDay, List<BatchHeader> batches, ILookup<long, BatchBenefitTotal> byBenefit)
+    /// <summary>The catch-up months shown as buttons at most; the month chooser reaches the others.</summary>
+    public const int CatchUpButtons = 36;
+
+    internal static IResult List(HttpContext ctx, int buildDay, List<BatchHeader> batches, ILookup<long, BatchBenefitTotal> byBenefit,
+        List<Period> catchUp, Period current, Period? requested)
     {
         var rows = batches.Select(b => Html.Of($"""
             <tr><td><a href="/hangfire/batches/{b.Id}">{b.Id}</a></td><td>{b.Period.ToString()}</td><td>{BatchLifecycle.Table.Label(b.State)}</td>
@@ -35,11 +40,58 @@ public static class BatchesPage
             <td>{b.SubmittedBy}</td><td>{b.DecidedBy}</td></tr>
             """));
         var body = Html.Of($"""
-            <p>每月 {buildDay} 日自动生成当月批次;提交人与审批人须为不同的财务人员。</p>
+            <p>每月 {buildDay} 日自动生成当月批次;提交人与审批人须为不同的财务人员。尚未生成的月份可在下方手动生成。</p>
+            {(requested is { } r ? Html.Of($"""<p class="ok" role="status" id="build-requested">已安排生成 {r.ToString()} 批次,通常几秒到几分钟完成;完成后刷新本页即可看到,并会邮件通知财务人员审核。</p>""") : Html.Empty)}
+            {BuildForms(ctx, catchUp, current)}
             <table id="batches"><thead><tr><th>批次</th><th>期别</th><th>状态</th><th>应发笔数</th><th>应发金额(元)</th><th>暂停笔数</th><th>按待遇类型</th><th>提交人</th><th>审批/退回人</th></tr></thead>
             <tbody>{rows}</tbody></table>
             """);
         return Layout.Page(ctx, "待遇发放批次", body);
+    }
+
+    // The catch-up months as one button each (oldest first: back-pay reads earlier months), and a month chooser.
+    private static Html BuildForms(HttpContext ctx, List<Period> catchUp, Period current)
+    {
+        var af = Layout.AntiforgeryField(ctx);
+        var shown = catchUp.Take(CatchUpButtons).ToList();
+        return Html.Of($"""
+            <h2>生成批次</h2>
+            {(catchUp.Count == 0
+                ? Html.Of($"<p id=\"catch-up-none\">自最早的待遇起始月至本月({current.ToString()}),每个月份都已有批次。</p>")
+                : Html.Of($"""
+                    <p>以下月份尚无批次(自最早的待遇起始月至本月 {current.ToString()},共 {catchUp.Count} 个月{(catchUp.Count > shown.Count ? $",此处列出最早的 {shown.Count} 个" : "")}),建议按时间顺序生成:</p>
+                    <div id="catch-up">{Html.Join(shown.Select(p => Html.Of($"""<form method="post" action="/hangfire/batches/build" class="inline">{af}<input type="hidden" name="period" value="{p.ToString()}"><button type="submit" data-period="{p.ToString()}">生成 {p.ToString()}</button></form> """)))}</div>
+                    """))}
+            <form method="post" action="/hangfire/batches/build" id="build-month">{af}
+              <label>选择期别 <input type="month" name="period" max="{current.ToString()}" required></label> <button type="submit" id="build-chosen">生成所选月份的批次</button>
+              <small>已有批次(未被退回)的月份不会重复生成。</small>
+            </form>
+            """);
+    }
+
+    /// <summary>The approval's confirmation: what the approval freezes, echoed back by the form and checked by the slice.</summary>
+    internal static IResult ConfirmApproval(HttpContext ctx, BatchHeader b, long count, long totalFen)
+    {
+        var t = BatchLifecycle.Table;
+        var body = Html.Of($"""
+            <p><a href="/hangfire/batches/{b.Id}">← 返回批次</a></p>
+            {(t.Offers(BatchVerb.Approve, b.State, ctx.User) ? Html.Empty : Html.Of($"<p class=\"error\" role=\"alert\">批次当前状态为“{t.Label(b.State)}”,不能审批。</p>"))}
+            <p>审批后批次冻结:笔数、总额与校验值将被记录,之后不能再修改。请核对以下内容:</p>
+            <table id="approve-figures">
+              <tr><th>批次编号</th><td>{b.Id}</td></tr>
+              <tr><th>期别</th><td id="confirm-period">{b.Period.ToString()}</td></tr>
+              <tr><th>应发笔数</th><td class="num" id="confirm-count" data-value="{count}">{count.ToString("N0", CultureInfo.InvariantCulture)}</td></tr>
+              <tr><th>应发总额(元)</th><td class="num" id="confirm-total" data-fen="{totalFen}">{Money.Yuan(totalFen)}</td></tr>
+              <tr><th>提交人</th><td>{b.SubmittedBy}</td></tr>
+            </table>
+            <form method="post" action="/hangfire/batches/{b.Id}/approve">{Layout.AntiforgeryField(ctx)}
+              <input type="hidden" name="confirmed_count" value="{count}">
+              <input type="hidden" name="confirmed_total_fen" value="{totalFen}">
+              <label><input type="checkbox" name="confirm" required> 我已核对:{b.Period.ToString()} 期,共 {count.ToString("N0", CultureInfo.InvariantCulture)} 笔,合计 {Money.Yuan(totalFen)} 元</label>
+              <p><button type="submit" id="confirm-approve">确认审批通过</button> <a href="/hangfire/batches/{b.Id}">取消</a></p>
+            </form>
+            """);
+        return Layout.Page(ctx, $"确认审批 {b.Period}", body);
     }
 
     internal static IResult Missing(HttpContext ctx, long id) => Layout.Page(ctx, "批次不存在", Html.Of($"<p>批次 {id} 不存在。</p>"), 404);
@@ -107,7 +159,7 @@ public static class BatchesPage
         if (t.Offers(BatchVerb.Approve, b.State, user))
             parts.Add(b.SubmittedBy == UserName(ctx)
                 ? Html.Of($"<p class=\"warn\">您是本批次的提交人,须由另一名财务人员审批。</p>")
-                : Html.Of($"""<form method="post" action="/hangfire/batches/{b.Id}/approve" class="inline">{af}<button type="submit" id="approve-batch">{t.MoveOf(BatchVerb.Approve).LabelZh}</button></form>"""));
+                : Html.Of($"""<a id="approve-batch" href="/hangfire/batches/{b.Id}/approve">{t.MoveOf(BatchVerb.Approve).LabelZh}…(核对后确认)</a> """));
         if (t.Offers(BatchVerb.Reject, b.State, user))
             parts.Add(Html.Of($"""<form method="post" action="/hangfire/batches/{b.Id}/reject" class="inline">{af}<input name="reason" required maxlength="{TextRules.ReasonMaxLength}" placeholder="退回原因"><button type="submit" id="reject-batch">{t.MoveOf(BatchVerb.Reject).LabelZh}</button></form>"""));
         if (t.Offers(BatchVerb.Export, b.State, user))
@@ -161,19 +213,30 @@ public static class BatchesPage
             ["汇总"] = benefits.Select(x => new Dictionary<string, object>
             {
                 ["期别"] = b.Period.ToString(), ["批次"] = b.Id, ["待遇类型"] = Zh.Benefit(x.Benefit), ["类型"] = Zh.Kind(x.Kind),
-                ["笔数"] = x.Count, ["金额(元)"] = Money.Yuan(x.Total),
+                ["笔数"] = x.Count, [AmountColumn] = YuanNumber(x.Total),
             }).ToList(),
             ["暂停发放"] = held.Select(l => new Dictionary<string, object>
             {
                 ["流水引用"] = l.Id, ["身份证号"] = Mask.IdNumber(l.IdNumber), ["姓名"] = Cell(l.Name), ["待遇类型"] = Zh.Benefit(l.Benefit),
-                ["所属月份"] = l.Period.ToString("yyyy-MM", CultureInfo.InvariantCulture), ["金额(元)"] = Money.Yuan(l.AmountFen), ["原因"] = Zh.HoldReason(l.HoldReason),
+                ["所属月份"] = l.Period.ToString("yyyy-MM", CultureInfo.InvariantCulture), [AmountColumn] = YuanNumber(l.AmountFen), ["原因"] = Zh.HoldReason(l.HoldReason),
             }).ToList(),
         };
         var ms = new MemoryStream();
-        await ms.SaveAsAsync(sheets, cancellationToken: ct);
+        // Amounts are numbers with a number format (finance sums them in Excel), not text.
+        var config = new MiniExcelLibs.OpenXml.OpenXmlConfiguration
+        {
+            DynamicColumns = [new MiniExcelLibs.Attributes.DynamicExcelColumn(AmountColumn) { Format = AmountFormat }],
+        };
+        await ms.SaveAsAsync(sheets, configuration: config, cancellationToken: ct);
         ms.Position = 0;
         return Results.File(ms, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", $"batch-{b.Id}-{b.Period}.xlsx");
     }
+
+    public const string AmountColumn = "金额(元)";
+    public const string AmountFormat = "#,##0.00";
+
+    /// <summary>Fen as a yuan number for a spreadsheet cell (exact: a decimal, two places).</summary>
+    public static decimal YuanNumber(long fen) => fen / 100m;
 
     public static string Cell(string? s) => Exports.SpreadsheetText.Neutralise(s);
 
