@@ -135,7 +135,7 @@ CREATE UNIQUE INDEX arrears_removal_applications_pending ON app.arrears_removal_
 
 -- Amounts per worker (import arrears-workers): the single-worker branch is tested on each worker.
 CREATE TABLE app.arrears_workers (
-    case_no         text NOT NULL,
+    case_no         text NOT NULL REFERENCES app.arrears_cases (case_no),
     worker_id       text NOT NULL CHECK (worker_id ~ '^[0-9]{6}\*{8}[0-9]{3}[0-9X]$'),
     amount_owed_fen bigint NOT NULL CHECK (amount_owed_fen >= 0),
     months_owed     integer NOT NULL CHECK (months_owed >= 0),

@@ -305,7 +305,7 @@ public static class ArrearsPages
                 """) : Html.Empty)}
             <h2>程序</h2>
             <table>
-              <tr><th>环节</th><td>{ProcedureLifecycle.Label(c.State)}</td></tr>
+              <tr><th>环节</th><td id="case-state" data-state="{c.State}">{ProcedureLifecycle.Label(c.State)}</td></tr>
               <tr><th>列入标准检验</th><td>{(c.TestRule is null ? "—" : ListingTest.RuleZh(ListingTest.Parse(c.TestRule)))}({D(c.TestedOn)});{ListingTest.BasisZh(c.State is null ? null : c.SingleWorkerBasis)}</td></tr>
               <tr><th>告知书发出</th><td>{D(c.NoticeSentOn)} {c.NoticeSentBy} {(c.NoticeChannel is null ? "" : ServiceMethods.Zh(c.NoticeChannel))}</td></tr>
               <tr><th>送达</th><td>{D(c.ServedOn)} {(c.ServiceMethod is null ? "" : ServiceMethods.Zh(c.ServiceMethod))} {c.ServiceEvidence}</td></tr>

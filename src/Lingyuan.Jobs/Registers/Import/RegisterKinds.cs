@@ -150,7 +150,8 @@ public static class RegisterKinds
         var v = raw.Trim().ToUpperInvariant();
         value = null;
         if (v.Length != 18 || !v[..6].All(char.IsAsciiDigit) || v[6..14] != "********" || !v[14..17].All(char.IsAsciiDigit) || !(char.IsAsciiDigit(v[17]) || v[17] == 'X'))
-            return $"'{Clip(raw.Trim())}' is not a masked ID number, expected 6 digits, 8 asterisks, 3 digits and a check character (e.g. 211382********123X)";
+            // The value is not echoed: it may be a full ID number, which never goes into a message or a log.
+            return "is not a masked ID number, expected 6 digits, 8 asterisks, 3 digits and a check character (e.g. 211382********123X)";
         value = v;
         return null;
     }
