@@ -178,3 +178,103 @@ public sealed class ArrearsExtendCommand(ArrearsActs acts, CliIdentity identity)
         return $"decision due {due:yyyy-MM-dd} / 决定期限延长至 {due:yyyy-MM-dd}";
     }, ct);
 }
+
+public sealed class ArrearsReturnCommand(ArrearsActs acts, CliIdentity identity) : ICliCommand
+{
+    public static CommandSpec Spec { get; } = new(
+        "arrears return",
+        "return a proposed decision with a reason (decider) / 退回拟作决定(部门负责人)",
+        """
+        usage: Lingyuan.Jobs arrears return CASE_NO --reason TEXT --user NAME
+        用法:  Lingyuan.Jobs arrears return 案件编号 --reason 理由 --user 账号
+        """ + ArrearsCli.Help,
+        ValueOptions: ["reason", "user", "code"]);
+
+    public Task<int> RunAsync(CommandArgs args, CancellationToken ct) => ArrearsCli.RunAsync(args, identity, async (caseNo, user) =>
+    {
+        await acts.ReturnProposalAsync(caseNo, user, ArrearsCli.Required(args, "reason"), ct);
+        return $"proposal returned / 已退回";
+    }, ct);
+}
+
+public sealed class ArrearsExpireCommand(ArrearsActs acts, CliIdentity identity) : ICliCommand
+{
+    public static CommandSpec Spec { get; } = new(
+        "arrears expire",
+        "record removal of a party whose listing period has ended / 登记期满移出",
+        """
+        usage: Lingyuan.Jobs arrears expire CASE_NO --user NAME
+        用法:  Lingyuan.Jobs arrears expire 案件编号 --user 账号
+        """ + ArrearsCli.Help,
+        ValueOptions: ["user", "code"]);
+
+    public Task<int> RunAsync(CommandArgs args, CancellationToken ct) => ArrearsCli.RunAsync(args, identity, async (caseNo, user) =>
+    {
+        await acts.RemoveExpiredAsync(caseNo, user, ct);
+        return $"{caseNo} removed (period ended) / 已期满移出";
+    }, ct);
+}
+
+public sealed class ArrearsRemovalApplyCommand(ArrearsActs acts, CliIdentity identity) : ICliCommand
+{
+    public static CommandSpec Spec { get; } = new(
+        "arrears removal-apply",
+        "record an application for early removal (信用修复) / 登记提前移出申请",
+        """
+        usage: Lingyuan.Jobs arrears removal-apply CASE_NO --applied-on DATE --corrected-on DATE --proof TEXT --promise-on DATE --user NAME
+        用法:  Lingyuan.Jobs arrears removal-apply 案件编号 --applied-on 申请日期 --corrected-on 改正日期 --proof 支付证明 --promise-on 信用承诺日期 --user 账号
+        The decision is due 15 working days after the application. / 自申请之日起15个工作日内作出决定。
+        """ + ArrearsCli.Help,
+        ValueOptions: ["applied-on", "corrected-on", "proof", "promise-on", "user", "code"]);
+
+    public Task<int> RunAsync(CommandArgs args, CancellationToken ct) => ArrearsCli.RunAsync(args, identity, async (caseNo, user) =>
+    {
+        var due = await acts.ApplyRemovalAsync(caseNo, user, ArrearsCli.Date(args, "applied-on"), ArrearsCli.Date(args, "corrected-on"),
+            ArrearsCli.Required(args, "proof"), ArrearsCli.Date(args, "promise-on"), ct);
+        return $"application recorded; decision due {due:yyyy-MM-dd} / 已登记申请,应于 {due:yyyy-MM-dd} 前决定";
+    }, ct);
+}
+
+public sealed class ArrearsRemovalDecideCommand(ArrearsActs acts, CliIdentity identity) : ICliCommand
+{
+    public static CommandSpec Spec { get; } = new(
+        "arrears removal-decide",
+        "grant or refuse early removal (decider) / 决定是否提前移出(部门负责人)",
+        """
+        usage: Lingyuan.Jobs arrears removal-decide CASE_NO --grant yes|no [--reason TEXT] --user NAME
+        用法:  Lingyuan.Jobs arrears removal-decide 案件编号 --grant yes|no [--reason 不予移出的理由] --user 账号
+        A refusal needs written reasons; granting is refused while a condition is unmet or article 13 bars it.
+        不予移出须书面说明理由;不符合条件或存在第十三条情形的,不能准予移出。
+        """ + ArrearsCli.Help,
+        ValueOptions: ["grant", "reason", "user", "code"]);
+
+    public Task<int> RunAsync(CommandArgs args, CancellationToken ct) => ArrearsCli.RunAsync(args, identity, async (caseNo, user) =>
+    {
+        var grant = ArrearsCli.Required(args, "grant") switch
+        {
+            "yes" => true,
+            "no" => false,
+            var v => throw new UsageException($"--grant must be yes or no, got '{v}' / --grant 应为 yes 或 no"),
+        };
+        await acts.DecideRemovalAsync(caseNo, user, grant, args.Option("reason"), ct);
+        return grant ? $"{caseNo} removed early / 已提前移出" : $"early removal refused / 不予提前移出";
+    }, ct);
+}
+
+public sealed class ArrearsRevokeRemovalCommand(ArrearsActs acts, CliIdentity identity) : ICliCommand
+{
+    public static CommandSpec Spec { get; } = new(
+        "arrears revoke-removal",
+        "revoke an early removal obtained by fraud; the original period is restored (decider) / 撤销提前移出,恢复列入(部门负责人)",
+        """
+        usage: Lingyuan.Jobs arrears revoke-removal CASE_NO --reason TEXT --user NAME
+        用法:  Lingyuan.Jobs arrears revoke-removal 案件编号 --reason 理由 --user 账号
+        """ + ArrearsCli.Help,
+        ValueOptions: ["reason", "user", "code"]);
+
+    public Task<int> RunAsync(CommandArgs args, CancellationToken ct) => ArrearsCli.RunAsync(args, identity, async (caseNo, user) =>
+    {
+        await acts.RevokeRemovalAsync(caseNo, user, ArrearsCli.Required(args, "reason"), ct);
+        return $"{caseNo} listed again for the original period / 已恢复列入";
+    }, ct);
+}

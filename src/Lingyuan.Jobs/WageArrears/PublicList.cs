@@ -37,7 +37,7 @@ public sealed class PublicList(Work work)
             FROM app.arrears_procedures p
             JOIN app.arrears_listed_parties lp ON lp.case_no = p.case_no
             WHERE p.state = @listed AND p.decided_on <= @day AND p.listed_until > @day
-            ORDER BY p.decided_on, c.case_no
+            ORDER BY p.decided_on, p.case_no
             """, new { day, listed = ProcedureLifecycle.Table.Db(ProcedureState.Listed) }), ct);
 
     public static readonly string[] Header = ["单位名称", "统一社会信用代码", "法定代表人(主要负责人)", "身份证号码", "直接责任人员", "列入事由", "列入日期", "列入期限至"];

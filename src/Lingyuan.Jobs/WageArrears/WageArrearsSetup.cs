@@ -27,6 +27,12 @@ public static class WageArrearsSetup
         builder.Services.AddCommand<ArrearsProposeCommand>();
         builder.Services.AddCommand<ArrearsApproveCommand>();
         builder.Services.AddCommand<ArrearsExtendCommand>();
+        builder.Services.AddCommand<ArrearsReturnCommand>();
+        builder.Services.AddCommand<ArrearsExpireCommand>();
+        builder.Services.AddCommand<ArrearsRemovalApplyCommand>();
+        builder.Services.AddCommand<ArrearsRemovalDecideCommand>();
+        builder.Services.AddCommand<ArrearsRevokeRemovalCommand>();
+        builder.Services.AddSingleton<IHomeNotices, ArrearsHomeNotices>();
         builder.Services.AddSingleton<PublicList>();
         builder.Services.AddSingleton<ArrearsView>();
         builder.Services.AddSingleton<IssuedDocuments>();

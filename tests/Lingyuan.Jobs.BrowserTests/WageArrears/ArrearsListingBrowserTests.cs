@@ -69,12 +69,12 @@ public sealed class ArrearsListingBrowserTests(DatabaseFixture fixture) : IClass
         await inspector.ClickAsync("#issue-notice button[type=submit]");
         await Assertions.Expect(inspector.Locator("#case-state")).ToHaveAttributeAsync("data-state", "notice_issued");
 
-        // The receipt is dated Mar 4: the statement period runs to Mar 11.
-        await inspector.FillAsync("#record-service input[name=ServedOn]", "2026-03-04");
+        // The receipt is dated today, Mar 3: the statement period runs Mar 4-10.
+        await inspector.FillAsync("#record-service input[name=ServedOn]", "2026-03-03");
         await inspector.FillAsync("#record-service input[name=Evidence]", "挂号信 XA0001 回执");
         await inspector.ClickAsync("#record-service button[type=submit]");
         await Assertions.Expect(inspector.Locator("#case-state")).ToHaveAttributeAsync("data-state", "notice_served");
-        await Assertions.Expect(inspector.Locator("body")).ToContainTextAsync("2026-03-11");
+        await Assertions.Expect(inspector.Locator("body")).ToContainTextAsync("2026-03-10");
         await inspector.ScreenshotAsync(new() { Path = Path.Combine(shots, "1-served.png"), FullPage = true });
 
         // After the statement period the inspector proposes listing; the page offers no approval to the proposer.
