@@ -181,7 +181,11 @@ public static class ArrearsPages
         var url = CaseUrl(caseNo);
         var af = Layout.AntiforgeryField(ctx);
         // The forms are the table's people's moves from the case's state, offered to the roles the moves name.
-        bool Offers(ProcedureVerb verb) => CanAct(ctx) && c.Current is { } s && Table.Offers(verb, s, ctx.User);
+        var user = ctx.User.Identity?.Name ?? "";
+        var decider = CanAct(ctx) && await view.IsDeciderAsync(user, ct);
+        bool Offers(ProcedureVerb verb) => CanAct(ctx) && c.Current is { } s && Table.Offers(verb, s, ctx.User)
+            && (!ProcedureLifecycle.DeciderVerbs.Contains(verb) || decider)
+            && (verb != ProcedureVerb.Approve || !string.Equals(c.ProposedBy, user, StringComparison.Ordinal));
         var o = acts.Options;
         var forms = new List<Html>();
         if (Offers(ProcedureVerb.IssueNotice) && c.EmployerName is not null)

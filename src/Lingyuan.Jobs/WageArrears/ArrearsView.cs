@@ -188,6 +188,10 @@ public sealed class ArrearsView(Work work)
             return new ArrearsOverview(counts, open, recent, digests, listedWork, pending);
         }, ct);
 
+    /// <summary>Whether the account carries the decider duty (which forms its case page offers; the acts check it again).</summary>
+    public Task<bool> IsDeciderAsync(string name, CancellationToken ct) =>
+        work.RunAsync("wage-arrears.decider", uow => Dashboard.UserStore.IsDeciderAsync(uow, name), ct);
+
     public Task<ArrearsCasePage?> CaseAsync(string caseNo, CancellationToken ct) =>
         work.RunAsync("wage-arrears.case", async uow =>
         {

@@ -75,7 +75,8 @@ public class ArrearsEndToEndFacts(DatabaseFixture db) : IClassFixture<DatabaseFi
         await delivery.DeliverDueAsync(default);
         var delivered = app.Services.GetRequiredService<BureauClock>().Today;
         var notice = (await OutboxAsync()).Single(m => m.Key == $"wage-arrears:{a}:notice");
-        Assert.Equal(([$"a@{Domain}"], "sent"), (notice.Recipients, notice.State));
+        Assert.Equal([$"a@{Domain}"], notice.Recipients);
+        Assert.Equal("sent", notice.State);
         Assert.Contains("告知书", notice.Subject);
         Assert.Contains("人力资源社会保障部令第45号)第五条", notice.Text);
         Assert.Contains("《保障农民工工资支付条例》第四十八条", notice.Text);
