@@ -178,7 +178,7 @@ public sealed class ArrearsActs(Work work, CalendarStore calendars, BureauClock 
                 proposal_kind = @proposal, proposal_reason = @reason, proposed_by = @user, proposed_on = @today,
                 listable = @listable, test_rule = @rule, single_worker_basis = @basis, tested_on = @today
                 """, new { proposal, reason, user, today, listable = rule.IsListable(), rule = rule.Code(), basis = basis.Code() });
-            await EventAsync(uow, caseNo, "decision_proposed", today, $"{ProcedureLifecycle.Label(proposal)}:{reason}");
+            await EventAsync(uow, caseNo, "decision_proposed", today, $"{ProcedureLifecycle.ProposalZh(proposal)}:{reason}");
             await uow.AuditAsync("arrears.decision_proposed", "arrears_case", caseNo,
                 before: new { state = c.State }, after: new { state = Db(move.To), proposal, test_rule = rule.Code() }, details: reason);
         }, ct);

@@ -93,7 +93,7 @@ public static class ArrearsPages
             ProcedureState.NoticeServed when today <= c.StatementDueOn =>
                 $"陈述申辩期至 {D(c.StatementDueOn)};可登记收到的陈述申辩,{D(c.StatementDueOn?.AddDays(1))} 起可提出决定",
             ProcedureState.NoticeServed => overdue ? "提出不予列入决定(说明理由),报部门负责人审批" : "提出决定(列入或不予列入),报部门负责人审批",
-            ProcedureState.DecisionProposed => $"待部门负责人审批({c.ProposedBy} 提出:{ProcedureLifecycle.Label(c.ProposalKind ?? "")})",
+            ProcedureState.DecisionProposed => $"待部门负责人审批({c.ProposedBy} 提出:{ProcedureLifecycle.ProposalZh(c.ProposalKind)})",
             ProcedureState.Listed when pending is not null => $"提前移出申请待部门负责人决定(应于 {D(pending.DueOn)} 前)",
             ProcedureState.Listed when c.ListedUntil <= today => $"列入期限已于 {D(c.ListedUntil)} 届满:登记期满移出",
             ProcedureState.Listed => "列入中",
@@ -238,7 +238,7 @@ public static class ArrearsPages
         if (Offers(ProcedureVerb.Approve))
             forms.Add(Html.Of($"""
                 <form method="post" action="{url}/approve" id="approve">{af}
-                  <p>拟作决定:{ProcedureLifecycle.Label(c.ProposalKind ?? "")};理由:{c.ProposalReason}(提出人 {c.ProposedBy},{D(c.ProposedOn)})</p>
+                  <p>拟作决定:{ProcedureLifecycle.ProposalZh(c.ProposalKind)};理由:{c.ProposalReason}(提出人 {c.ProposedBy},{D(c.ProposedOn)})</p>
                   <button type="submit">{Table.MoveOf(ProcedureVerb.Approve).LabelZh}(部门负责人)</button></form>
                 <form method="post" action="{url}/return">{af}
                   <label>退回理由 <input name="Reason" size="40" required maxlength="{TextRules.ReasonMaxLength}"></label> <button type="submit">{Table.MoveOf(ProcedureVerb.ReturnProposal).LabelZh}</button></form>
@@ -317,7 +317,7 @@ public static class ArrearsPages
               <tr><th>收到陈述申辩</th><td>{D(c.StatementReceivedOn)} {c.StatementSummary}</td></tr>
               <tr><th>核查结果</th><td>{D(c.StatementCheckedOn)} {c.StatementCheckResult}</td></tr>
               <tr><th>决定期限</th><td>{D(c.DecisionDueOn)}{(c.ExtendedOn is not null ? $"(原 {D(c.DecisionDueOriginal)},{c.ExtensionApprovedBy} 于 {D(c.ExtendedOn)} 批准延长:{c.ExtensionReason})" : "")}{(c.DecisionDueCalendarMissing ? Html.Of($" <span class=\"warn\">⚠ 超出已导入的工作日历,仅按周末计算</span>") : Html.Empty)}</td></tr>
-              <tr><th>拟作决定</th><td>{(c.ProposalKind is null ? "—" : $"{ProcedureLifecycle.Label(c.ProposalKind)}({c.ProposedBy},{D(c.ProposedOn)})")}</td></tr>
+              <tr><th>拟作决定</th><td>{(c.ProposalKind is null ? "—" : $"{ProcedureLifecycle.ProposalZh(c.ProposalKind)}({c.ProposedBy},{D(c.ProposedOn)})")}</td></tr>
               <tr><th>决定</th><td>{D(c.DecidedOn)} {c.DecidedBy} {c.DecisionReason}</td></tr>
               <tr><th>列入期限</th><td>{(c.ListedUntil is { } u && c.Current is ProcedureState.Listed or ProcedureState.Removed ? $"{D(c.DecidedOn)} 至 {D(u.AddDays(-1))}" : "—")}</td></tr>
               <tr><th>移出</th><td>{D(c.RemovedOn)} {ArrearsNotices.RemovalZh(c.RemovalKind)} {c.RemovalReason}</td></tr>

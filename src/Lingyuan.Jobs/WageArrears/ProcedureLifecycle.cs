@@ -76,6 +76,14 @@ public static class ProcedureLifecycle
             new(ProcedureVerb.Overturn, [ProcedureState.Listed], ProcedureState.Removed, ActRoles, "撤销列入决定并移出"),
         ]);
 
+    /// <summary>What a proposal asks for, as people read it.</summary>
+    public static string ProposalZh(string? kind) => kind switch
+    {
+        "listed" => "列入名单",
+        "not_listed" => "不予列入",
+        _ => "—",
+    };
+
     /// <summary>A procedure's state as people read it; a case that has not entered the procedure has none.</summary>
     public static string Label(string? db) => db is null ? "未进入程序" : Table.Label(db);
 

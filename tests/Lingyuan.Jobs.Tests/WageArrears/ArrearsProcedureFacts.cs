@@ -308,6 +308,10 @@ public class ArrearsProcedureFacts(DatabaseFixture db) : IClassFixture<DatabaseF
         Assert.Contains("不予列入", next);
         Assert.Contains("已超过决定期限(2026-03-30)", warning);
         Assert.Contains("不会自动列入", warning);
+        var staff = new System.Security.Claims.ClaimsPrincipal(new System.Security.Claims.ClaimsIdentity(
+            [new System.Security.Claims.Claim(System.Security.Claims.ClaimTypes.Role, Lingyuan.Jobs.Dashboard.Roles.Inspection)], "test"));
+        var home = app.Services.GetServices<Lingyuan.Jobs.Dashboard.IHomeNotices>().OfType<ArrearsHomeNotices>().Single();
+        Assert.Contains(await home.ForAsync(staff, default), n => n.TextZh.Contains("已超过决定期限") && n.Link == "/hangfire/arrears");
         Assert.Contains("已超过决定期限", (await Refused(() => acts.ProposeAsync(caseNo, Inspector, DecisionKind.Listed, null, default))).Message);
         Assert.Contains("届满", (await Refused(() => acts.ExtendAsync(caseNo, Head, "来不及", default))).Message);
 
