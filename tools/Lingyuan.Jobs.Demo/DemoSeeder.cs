@@ -65,7 +65,9 @@ public sealed class DemoSeeder(NpgsqlDataSource db)
         rows["cards"] = await g.CardsAsync(conn, ct);
         rows["entitlements"] = await g.EntitlementsAsync(conn, ct);
         rows["life_events"] = await g.LifeEventsAsync(conn, ct);
-        rows["arrears_cases"] = await g.ArrearsCasesAsync(conn, ct);
+        // Wage arrears count from today (issue 16): the random cases are the daily job's candidates, ArrearsDemo the staged ones.
+        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai")).DateTime);
+        rows["arrears_cases"] = await g.ArrearsCasesAsync(conn, today, ct) + await ArrearsDemo.SeedAsync(conn, tx, db, today, ct);
         await Audit.AuditLog.WriteAsync(conn, tx, $"cli:{Environment.UserName}", "seed-demo", "register", "all",
             details: $"scale {scale.Name}, seed {seed}: " + string.Join(", ", rows.Select(r => $"{r.Key} {r.Value}")));
         await tx.CommitAsync(ct);
@@ -414,13 +416,15 @@ public sealed class DemoSeeder(NpgsqlDataSource db)
 
         /// <summary>
         /// Wage-arrears cases; about half meet the Liaoning listing test (one worker ≥ 3 months and ≥ 10,000 yuan,
-        /// or ≥ 10 workers and ≥ 50,000 yuan, or a group incident), the rest fall short of it.
+        /// or ≥ 10 workers and ≥ 50,000 yuan, or a group incident), the rest fall short of it. Dates count back from
+        /// <paramref name="today"/>: every payment deadline lies within the last 20 days or the next two weeks, so no
+        /// decision deadline (20 working days after it) has passed when the demo starts.
         /// </summary>
-        public async Task<long> ArrearsCasesAsync(NpgsqlConnection conn, CancellationToken ct)
+        public async Task<long> ArrearsCasesAsync(NpgsqlConnection conn, DateOnly today, CancellationToken ct)
         {
             await using var w = await CopyAsync(conn,
                 "COPY app.arrears_cases (case_no, uscc, workers_affected, amount_owed_fen, max_months_owed, order_issued_on, pay_deadline, paid_on, incident, credit_promise_on, responsible_persons) FROM STDIN (FORMAT BINARY)", ct);
-            for (var i = 1; i <= scale.ArrearsCases; i++)
+            for (var i = 1; i <= scale.ArrearsCases - ArrearsDemo.StagedCases; i++)
             {
                 var x = r.NextDouble();
                 var (workers, yuan, months, incident) = x switch
@@ -431,9 +435,9 @@ public sealed class DemoSeeder(NpgsqlDataSource db)
                     < 0.75 => (1, r.Next(2_000, 10_000), r.Next(1, 6), "none"),
                     _ => (r.Next(2, 10), r.Next(5_000, 49_999), r.Next(1, 3), "none"),
                 };
-                var issued = DaysBefore(Reference, 10, 200);
+                var issued = DaysBefore(today, 16, 35);
                 var deadline = issued.AddDays(Chance(0.5) ? 15 : 30);
-                DateOnly? paid = Chance(0.3) ? Min(deadline.AddDays(r.Next(-5, 21)), Reference) : null;
+                DateOnly? paid = Chance(0.3) ? Min(deadline.AddDays(r.Next(-5, 21)), today) : null;
                 DateOnly? promise = paid is not null && Chance(0.4) ? paid : null;
                 await w.StartRowAsync(ct);
                 await w.WriteAsync($"LYQX-{Reference.Year}-{i:D4}", NpgsqlDbType.Text, ct);

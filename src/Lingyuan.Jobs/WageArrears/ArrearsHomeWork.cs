@@ -16,7 +16,7 @@ public sealed class ArrearsHomeWork(ArrearsView view, BureauClock clock) : IHome
         return
         [
             new(Area, "待发出告知书的拟列入案件", candidates, "/hangfire/arrears"),
-            new(Area, "已告知、待作出决定的案件", awaiting, "/hangfire/arrears"),
+            new(Area, "已送达告知书或已拟决定、待作出决定的案件", awaiting, "/hangfire/arrears"),
             new(Area, "7 日内(含已过)须作出决定的案件", due, "/hangfire/arrears", Urgent: true),
         ];
     }

@@ -7,8 +7,9 @@ namespace Lingyuan.Jobs.WageArrears;
 
 /// <summary>
 /// The public list (公示): parties listed as of a day, with name, USCC, masked legal-representative ID,
-/// reason and period. A party whose period ends on a day is gone from the list that day, whether or not
-/// the daily job has run yet.
+/// reason and period, plus the directly responsible persons named on the case. Who is listed is read as
+/// fixed at decision (<c>app.arrears_listed_parties</c>), never from today's employer register. A party whose
+/// period ends on a day is gone from the list that day, whether or not its removal has been recorded yet.
 /// </summary>
 public sealed class PublicList(Work work)
 {
@@ -19,6 +20,7 @@ public sealed class PublicList(Work work)
         public string Uscc { get; set; } = "";
         public string LegalRepName { get; set; } = "";
         public string LegalRepIdNumber { get; set; } = "";
+        public string ResponsiblePersons { get; set; } = "";
         public string Reason { get; set; } = "";
         public DateOnly ListedOn { get; set; }
         public DateOnly ListedUntil { get; set; }
@@ -29,20 +31,19 @@ public sealed class PublicList(Work work)
 
     public async Task<IReadOnlyList<Entry>> AsOfAsync(DateOnly day, CancellationToken ct) =>
         await work.RunAsync("wage-arrears.public-list", uow => uow.ListAsync<Entry>("""
-            SELECT c.case_no AS CaseNo, coalesce(e.name, '') AS EmployerName, c.uscc AS Uscc, coalesce(e.legal_rep_name, '') AS LegalRepName,
-                   coalesce(e.legal_rep_id_number, '') AS LegalRepIdNumber, p.decision_reason AS Reason,
+            SELECT p.case_no AS CaseNo, lp.employer_name AS EmployerName, lp.uscc AS Uscc, lp.legal_rep_name AS LegalRepName,
+                   lp.legal_rep_id_number AS LegalRepIdNumber, lp.responsible_persons AS ResponsiblePersons, p.decision_reason AS Reason,
                    p.decided_on AS ListedOn, p.listed_until AS ListedUntil
             FROM app.arrears_procedures p
-            JOIN app.arrears_cases c ON c.case_no = p.case_no
-            LEFT JOIN app.employers e ON e.uscc = c.uscc
+            JOIN app.arrears_listed_parties lp ON lp.case_no = p.case_no
             WHERE p.state = @listed AND p.decided_on <= @day AND p.listed_until > @day
-            ORDER BY p.decided_on, c.case_no
+            ORDER BY p.decided_on, p.case_no
             """, new { day, listed = ProcedureLifecycle.Table.Db(ProcedureState.Listed) }), ct);
 
-    public static readonly string[] Header = ["单位名称", "统一社会信用代码", "法定代表人(主要负责人)", "身份证号码", "列入事由", "列入日期", "列入期限至"];
+    public static readonly string[] Header = ["单位名称", "统一社会信用代码", "法定代表人(主要负责人)", "身份证号码", "直接责任人员", "列入事由", "列入日期", "列入期限至"];
 
     public static IReadOnlyList<string> Row(Entry e) =>
-        [e.EmployerName, e.Uscc, e.LegalRepName, IdNumber.Mask(e.LegalRepIdNumber), e.Reason, e.ListedOn.ToString("yyyy-MM-dd"), e.LastDay.ToString("yyyy-MM-dd")];
+        [e.EmployerName, e.Uscc, e.LegalRepName, IdNumber.Mask(e.LegalRepIdNumber), e.ResponsiblePersons, e.Reason, e.ListedOn.ToString("yyyy-MM-dd"), e.LastDay.ToString("yyyy-MM-dd")];
 
     /// <summary>UTF-8 with BOM (what Excel in China opens correctly), RFC 4180 quoting, formula injection neutralised.</summary>
     public static byte[] Csv(IEnumerable<Entry> entries)

@@ -25,11 +25,23 @@ public sealed class WageArrearsOptions
     /// <summary>Workers owed (法释〔2013〕3号 art. 3 (2): "十名以上").</summary>
     public int MultiWorkerMinWorkers { get; set; } = 10;
 
-    /// <summary>Working days the party has to state and defend after the pre-listing notice (人社部令第45号: 5 working days). The day of sending is not counted.</summary>
+    /// <summary>
+    /// Working days the party has to state and defend after the pre-listing notice (人社部令第45号 art. 6: 5 working
+    /// days), counted from the day after service (送达), not from the day it was sent.
+    /// </summary>
     public int StatementPeriodWorkingDays { get; set; } = 5;
 
     /// <summary>Working days after the payment deadline within which the listing decision is due (人社部令第45号: 20 working days).</summary>
     public int DecisionWorkingDays { get; set; } = 20;
+
+    /// <summary>Working days to check a statement and tell the party the result (人社部令第45号 art. 6 ¶2: 5 working days), from its receipt.</summary>
+    public int StatementCheckWorkingDays { get; set; } = 5;
+
+    /// <summary>Working days a complex case's decision deadline is extended by, once, with a decider's approval (人社部令第45号 art. 8: 20).</summary>
+    public int DecisionExtensionWorkingDays { get; set; } = 20;
+
+    /// <summary>Working days to decide an application for early removal (人社部令第45号 art. 14: 15), from the application.</summary>
+    public int RemovalDecisionWorkingDays { get; set; } = 15;
 
     /// <summary>Years a party stays listed, counted from the decision (人社部令第45号: 3 years).</summary>
     public int ListingYears { get; set; } = 3;
@@ -43,7 +55,7 @@ public sealed class WageArrearsOptions
     /// <summary>Joint-punishment partners (同级信用信息共享平台 and partner agencies) who get the daily digest of listed and removed parties.</summary>
     public List<string> PartnerRecipients { get; set; } = [];
 
-    /// <summary>Inspection staff reminded of decisions falling due.</summary>
+    /// <summary>Inspection staff reminded of decisions (listing and early removal) falling due.</summary>
     public List<string> StaffRecipients { get; set; } = [];
 
     /// <summary>The authority that issues notices and decisions.</summary>
@@ -76,6 +88,9 @@ public sealed class WageArrearsOptionsValidator : IValidateOptions<WageArrearsOp
         Range("MultiWorkerMinWorkers", o.MultiWorkerMinWorkers, 2, 1000);
         Range("StatementPeriodWorkingDays", o.StatementPeriodWorkingDays, 1, 60);
         Range("DecisionWorkingDays", o.DecisionWorkingDays, 1, 120);
+        Range("StatementCheckWorkingDays", o.StatementCheckWorkingDays, 1, 60);
+        Range("DecisionExtensionWorkingDays", o.DecisionExtensionWorkingDays, 0, 120);
+        Range("RemovalDecisionWorkingDays", o.RemovalDecisionWorkingDays, 1, 120);
         Range("ListingYears", o.ListingYears, 1, 10);
         Range("RepairWaitMonths", o.RepairWaitMonths, 0, 36);
         Range("ReminderWorkingDays", o.ReminderWorkingDays, 0, 20);

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 
 namespace Lingyuan.Jobs.WageArrears;
 
-/// <summary>The daily run of the listing procedure: screening, notices, due decisions, expiries, reminders, the partner digest.</summary>
+/// <summary>The daily run of the listing procedure: screening and deadlines, staff reminders, the partner digest. It sends nothing to employers and decides nothing.</summary>
 public sealed class WageArrearsDailyJob(ArrearsProcedure procedure) : IRecurringJob
 {
     public Task RunAsync(CancellationToken ct) => procedure.RunDailyAsync(ct);
@@ -19,6 +19,20 @@ public static class WageArrearsSetup
         builder.Services.AddOptions<WageArrearsOptions>().BindConfiguration("WageArrears").ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<WageArrearsOptions>, WageArrearsOptionsValidator>();
         builder.Services.AddSingleton<ArrearsProcedure>();
+        builder.Services.AddSingleton<ArrearsActs>();
+        builder.Services.AddCommand<ArrearsNoticeCommand>();
+        builder.Services.AddCommand<ArrearsServiceCommand>();
+        builder.Services.AddCommand<ArrearsStatementCommand>();
+        builder.Services.AddCommand<ArrearsCheckCommand>();
+        builder.Services.AddCommand<ArrearsProposeCommand>();
+        builder.Services.AddCommand<ArrearsApproveCommand>();
+        builder.Services.AddCommand<ArrearsExtendCommand>();
+        builder.Services.AddCommand<ArrearsReturnCommand>();
+        builder.Services.AddCommand<ArrearsExpireCommand>();
+        builder.Services.AddCommand<ArrearsRemovalApplyCommand>();
+        builder.Services.AddCommand<ArrearsRemovalDecideCommand>();
+        builder.Services.AddCommand<ArrearsRevokeRemovalCommand>();
+        builder.Services.AddSingleton<IHomeNotices, ArrearsHomeNotices>();
         builder.Services.AddSingleton<PublicList>();
         builder.Services.AddSingleton<ArrearsView>();
         builder.Services.AddSingleton<IHomeWork, ArrearsHomeWork>();

@@ -427,8 +427,8 @@ public sealed partial class RequestSafetyFacts(RequestSafetyFixture fx, ITestOut
             () => fx.Services.GetRequiredService<BatchReview>().RejectAsync(999_999, "nobody", "退回\u2028原因", default),
             () => fx.Services.GetRequiredService<BatchReview>().RejectAsync(999_999, "nobody", longReason, default),
             () => fx.Services.GetRequiredService<ZeroEmploymentCases>().CloseAsync(999_999, ZeroEmploymentCases.OperatorCloseReasons.Keys.First(), "说明\u202E", "test", default),
-            () => fx.Services.GetRequiredService<ArrearsProcedure>().OverturnAsync("NO-SUCH-CASE", "理由\n第二行", "test", default),
-            () => fx.Services.GetRequiredService<ArrearsProcedure>().DecideAsync("NO-SUCH-CASE", DecisionKind.NotListed, longReason, "test", default),
+            () => fx.Services.GetRequiredService<ArrearsActs>().OverturnAsync("NO-SUCH-CASE", "test", "理由\n第二行", default),
+            () => fx.Services.GetRequiredService<ArrearsActs>().ProposeAsync("NO-SUCH-CASE", "test", DecisionKind.NotListed, longReason, default),
             () => fx.Services.GetRequiredService<InspectionPlans>().CreateAsync(new PlanInput("计划\u2029", "2099-04", new DateOnly(2099, 4, 1)), default),
             () => fx.Services.GetRequiredService<InspectionPlans>().CreateAsync(new PlanInput("计划", "2099-04", new DateOnly(2099, 4, 1), Streets: ["城关\r\n街道"]), default),
         };

@@ -25,27 +25,39 @@ public class ArrearsDashboardFacts(DatabaseFixture db) : IClassFixture<DatabaseF
     private static FormUrlEncodedContent Form(string token, params (string Key, string Value)[] fields) =>
         new([new("__RequestVerificationToken", token), .. fields.Select(f => new KeyValuePair<string, string>(f.Key, f.Value))]);
 
+    /// <summary>A case taken to "served by post on the day" by people through the slice (a real inspector account).</summary>
+    private async Task<string> ServedCaseAsync(TestServer server, string name, DateOnly deadline, int workers = 12)
+    {
+        var proc = server.App.Services.GetRequiredService<ArrearsProcedure>();
+        var acts = server.App.Services.GetRequiredService<ArrearsActs>();
+        await UserAsync(db.DataSource, "dash-insp");
+        var uscc = await EmployerAsync(db.DataSource, name, $"boss@{Guid.NewGuid():N}.test");
+        var caseNo = await CaseAsync(db.DataSource, uscc, workers, 86_000m, 4, deadline);
+        await proc.RunDailyAsync(default);
+        await acts.IssueNoticeAsync(caseNo, "dash-insp", ServiceMethods.Post, false, default);
+        await acts.RecordServiceAsync(caseNo, "dash-insp", ServiceMethods.Post, deadline.AddDays(1), "回执", default);
+        return caseNo;
+    }
+
     [Fact]
-    public async Task An_operator_sees_the_pages_but_a_decision_posted_by_an_operator_is_refused_with_403()
+    public async Task An_operator_sees_the_work_queue_but_a_proposal_posted_by_an_operator_is_refused_with_403()
     {
         var (server, clock) = await StartAsync("2026-03-03");
         await using var _ = server;
-        var proc = server.App.Services.GetRequiredService<ArrearsProcedure>();
-        var uscc = await EmployerAsync(db.DataSource, "凌源市只读测试有限公司", $"boss@{Guid.NewGuid():N}.test");
-        var caseNo = await CaseAsync(db.DataSource, uscc, 12, 86_000m, 4, Day("2026-03-02"));
-        await proc.RunDailyAsync(default);
+        var caseNo = await ServedCaseAsync(server, "凌源市只读测试有限公司", Day("2026-03-02"));
         clock.SetUtcNow(At(Day("2026-03-11"), 9));
 
         var op = await server.SignedInClientAsync("op1", Roles.Operator);
         var overview = await TextOf(op, "/hangfire/arrears");
         Assert.Contains("欠薪失信名单", overview);
         Assert.Contains(caseNo, overview);
+        Assert.Contains("提出决定(列入或不予列入),报部门负责人审批", overview); // what the case needs next
         var casePage = await TextOf(op, $"/hangfire/arrears/cases/{caseNo}");
-        Assert.DoesNotContain("作出决定", casePage); // no forms for a read-only account
+        Assert.DoesNotContain("提出决定(待审批)</button>", casePage); // no forms for a read-only account
         var token = await TestServer.AntiforgeryTokenAsync(op, $"/hangfire/arrears/cases/{caseNo}");
-        var post = await op.PostAsync($"/hangfire/arrears/cases/{caseNo}/decision", Form(token, ("Decision", "listed")));
+        var post = await op.PostAsync($"/hangfire/arrears/cases/{caseNo}/proposal", Form(token, ("Decision", "listed")));
         Assert.Equal(HttpStatusCode.Forbidden, post.StatusCode);
-        Assert.Equal("notice_sent", (await ViewAsync(db.DataSource, caseNo)).State);
+        Assert.Equal("notice_served", (await ViewAsync(db.DataSource, caseNo)).State);
         Assert.Equal(HttpStatusCode.Forbidden, (await op.PostAsync("/hangfire/arrears/run", Form(token))).StatusCode);
 
         var finance = await server.SignedInClientAsync("fin1", Roles.Finance);
@@ -59,7 +71,7 @@ public class ArrearsDashboardFacts(DatabaseFixture db) : IClassFixture<DatabaseF
     }
 
     [Fact]
-    public async Task An_inspector_decides_on_the_dashboard_only_after_the_statement_period_and_only_with_an_antiforgery_token()
+    public async Task An_inspector_issues_serves_and_proposes_on_the_dashboard_and_only_another_decider_approves()
     {
         var (server, clock) = await StartAsync("2026-02-12");
         await using var _ = server;
@@ -70,35 +82,51 @@ public class ArrearsDashboardFacts(DatabaseFixture db) : IClassFixture<DatabaseF
         var url = $"/hangfire/arrears/cases/{caseNo}";
 
         // Sign-in cookies expire on the same (fake) clock: sign in after each jump of the clock.
-        clock.SetUtcNow(At(Day("2026-02-26"), 16));
+        clock.SetUtcNow(At(Day("2026-02-12"), 10));
         var inspector = await server.SignedInClientAsync("insp1", Roles.Inspection);
         var token = await TestServer.AntiforgeryTokenAsync(inspector, url);
-        var noToken = await inspector.PostAsync($"{url}/decision", new FormUrlEncodedContent([new("Decision", "listed")]));
+        var noToken = await inspector.PostAsync($"{url}/notice", new FormUrlEncodedContent([new("Channel", "post")]));
         Assert.Equal(HttpStatusCode.BadRequest, noToken.StatusCode);
+        Assert.Contains("审阅告知书草稿", await TextOf(inspector, url));
+        Assert.Contains("(草稿)拟列入", await TextOf(inspector, $"{url}/draft"));
+        Assert.Equal(HttpStatusCode.Redirect, (await inspector.PostAsync($"{url}/notice", Form(token, ("Channel", "post")))).StatusCode);
+        Assert.Equal("notice_issued", (await ViewAsync(db.DataSource, caseNo)).State);
 
-        var early = await inspector.PostAsync($"{url}/decision", Form(token, ("Decision", "listed")));
-        Assert.Equal(HttpStatusCode.Conflict, early.StatusCode);
-        Assert.Contains("陈述申辩期至 2026-02-26 届满", WebUtility.HtmlDecode(await early.Content.ReadAsStringAsync()));
-        Assert.Equal("notice_sent", (await ViewAsync(db.DataSource, caseNo)).State);
-
-        var statement = await inspector.PostAsync($"{url}/statement", Form(token, ("ReceivedOn", "2026-02-25")));
-        Assert.Equal(HttpStatusCode.Redirect, statement.StatusCode);
-
-        clock.SetUtcNow(At(Day("2026-02-27"), 9));
+        clock.SetUtcNow(At(Day("2026-02-14"), 10));
         inspector = await server.SignedInClientAsync("insp1", Roles.Inspection);
         token = await TestServer.AntiforgeryTokenAsync(inspector, url);
-        var decided = await inspector.PostAsync($"{url}/decision", Form(token, ("Decision", "listed")));
-        Assert.Equal(HttpStatusCode.Redirect, decided.StatusCode);
+        var served = await inspector.PostAsync($"{url}/service", Form(token, ("Method", "post"), ("ServedOn", "2026-02-13"), ("Evidence", "EMS 回执")));
+        Assert.Equal(HttpStatusCode.Redirect, served.StatusCode);
+        Assert.Equal(Day("2026-02-27"), (await ViewAsync(db.DataSource, caseNo)).StatementDueOn);
+
+        clock.SetUtcNow(At(Day("2026-02-27"), 16));
+        inspector = await server.SignedInClientAsync("insp1", Roles.Inspection);
+        token = await TestServer.AntiforgeryTokenAsync(inspector, url);
+        var early = await inspector.PostAsync($"{url}/proposal", Form(token, ("Decision", "listed")));
+        Assert.Equal(HttpStatusCode.Conflict, early.StatusCode);
+        Assert.Contains("陈述申辩期至 2026-02-27 届满", WebUtility.HtmlDecode(await early.Content.ReadAsStringAsync()));
+
+        clock.SetUtcNow(At(Day("2026-03-02"), 9));
+        inspector = await server.SignedInClientAsync("insp1", Roles.Inspection);
+        token = await TestServer.AntiforgeryTokenAsync(inspector, url);
+        Assert.Equal(HttpStatusCode.Redirect, (await inspector.PostAsync($"{url}/proposal", Form(token, ("Decision", "listed")))).StatusCode);
+        var own = await inspector.PostAsync($"{url}/approve", Form(token));
+        Assert.Equal(HttpStatusCode.Forbidden, own.StatusCode);
+        Assert.Equal("decision_proposed", (await ViewAsync(db.DataSource, caseNo)).State);
+
+        var head = await server.SignedInClientAsync("head1", Roles.Inspection);
+        await UserAsync(db.DataSource, "head1", decider: true);
+        var headToken = await TestServer.AntiforgeryTokenAsync(head, url);
+        Assert.Equal(HttpStatusCode.Redirect, (await head.PostAsync($"{url}/approve", Form(headToken))).StatusCode);
         var v = await ViewAsync(db.DataSource, caseNo);
-        Assert.Equal(("listed", "user:insp1", Day("2026-02-25")), (v.State, v.DecidedBy!, v.StatementReceivedOn!.Value));
+        Assert.Equal(("listed", "head1", "insp1"), (v.State!, v.DecidedBy!, v.ProposedBy!));
 
-        // Early removal refused on the page, with the reason; the refusal is on record.
-        var refused = await inspector.PostAsync($"{url}/early-removal", Form(token));
+        // Early removal without an application is refused on the page, with the reason.
+        var refused = await head.PostAsync($"{url}/removal-decision", Form(headToken, ("Grant", "yes")));
         Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
-        Assert.Contains("尚未改正", WebUtility.HtmlDecode(await refused.Content.ReadAsStringAsync()));
-        Assert.Contains("不予提前移出", await TextOf(inspector, url));
+        Assert.Contains("没有待决定的提前移出申请", WebUtility.HtmlDecode(await refused.Content.ReadAsStringAsync()));
 
-        var overturned = await inspector.PostAsync($"{url}/overturn", Form(token, ("Reason", "行政复议撤销")));
+        var overturned = await head.PostAsync($"{url}/overturn", Form(headToken, ("Reason", "行政复议撤销")));
         Assert.Equal(HttpStatusCode.Redirect, overturned.StatusCode);
         Assert.Equal("overturned", (await ViewAsync(db.DataSource, caseNo)).RemovalKind);
 
@@ -116,13 +144,19 @@ public class ArrearsDashboardFacts(DatabaseFixture db) : IClassFixture<DatabaseF
         var (server, clock) = await StartAsync("2026-03-03");
         await using var _ = server;
         var proc = server.App.Services.GetRequiredService<ArrearsProcedure>();
+        var acts = server.App.Services.GetRequiredService<ArrearsActs>();
         var legalRepId = NewIdNumber();
         const string evil = "=HYPERLINK(\"http://evil.test\",\"点击\")";
         var uscc = await EmployerAsync(db.DataSource, evil, $"boss@{Guid.NewGuid():N}.test", legalRepId, "<script>alert(1)</script>");
         var caseNo = await CaseAsync(db.DataSource, uscc, 12, 86_000m, 4, Day("2026-03-02"));
         await proc.RunDailyAsync(default);
+        var insp = await UserAsync(db.DataSource, "csv-insp");
+        var head = await UserAsync(db.DataSource, "csv-head", decider: true);
+        await acts.IssueNoticeAsync(caseNo, insp, ServiceMethods.Post, false, default);
+        await acts.RecordServiceAsync(caseNo, insp, ServiceMethods.Post, Day("2026-03-03"), "回执", default);
         clock.SetUtcNow(At(Day("2026-03-11"), 7));
-        await proc.RunDailyAsync(default);
+        await acts.ProposeAsync(caseNo, insp, DecisionKind.Listed, null, default);
+        await acts.ApproveAsync(caseNo, head, default);
 
         var op = await server.SignedInClientAsync("op2", Roles.Operator);
         var csv = await op.GetAsync("/hangfire/arrears/public.csv");

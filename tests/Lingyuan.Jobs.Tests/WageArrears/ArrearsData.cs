@@ -68,6 +68,26 @@ internal static class ArrearsData
             new { caseNo, paidOn, promiseOn });
     }
 
+    /// <summary>An enabled account with a role and, for the department head, the decider duty (as `users add` makes it).</summary>
+    public static async Task<string> UserAsync(NpgsqlDataSource db, string name, string role = "inspection", bool decider = false)
+    {
+        await using var conn = await db.OpenConnectionAsync();
+        await conn.ExecuteAsync("""
+            INSERT INTO app.users (name, role, password_hash, decider) VALUES (@name, @role, 'not-a-login', @decider)
+            ON CONFLICT (name) DO UPDATE SET role = excluded.role, decider = excluded.decider, disabled = false
+            """, new { name, role, decider });
+        return name;
+    }
+
+    /// <summary>Amounts per worker as `import arrears-workers` writes them.</summary>
+    public static async Task WorkerAsync(NpgsqlDataSource db, string caseNo, string maskedId, decimal amountYuan, int months)
+    {
+        await using var conn = await db.OpenConnectionAsync();
+        await conn.ExecuteAsync(
+            "INSERT INTO app.arrears_workers (case_no, worker_id, amount_owed_fen, months_owed) VALUES (@caseNo, @maskedId, @fen, @months)",
+            new { caseNo, maskedId, fen = (long)(amountYuan * 100), months });
+    }
+
     public static async Task<CaseView> ViewAsync(NpgsqlDataSource db, string caseNo)
     {
         await using var conn = await db.OpenConnectionAsync();

@@ -1,55 +1,23 @@
 using Dapper;
+using Lingyuan.Jobs.Hosting;
 using Lingyuan.Jobs.Tests.Infrastructure;
 using Lingyuan.Jobs.WageArrears;
 using static Lingyuan.Jobs.Tests.WageArrears.ArrearsData;
 
 namespace Lingyuan.Jobs.Tests.WageArrears;
 
-/// <summary>The daily job killed mid-run, and run by two workers at once: each notice still exactly once.</summary>
+/// <summary>
+/// Concurrency. Issue 16 took notices and decisions away from the daily job, so the old "job killed between
+/// two notices" and "two workers send each notice once" tests became: two workers screen each case once
+/// and queue nothing for employers; two deciders approving the same proposal at once make one decision.
+/// </summary>
 public class ArrearsReliabilityFacts(DatabaseFixture db) : IClassFixture<DatabaseFixture>
 {
-    private async Task<Dictionary<string, int>> NoticeCountsAsync(IEnumerable<string> cases)
-    {
-        await using var conn = await db.DataSource.OpenConnectionAsync();
-        var rows = await conn.QueryAsync<(string Id, int N)>(
-            "SELECT regarding_id, count(*)::int FROM app.outbox WHERE regarding_type = 'arrears_case' AND regarding_id = ANY(@ids) GROUP BY regarding_id",
-            new { ids = cases.ToArray() });
-        return rows.ToDictionary(r => r.Id, r => r.N);
-    }
-
     [Fact]
-    public async Task A_run_killed_between_two_notices_resumes_and_sends_each_notice_once()
+    public async Task Two_workers_running_the_daily_job_at_once_screen_each_case_once_and_queue_nothing_for_employers()
     {
-        // The child process runs on the real clock: deadlines are yesterday in Lingyuan.
-        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai")).DateTime);
-        var cases = new List<string>();
-        for (var i = 0; i < 3; i++)
-        {
-            var uscc = await EmployerAsync(db.DataSource, $"凌源市断电测试{i}有限公司", $"boss{i}@{Guid.NewGuid():N}.test");
-            cases.Add(await CaseAsync(db.DataSource, uscc, 12, 86_000m, 4, today.AddDays(-1), prefix: "KILL"));
-        }
-
-        await using (var killed = ServiceProcess.Start(db, "jobs run wage-arrears-daily", killAt: "wage-arrears:notice:2"))
-        {
-            await killed.WaitForExitAsync(TimeSpan.FromMinutes(2));
-            Assert.True(killed.WasKilled, killed.Output);
-        }
-        var afterKill = await NoticeCountsAsync(cases);
-        Assert.Equal(1, afterKill.Values.Sum()); // the first notice committed, the second died with its transaction
-
-        var (code, output) = await ServiceProcess.RunAsync(db, "jobs run wage-arrears-daily");
-        Assert.True(code == 0, output);
-        var counts = await NoticeCountsAsync(cases);
-        Assert.All(cases, c => Assert.Equal(1, counts.GetValueOrDefault(c)));
-        foreach (var c in cases) Assert.Equal("notice_sent", (await ViewAsync(db.DataSource, c)).State);
-    }
-
-    [Fact]
-    public async Task Two_workers_running_the_daily_job_at_once_send_each_notice_and_decision_once()
-    {
-        var settings = new Dictionary<string, string?> { ["WageArrears:PartnerRecipients:0"] = $"partner@{Guid.NewGuid():N}.test" };
-        var (app1, clock1) = App(db, Day("2026-06-02"), settings);
-        var (app2, clock2) = App(db, Day("2026-06-02"), settings);
+        var (app1, clock1) = App(db, Day("2026-06-02"));
+        var (app2, clock2) = App(db, Day("2026-06-02"));
         await using var _1 = app1;
         await using var _2 = app2;
         var cases = new List<string>();
@@ -68,15 +36,39 @@ public class ArrearsReliabilityFacts(DatabaseFixture db) : IClassFixture<Databas
         }
 
         await Both(At(Day("2026-06-02"), 7));
-        await Both(At(Day("2026-06-10"), 7)); // statement period ended 06-09
+        await Both(At(Day("2026-06-10"), 7));
 
-        var counts = await NoticeCountsAsync(cases);
-        Assert.All(cases, c => Assert.Equal(2, counts.GetValueOrDefault(c))); // notice + decision
-        foreach (var c in cases) Assert.Equal("listed", (await ViewAsync(db.DataSource, c)).State);
         await using var conn = await db.DataSource.OpenConnectionAsync();
-        Assert.Equal(1, await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM app.outbox WHERE dedupe_key = 'wage-arrears:digest:2026-06-10'"));
-        Assert.Equal(8, await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM app.arrears_digest_items WHERE digest_on = '2026-06-10'"));
-        Assert.Equal(8 * 3, await conn.ExecuteScalarAsync<int>(
-            "SELECT count(*) FROM app.arrears_events WHERE case_no = ANY(@cases)", new { cases = cases.ToArray() })); // candidate, notice_sent, listed
+        foreach (var c in cases) Assert.Equal("candidate", (await ViewAsync(db.DataSource, c)).State);
+        Assert.Equal(8, await conn.ExecuteScalarAsync<int>(
+            "SELECT count(*) FROM app.arrears_events WHERE case_no = ANY(@cases)", new { cases = cases.ToArray() })); // one 'candidate' each
+        Assert.Equal(0, await conn.ExecuteScalarAsync<int>(
+            "SELECT count(*) FROM app.outbox WHERE regarding_type = 'arrears_case' AND regarding_id = ANY(@cases)", new { cases = cases.ToArray() }));
+    }
+
+    [Fact]
+    public async Task Two_deciders_approving_the_same_proposal_at_once_make_one_decision()
+    {
+        var (app, clock) = App(db, Day("2026-06-02"));
+        await using var _app = app;
+        var acts = app.Services.GetRequiredService<ArrearsActs>();
+        var inspector = await UserAsync(db.DataSource, "rel-insp");
+        var h1 = await UserAsync(db.DataSource, "rel-head1", decider: true);
+        var h2 = await UserAsync(db.DataSource, "rel-head2", decider: true);
+        var uscc = await EmployerAsync(db.DataSource, "凌源市双审批测试有限公司", $"boss@{Guid.NewGuid():N}.test");
+        var caseNo = await CaseAsync(db.DataSource, uscc, 12, 86_000m, 4, Day("2026-06-01"));
+        await app.Services.GetRequiredService<ArrearsProcedure>().RunDailyAsync(default);
+        await acts.IssueNoticeAsync(caseNo, inspector, ServiceMethods.Post, false, default);
+        await acts.RecordServiceAsync(caseNo, inspector, ServiceMethods.Post, Day("2026-06-02"), "回执", default);
+        clock.SetUtcNow(At(Day("2026-06-10")));
+        await acts.ProposeAsync(caseNo, inspector, DecisionKind.Listed, null, default);
+
+        var results = await Task.WhenAll(
+            Task.Run(async () => { try { await acts.ApproveAsync(caseNo, h1, default); return true; } catch (DomainRuleException) { return false; } }),
+            Task.Run(async () => { try { await acts.ApproveAsync(caseNo, h2, default); return true; } catch (DomainRuleException) { return false; } }));
+        Assert.Equal(1, results.Count(r => r));
+        Assert.Single(await DocumentsAsync(db.DataSource, caseNo), d => d.Kind == "listing_decision");
+        await using var conn = await db.DataSource.OpenConnectionAsync();
+        Assert.Equal(1, await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM app.arrears_events WHERE case_no = @caseNo AND kind = 'listed'", new { caseNo }));
     }
 }

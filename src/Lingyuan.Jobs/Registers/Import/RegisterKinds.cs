@@ -122,6 +122,18 @@ public static class RegisterKinds
         ? new RowProblem("pay_deadline", $"{due:yyyy-MM-dd} is before order_issued_on {issued:yyyy-MM-dd}, expected the same day or later")
         : null);
 
+    /// <summary>
+    /// What each worker of an arrears case is owed (issue 16): the single-worker branch of the listing test
+    /// is tested per worker. The worker's ID number is given and stored masked (first 6, last 4).
+    /// </summary>
+    public static readonly ImportKind ArrearsWorkers = new("arrears-workers", "app.arrears_workers",
+    [
+        new("case_no", Str, Code(50)),
+        new("worker_id", Str, MaskedId),
+        new("amount_owed", "amount_owed_fen", Fen, Yuan()),
+        new("months_owed", Int, Count(1200)),
+    ], ["case_no", "worker_id"]);
+
     /// <summary>The working-day calendar (DOMAIN.md §0): exceptions to Monday-Friday, read by the Calendar code.</summary>
     public static readonly ImportKind Holidays = new("holidays", "app.holidays",
     [
@@ -130,7 +142,19 @@ public static class RegisterKinds
     ], ["date"]);
 
     public static readonly ImportKind[] All =
-        [Employers, Inspectors, Conflicts, Communities, Persons, Cards, Entitlements, LifeEvents, ArrearsCases, Holidays];
+        [Employers, Inspectors, Conflicts, Communities, Persons, Cards, Entitlements, LifeEvents, ArrearsCases, ArrearsWorkers, Holidays];
+
+    /// <summary>A masked resident ID number, <c>211382********123X</c>: the full number is never taken in.</summary>
+    private static string? MaskedId(string raw, in ParseContext _, out object? value)
+    {
+        var v = raw.Trim().ToUpperInvariant();
+        value = null;
+        if (v.Length != 18 || !v[..6].All(char.IsAsciiDigit) || v[6..14] != "********" || !v[14..17].All(char.IsAsciiDigit) || !(char.IsAsciiDigit(v[17]) || v[17] == 'X'))
+            // The value is not echoed: it may be a full ID number, which never goes into a message or a log.
+            return "is not a masked ID number, expected 6 digits, 8 asterisks, 3 digits and a check character (e.g. 211382********123X)";
+        value = v;
+        return null;
+    }
 
     private static string? FemaleBaseline(string raw, in ParseContext _, out object? value)
     {
