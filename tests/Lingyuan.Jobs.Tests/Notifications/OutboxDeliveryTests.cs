@@ -278,7 +278,10 @@ public sealed class OutboxDeliveryTests(DatabaseFixture db) : IClassFixture<Data
         var storage = new Hangfire.PostgreSql.PostgreSqlStorage(
             new Hangfire.PostgreSql.Factories.NpgsqlConnectionFactory(db.ConnectionString, new() { SchemaName = "hangfire" }),
             new Hangfire.PostgreSql.PostgreSqlStorageOptions { SchemaName = "hangfire", PrepareSchemaIfNecessary = false });
-        var signal = new OutboxTrigger(new Hangfire.BackgroundJobClient(storage),
+        var services = new ServiceCollection()
+            .AddSingleton<Hangfire.IBackgroundJobClient>(new Hangfire.BackgroundJobClient(storage))
+            .BuildServiceProvider();
+        var signal = new OutboxTrigger(services,
             Microsoft.Extensions.Logging.Abstractions.NullLogger<OutboxTrigger>.Instance);
 
         signal.MailQueued();
