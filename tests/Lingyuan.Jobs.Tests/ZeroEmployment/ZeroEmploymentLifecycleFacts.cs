@@ -245,6 +245,41 @@ public class ZeroEmploymentLifecycleFacts(DatabaseFixture db) : IClassFixture<Da
         Assert.DoesNotContain("H-NORTH", Assert.Single(mails, m => m.Recipients.Single() == Caseworker).TextBody);
     }
 
+    public static TheoryData<string, string, bool, bool> Deciders() => new()
+    {
+        // (source, role, the account's e-mail is the one the household's community row names, may decide)
+        { "就业服务与就业管理规定 arts. 40-43: the caseworker of the household's community confirms", "caseworker", true, true },
+        { "DOMAIN §3: a caseworker sees and decides only the communities whose register row names their e-mail", "caseworker", false, false },
+        { "DOMAIN §3: an admin may decide for any community", "admin", false, true },
+        { "QUALITY (roles): an operator is read-only", "operator", true, false },
+        { "QUALITY (roles): a finance user has no business with households", "finance", true, false },
+    };
+
+    [Theory]
+    [MemberData(nameof(Deciders))]
+    public async Task Who_may_confirm_a_proposal(string source, string role, bool emailMatches, bool allowed)
+    {
+        _ = source;
+        await ZeroEmploymentData.AddCommunityAsync(_conn, "城关街道", "南街社区", "王芳", Caseworker);
+        await ZeroEmploymentData.InsertAsync(_conn, null, new Member("H-WHO", new DateOnly(1990, 1, 1), Male: true));
+        await RunDailyJobAt(2026, 3, 2);
+        var name = $"u{Guid.NewGuid():N}"[..12];
+        var users = _app.Services.GetRequiredService<Lingyuan.Jobs.Dashboard.UserStore>();
+        await users.AddAsync(name, role, TestSignIn.Password, "test", CancellationToken.None);
+        await users.SetEmailAsync(name, emailMatches ? Caseworker.ToUpperInvariant() : $"other@{_domain}", "test", CancellationToken.None);
+        var c = Assert.Single(await CasesAsync("H-WHO"));
+        if (allowed)
+        {
+            await DecideAt(2026, 3, 3, c.Id, confirm: true, "入户核实", name);
+            Assert.Equal("identified", Assert.Single(await CasesAsync("H-WHO")).State);
+        }
+        else
+        {
+            await Assert.ThrowsAsync<DomainRuleException>(() => DecideAt(2026, 3, 3, c.Id, confirm: true, "入户核实", name));
+            Assert.Equal("proposed", Assert.Single(await CasesAsync("H-WHO")).State);
+        }
+    }
+
     [Fact]
     public async Task A_household_whose_community_has_no_caseworker_is_still_proposed_and_listed_to_the_escalation_address_with_a_note()
     {
