@@ -363,7 +363,9 @@ public sealed class DrawFailureReport
     {
         var need = (long)r.Selected * r.TeamSize;
         var capacity = (long)r.ActiveInspectors * r.WorkloadCap;
-        if (r.ActiveInspectors < r.TeamSize)
+        // A report of the first format has no capacity figures: only its reasons speak.
+        if (r.Version < 2) { }
+        else if (r.ActiveInspectors < r.TeamSize)
             yield return $"在岗执法人员仅 {r.ActiveInspectors} 名,少于每组人数 {r.TeamSize}:请在执法人员名录中启用在岗人员,或减少「每组人数」(最少 2 人)。";
         else if (r.Selected > 0 && need > capacity)
         {
@@ -372,8 +374,11 @@ public sealed class DrawFailureReport
                 + $"请把「每人上限」提高到至少 {minCap} 户(留有余量更好),或降低「抽查比例」(当前 A={RatioAt(r, 0)}%、B={RatioAt(r, 1)}%、C={RatioAt(r, 2)}%、D={RatioAt(r, 3)}%),"
                 + (r.TeamSize > 2 ? "或减少「每组人数」(最少 2 人)。" : "或增加在岗执法人员。");
         }
-        else if (r.ByReason.GetValueOrDefault("cap") > 0)
-            yield return $"部分执法人员已达「每人上限」({r.WorkloadCap} 户):可提高每人上限,或降低抽查比例。";
+        if ((r.Version < 2 || (r.ActiveInspectors >= r.TeamSize && (r.Selected == 0 || (long)r.Selected * r.TeamSize <= (long)r.ActiveInspectors * r.WorkloadCap)))
+            && r.ByReason.GetValueOrDefault("cap") > 0)
+            yield return r.Version < 2
+                ? "部分执法人员已达「每人上限」:可提高每人上限,或降低抽查比例。"
+                : $"部分执法人员已达「每人上限」({r.WorkloadCap} 户):可提高每人上限,或降低抽查比例。";
         if (r.ByReason.GetValueOrDefault("rotation") > 0)
             yield return $"轮换规则排除 {r.ByReason["rotation"]} 人次:可缩短计划的「轮换回溯(月)」。";
         if (r.ByReason.GetValueOrDefault("conflict") > 0)

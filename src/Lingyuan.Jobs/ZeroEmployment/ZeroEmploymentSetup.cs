@@ -76,6 +76,7 @@ public static class ZeroEmploymentSetup
         builder.Services.AddSingleton<ZeroEmploymentCases>();
         builder.Services.AddSingleton<ZeroEmploymentLedger>();
         builder.Services.AddSingleton<ZeroEmploymentView>();
+        builder.Services.AddSingleton<IHomeNotices, ZeroEmploymentNotices>();
         // Daily at 03:00 in Jobs:TimeZone (Asia/Shanghai), when the registers' nightly imports are done.
         builder.AddRecurringJob<ZeroEmploymentCheckJob>(JobId, "零就业家庭排查", "0 3 * * *");
         builder.Services.AddCommand<ZeroEmploymentCheckCommand>();

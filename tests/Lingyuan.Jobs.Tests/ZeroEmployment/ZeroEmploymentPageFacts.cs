@@ -162,6 +162,13 @@ public class ZeroEmploymentPageFacts(ZeroEmploymentPageFixture fx) : IClassFixtu
         var state = await conn.ExecuteScalarAsync<string>("SELECT state FROM app.zero_employment_cases WHERE id = @other", new { other });
         Assert.NotEqual("rejected", state);
 
+        // The home page's line of work waiting counts the caseworker's own proposals only.
+        var principal = new System.Security.Claims.ClaimsPrincipal(new System.Security.Claims.ClaimsIdentity(
+            [new(System.Security.Claims.ClaimTypes.Name, "ze-caseworker"), new(System.Security.Claims.ClaimTypes.Role, Roles.Caseworker)], "test"));
+        var notices = fx.Server.App.Services.GetServices<IHomeNotices>().OfType<ZeroEmploymentNotices>().Single();
+        var before = await notices.ForAsync(principal, CancellationToken.None);
+        Assert.StartsWith("1 户疑似零就业家庭待确认", Assert.Single(before).TextZh);
+
         var ledger = await client.GetStringAsync($"{Base}?month=2026-03");
         Assert.Contains("南街社区", ledger);
         Assert.DoesNotContain("&lt;script&gt;", ledger);
