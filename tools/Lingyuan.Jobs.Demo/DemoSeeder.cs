@@ -62,6 +62,7 @@ public sealed class DemoSeeder(NpgsqlDataSource db)
             ["communities"] = await g.CommunitiesAsync(conn, ct),
             ["persons"] = await g.PersonsAsync(conn, ct),
         };
+        await DemoCaseworkers.OnePerStreetAsync(conn, tx, ct); // one caseworker per street (issue #17)
         rows["cards"] = await g.CardsAsync(conn, ct);
         rows["entitlements"] = await g.EntitlementsAsync(conn, ct);
         rows["life_events"] = await g.LifeEventsAsync(conn, ct);

@@ -79,7 +79,7 @@ public static class AssignmentMail
         text.AppendLine();
         text.AppendLine($"根据抽查计划“{plan.Name}”({plan.Period}),经{plan.DrawDate:yyyy年M月d日}随机摇号(摇号编号 {drawId}),您被抽中参加以下{list.Count}户用人单位的劳动保障监察检查。");
         text.AppendLine($"检查期间:{windowText}。");
-        text.AppendLine($"检查完成期限:{due}(摇号之日起{completionWorkingDays}个工作日内);检查结束后{publicationWorkingDays}个工作日内公示检查结果。{calendarNote}");
+        text.AppendLine($"检查完成期限:自立案之日起{completionWorkingDays}个工作日内办结(《劳动保障监察条例》第十七条;立案前暂按摇号日计算为{due},立案后请在系统中登记立案日期);检查结束后{publicationWorkingDays}个工作日内公示检查结果。{calendarNote}");
         text.AppendLine();
         foreach (var a in list)
         {
@@ -89,7 +89,7 @@ public static class AssignmentMail
             text.AppendLine($"   同组执法人员:{a.Mates}");
         }
         text.AppendLine();
-        text.AppendLine("请按《劳动保障监察条例》第十六条由两名以上执法人员共同检查;如与上述单位存在利害关系,请依第十七条立即申请回避。");
+        text.AppendLine("请按《劳动保障监察条例》第十六条由两名以上执法人员共同检查;如与上述单位存在利害关系,请依第十六条第二款立即申请回避。");
         text.AppendLine("凌源市人力资源和社会保障局");
 
         var rows = list.Select(a => Html.Of($"""
@@ -99,12 +99,12 @@ public static class AssignmentMail
             <html lang="zh-CN"><body>
             <p>{me.InspectorName}(执法证号 {me.Badge}):</p>
             <p>根据抽查计划“{plan.Name}”({plan.Period}),经{plan.DrawDate.ToString("yyyy年M月d日", CultureInfo.InvariantCulture)}随机摇号(摇号编号 {drawId}),您被抽中参加以下{list.Count}户用人单位的劳动保障监察检查。</p>
-            <p>检查期间:{windowText}。<br>检查完成期限:<strong>{due}</strong>;检查结束后{publicationWorkingDays}个工作日内公示检查结果。{calendarNote}</p>
+            <p>检查期间:{windowText}。<br>检查完成期限:自立案之日起{completionWorkingDays}个工作日内办结(立案前暂按摇号日计算为 <strong>{due}</strong>);检查结束后{publicationWorkingDays}个工作日内公示检查结果。{calendarNote}</p>
             <table border="1" cellpadding="4" cellspacing="0">
             <tr><th>序号</th><th>单位名称</th><th>统一社会信用代码</th><th>地址</th><th>同组执法人员</th></tr>
             {rows}
             </table>
-            <p>请按《劳动保障监察条例》第十六条由两名以上执法人员共同检查;如与上述单位存在利害关系,请依第十七条立即申请回避。</p>
+            <p>请按《劳动保障监察条例》第十六条由两名以上执法人员共同检查;如与上述单位存在利害关系,请依第十六条第二款立即申请回避。</p>
             <p>凌源市人力资源和社会保障局</p>
             </body></html>
             """);

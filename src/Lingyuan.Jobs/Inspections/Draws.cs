@@ -14,6 +14,9 @@ namespace Lingyuan.Jobs.Inspections;
 /// <summary>What running a plan's draw came to: a recorded draw, a recorded failure, or an existing draw left alone.</summary>
 public sealed record DrawRun(long PlanId, long? DrawId, bool Existing, long? FailureId, IReadOnlyList<Unassignable> Unassignable, int MailsQueued)
 {
+    /// <summary>The brief report of a failed draw (null when it succeeded).</summary>
+    public DrawFailureReport? Report { get; init; }
+
     public bool Succeeded => DrawId is not null;
 }
 
@@ -52,7 +55,7 @@ public sealed class DrawService(Work work, CalendarStore calendars, IOptions<Ins
         var secret = await uow.ScalarAsync<byte[]>("SELECT secret FROM app.inspection_plans WHERE id = @planId", new { planId });
 
         DrawSnapshot snapshot;
-        try { snapshot = await LoadSnapshotAsync(uow, plan); }
+        try { snapshot = await LoadSnapshotAsync(uow, plan, options.Value.ExcludeInspectedWithinMonths, options.Value.ComplaintsForClassD); }
         catch (ArgumentException e) { throw new DomainRuleException($"plan {planId}: the registers cannot be drawn from: {e.Message} / 名录数据有误"); }
         var outcome = DrawAlgorithm.Run(snapshot, secret!, planId, plan.DrawDate);
         var actor = uow.Acting.Actor;
@@ -60,11 +63,9 @@ public sealed class DrawService(Work work, CalendarStore calendars, IOptions<Ins
         if (!outcome.Succeeded)
         {
             PlanLifecycle.Table.Require(PlanVerb.RecordFailure, state, planId.ToString(CultureInfo.InvariantCulture));
-            var report = JsonSerializer.Serialize(outcome.Unassignable.Select(u => new
-            {
-                uscc = u.Uscc, risk_class = u.RiskClass.ToString(), candidates = u.Candidates, team_size = plan.TeamSize,
-                excluded = u.Excluded.Select(x => new { badge = x.Badge, reasons = x.Reasons.Select(ReasonCode).ToArray() }),
-            }));
+            // Brief: counts by reason, the first employers, and which setting to change (DrawFailureReport).
+            var failure = DrawFailureReport.Of(outcome, snapshot);
+            var report = failure.ToJson();
             var failureId = await uow.ScalarAsync<long?>(
                 """
                 INSERT INTO app.draw_failures (plan_id, algorithm, snapshot_hash, report, operator)
@@ -75,7 +76,7 @@ public sealed class DrawService(Work work, CalendarStore calendars, IOptions<Ins
                 await uow.AuditAsync("draw.fail", "inspection_plan", planId.ToString(CultureInfo.InvariantCulture),
                     details: $"{outcome.Unassignable.Count} employer(s) cannot get a team of {plan.TeamSize}");
             log.LogWarning("draw of plan {PlanId} failed: {Count} employer(s) unassignable", planId, outcome.Unassignable.Count);
-            return new DrawRun(planId, null, false, failureId, outcome.Unassignable, 0);
+            return new DrawRun(planId, null, false, failureId, outcome.Unassignable, 0) { Report = failure };
         }
 
         var drawId = await uow.ScalarAsync<long>(
@@ -137,19 +138,33 @@ public sealed class DrawService(Work work, CalendarStore calendars, IOptions<Ins
     }
 
     /// <summary>
-    /// The register snapshot of a plan: employers in scope (abnormal-operations list → class D), every
+    /// The register snapshot of a plan: employers in scope (abnormal-operations list, or at least
+    /// <paramref name="complaintsForClassD"/> complaints when non-zero → class D; drawn in a standing draw of
+    /// another plan within <paramref name="excludeInspectedWithinMonths"/> months when non-zero → left out), every
     /// inspector with the active flag, conflicts of in-scope employers, and the teams of standing
     /// (not cancelled) draws of other plans drawn on or before this draw date within the rotation
     /// look-back, for in-scope employers.
     /// </summary>
-    public static async Task<DrawSnapshot> LoadSnapshotAsync(UnitOfWork uow, Plan plan)
+    public static async Task<DrawSnapshot> LoadSnapshotAsync(UnitOfWork uow, Plan plan, int excludeInspectedWithinMonths = 0, int complaintsForClassD = 0)
     {
-        var scope = new { streets = plan.Streets, industries = plan.Industries, drawDate = plan.DrawDate, lookback = (int)plan.RotationLookbackMonths, planId = plan.Id };
+        var scope = new
+        {
+            streets = plan.Streets, industries = plan.Industries, drawDate = plan.DrawDate, lookback = (int)plan.RotationLookbackMonths, planId = plan.Id,
+            excludeMonths = excludeInspectedWithinMonths, complaintsD = complaintsForClassD,
+        };
         const string InScope = """
             (cardinality(@streets::text[]) = 0 OR e.street = ANY(@streets)) AND (cardinality(@industries::text[]) = 0 OR e.industry = ANY(@industries))
             """;
         var employers = await uow.ListAsync<(string Uscc, string Class)>(
-            $"SELECT e.uscc, CASE WHEN e.abnormal THEN 'D' ELSE e.risk_class END FROM app.employers e WHERE {InScope}", scope);
+            $"""
+            SELECT e.uscc, CASE WHEN e.abnormal OR (@complaintsD > 0 AND e.complaints >= @complaintsD) THEN 'D' ELSE e.risk_class END
+            FROM app.employers e
+            WHERE {InScope}
+              AND (@excludeMonths = 0 OR NOT EXISTS (
+                  SELECT 1 FROM app.draw_results r JOIN app.draws d ON d.id = r.draw_id
+                  WHERE r.uscc = e.uscc AND d.plan_id <> @planId AND {PlanLifecycle.Standing("d")}
+                    AND d.draw_date <= @drawDate AND d.draw_date > @drawDate - make_interval(months => @excludeMonths)))
+            """, scope);
         var inspectors = await uow.ListAsync<(string Badge, bool Active)>("SELECT badge_no, active FROM app.inspectors");
         var conflicts = await uow.ListAsync<(string Badge, string Uscc)>(
             $"""
@@ -357,7 +372,8 @@ public sealed class DrawRunCommand(DrawService draws) : ICliCommand
         用法:  Lingyuan.Jobs draw run 计划编号
         Draws employers and inspection teams and queues the assignment e-mails. A plan that has a draw is
         refused (cancel it first with `draw cancel`). When the rules leave an employer without a full team
-        the draw fails as a whole: the report names each employer and why each inspector was excluded (exit 1).
+        the draw fails as a whole (exit 1) with a brief report: exclusions counted by reason, the first 100
+        employers, and which setting to change (ratios, team size, cap).
         抽取检查对象与执法人员并发送任务通知;如有单位无法组成检查组,则整体失败并列出原因(退出码 1)。
         """,
         ValueOptions: ["user"]);
@@ -373,12 +389,7 @@ public sealed class DrawRunCommand(DrawService draws) : ICliCommand
             Console.WriteLine($"draw {run.DrawId}");
             return ExitCodes.Ok;
         }
-        foreach (var u in run.Unassignable)
-        {
-            Console.Error.WriteLine($"plan {planId}: employer {u.Uscc} (class {u.RiskClass}) cannot get a team: {u.Candidates} eligible inspector(s) / 无法组成检查组");
-            foreach (var (badge, reasons) in u.Excluded)
-                Console.Error.WriteLine($"  inspector {badge}: {string.Join("+", reasons.Select(DrawService.ReasonCode))}");
-        }
+        foreach (var line in run.Report?.Lines(planId) ?? []) Console.Error.WriteLine(line);
         Console.Error.WriteLine($"refused / 拒绝: draw of plan {planId} failed; nothing was e-mailed; failure recorded / 摇号失败,未发送任何通知");
         return ExitCodes.Failure;
     }

@@ -16,14 +16,34 @@ public sealed class InspectionOptions
     /// <summary>Inspectors per employer; 劳动保障监察条例 art. 16 requires at least 2.</summary>
     public int DefaultTeamSize { get; set; } = 2;
 
-    /// <summary>Most employers one inspector is assigned in one draw (local practice).</summary>
-    public int DefaultWorkloadCap { get; set; } = 20;
+    /// <summary>
+    /// Most employers one inspector is assigned in one draw (local practice). 30 fits the county: the county
+    /// demo's 30,000 employers at the default ratios draw about 3,700, i.e. 7,400 visits of two for about 285
+    /// active inspectors (26 each); at 20 that draw could not be made (issue #17).
+    /// </summary>
+    public int DefaultWorkloadCap { get; set; } = 30;
 
     /// <summary>An inspector is not drawn again for an employer inspected within this many months (rotation, local practice); 0 = off.</summary>
     public int DefaultRotationLookbackMonths { get; set; } = 24;
 
-    /// <summary>Inspection finishes within this many working days of the draw (国发〔2019〕5号 practice: 60, extendable by 30).</summary>
+    /// <summary>An investigation finishes within this many working days of case opening (立案; 劳动保障监察条例 art. 17: 60).</summary>
     public int CompletionWorkingDays { get; set; } = 60;
+
+    /// <summary>Working days the department head may add for a complex case (劳动保障监察条例 art. 17: at most 30).</summary>
+    public int ExtensionWorkingDays { get; set; } = 30;
+
+    /// <summary>
+    /// Employers drawn in a standing draw of another plan within this many months before the draw date are left
+    /// out of the draw (local practice: the same employer is not inspected twice a year; DOMAIN.md §1); 0 = off.
+    /// </summary>
+    public int ExcludeInspectedWithinMonths { get; set; } = 12;
+
+    /// <summary>
+    /// An employer with at least this many complaints on the employers register (column <c>complaints</c>) is drawn
+    /// in class D, like one on the abnormal-operations list (DOMAIN.md §1: "employers with many complaints ... are
+    /// class D unless overridden"; the number is local practice); 0 = off.
+    /// </summary>
+    public int ComplaintsForClassD { get; set; } = 3;
 
     /// <summary>Results are published (公示) within this many working days after the inspection ends (国发〔2019〕5号: 20).</summary>
     public int PublicationWorkingDays { get; set; } = 20;
@@ -43,6 +63,9 @@ public sealed class InspectionOptionsValidator : IValidateOptions<InspectionOpti
         if (o.DefaultWorkloadCap < 1) problems.Add("Inspections:DefaultWorkloadCap must be at least 1 / 工作量上限至少为 1");
         if (o.DefaultRotationLookbackMonths is < 0 or > 240) problems.Add("Inspections:DefaultRotationLookbackMonths must be 0-240 / 轮换回溯月数应为 0-240");
         if (o.CompletionWorkingDays is < 1 or > 365) problems.Add("Inspections:CompletionWorkingDays must be 1-365 / 完成期限应为 1-365 个工作日");
+        if (o.ExtensionWorkingDays is < 1 or > 30) problems.Add("Inspections:ExtensionWorkingDays must be 1-30 (劳动保障监察条例 art. 17) / 延长期限应为 1-30 个工作日");
+        if (o.ExcludeInspectedWithinMonths is < 0 or > 120) problems.Add("Inspections:ExcludeInspectedWithinMonths must be 0-120 / 近期已检查排除月数应为 0-120");
+        if (o.ComplaintsForClassD is < 0 or > 10_000) problems.Add("Inspections:ComplaintsForClassD must be 0-10000 / 投诉件数阈值应为 0-10000");
         if (o.PublicationWorkingDays is < 1 or > 365) problems.Add("Inspections:PublicationWorkingDays must be 1-365 / 公示期限应为 1-365 个工作日");
         if (o.ReminderWorkingDaysBefore is < 0 or > 60) problems.Add("Inspections:ReminderWorkingDaysBefore must be 0-60 / 提前提醒天数应为 0-60");
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);

@@ -14,6 +14,8 @@ public static class InspectionsSetup
         builder.Services.AddSingleton<DrawService>();
         builder.Services.AddSingleton<InspectionResults>();
         builder.Services.AddSingleton<InspectionDeadlines>();
+        builder.Services.AddSingleton<InspectionCases>();
+        builder.Services.AddCommand<InspectionCaseCommand>();
         builder.Services.AddSingleton<InspectionsView>();
         builder.Services.AddSingleton<IHomeWork, InspectionsHomeWork>();
         builder.Services.AddCommand<PlanAddCommand>();

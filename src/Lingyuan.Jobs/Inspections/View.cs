@@ -56,6 +56,12 @@ public sealed class DrawResultRow
     public string[] Names { get; init; } = [];
     public DateOnly? CompletedOn { get; init; }
     public string? Finding { get; init; }
+    /// <summary>Case opening (立案) and the completion deadline with its extension (劳动保障监察条例 art. 17).</summary>
+    public DateOnly? OpenedOn { get; init; }
+    public DateOnly? DueOn { get; init; }
+    public bool Overdue { get; init; }
+    public string? ExtendedBy { get; init; }
+    public string? ExtensionReason { get; init; }
 }
 
 /// <summary>What the draws page lists: plans, draws, recent failures, overdue inspections.</summary>
@@ -74,20 +80,35 @@ public sealed class InspectionsView(Work work)
         c.reason AS CancelReason, c.cancelled_by AS CancelledBy, c.cancelled_at AS CancelledAt, {PlanLifecycle.DrawStateSql} AS StateDb
         """;
 
-    public Task<InspectionsOverview> OverviewAsync(CancellationToken ct) =>
+    /// <summary>
+    /// A stored failure report as the page reads it: the brief report as it is; a report of the first format (an
+    /// array with one entry per employer, up to megabytes) trimmed in the database to its length and first 100 entries.
+    /// </summary>
+    public const string FailureReportSql = """
+        CASE WHEN jsonb_typeof(report) = 'array'
+             THEN jsonb_build_object('legacy_count', jsonb_array_length(report), 'items', jsonb_path_query_array(report, '$[0 to 99]'))::text
+             ELSE report::text END
+        """;
+
+    /// <summary>The draws page: every plan; one page of draws, failures and overdue inspections (newest first).</summary>
+    public Task<InspectionsOverview> OverviewAsync(CancellationToken ct, int page = 1, int pageSize = 50) =>
         work.RunAsync("draws.view", async uow =>
         {
+            var offset = (page - 1) * pageSize;
             var plans = await PlansAsync(uow);
-            var draws = await DrawsAsync(uow);
+            var draws = await uow.ListAsync<DrawRow>(
+                $"SELECT {DrawColumns} FROM app.draws d LEFT JOIN app.draw_cancellations c ON c.draw_id = d.id ORDER BY d.id DESC LIMIT @pageSize OFFSET @offset",
+                new { pageSize, offset });
             var failures = await uow.ListAsync<DrawFailureRow>(
-                "SELECT id, plan_id AS PlanId, failed_at AS FailedAt, operator, report::text AS Report FROM app.draw_failures ORDER BY id DESC LIMIT 20");
+                $"SELECT id, plan_id AS PlanId, failed_at AS FailedAt, operator, {FailureReportSql} AS Report FROM app.draw_failures ORDER BY id DESC LIMIT @pageSize OFFSET @offset",
+                new { pageSize, offset });
             var overdue = await uow.ListAsync<OverdueRow>(
                 $"""
                 SELECT x.draw_id AS DrawId, x.uscc, coalesce(e.name, '') AS Name, x.kind, x.due_on AS DueOn, x.calendar_missing AS Missing
                 FROM app.inspection_deadlines x LEFT JOIN app.employers e ON e.uscc = x.uscc JOIN app.draws d ON d.id = x.draw_id
                 WHERE x.met_on IS NULL AND x.overdue_since IS NOT NULL AND {PlanLifecycle.Standing("d")}
-                ORDER BY x.due_on, x.draw_id, x.uscc LIMIT 500
-                """);
+                ORDER BY x.due_on, x.draw_id, x.uscc LIMIT @pageSize OFFSET @offset
+                """, new { pageSize, offset });
             var missingCalendar = await uow.ScalarAsync<bool>(
                 "SELECT EXISTS (SELECT 1 FROM app.inspection_deadlines WHERE met_on IS NULL AND calendar_missing)");
             return new InspectionsOverview(plans, draws, failures, overdue, missingCalendar);
@@ -132,9 +153,14 @@ public sealed class InspectionsView(Work work)
                 """
                 SELECT r.position, r.risk_class AS RiskClass, r.uscc, coalesce(e.name, '') AS Name, r.team,
                        ARRAY(SELECT coalesce(i.name, '') FROM unnest(r.team) WITH ORDINALITY t(b, n) LEFT JOIN app.inspectors i ON i.badge_no = t.b ORDER BY t.n) AS Names,
-                       x.completed_on AS CompletedOn, x.finding
+                       x.completed_on AS CompletedOn, x.finding,
+                       o.opened_on AS OpenedOn, dl.due_on AS DueOn, (dl.overdue_since IS NOT NULL AND dl.met_on IS NULL) AS Overdue,
+                       ext.approved_by AS ExtendedBy, ext.reason AS ExtensionReason
                 FROM app.draw_results r LEFT JOIN app.employers e ON e.uscc = r.uscc
                 LEFT JOIN app.inspection_results x ON x.draw_id = r.draw_id AND x.uscc = r.uscc
+                LEFT JOIN app.inspection_openings o ON o.draw_id = r.draw_id AND o.uscc = r.uscc
+                LEFT JOIN app.inspection_extensions ext ON ext.draw_id = r.draw_id AND ext.uscc = r.uscc
+                LEFT JOIN app.inspection_deadlines dl ON dl.draw_id = r.draw_id AND dl.uscc = r.uscc AND dl.kind = 'completion'
                 WHERE r.draw_id = @drawId ORDER BY r.position LIMIT 5000
                 """, new { drawId });
             var noEmail = await uow.ListAsync<string>(

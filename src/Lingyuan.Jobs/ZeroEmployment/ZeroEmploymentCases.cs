@@ -1,12 +1,78 @@
 using Lingyuan.Jobs.Calendar;
 using Lingyuan.Jobs.Database;
 using Lingyuan.Jobs.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace Lingyuan.Jobs.ZeroEmployment;
 
-/// <summary>The Cases slice: the follow-up of a case by people, i.e. the admin's closing of a case for another reason.</summary>
-public sealed class ZeroEmploymentCases(Work work, BureauClock clock)
+/// <summary>
+/// The Cases slice: what people do with a case: the caseworker's (or an admin's) confirmation or rejection of
+/// a proposal, and the admin's closing of a case for another reason.
+/// </summary>
+public sealed class ZeroEmploymentCases(Work work, BureauClock clock, IOptions<ZeroEmploymentOptions> options)
 {
+    /// <summary>
+    /// Identification is a person's act (DOMAIN.md §3; 就业促进法 art. 56; 就业服务与就业管理规定 arts. 40-43):
+    /// the caseworker of the household's community (the account whose e-mail the communities register names)
+    /// or an admin confirms a proposal — the household is identified today and the clearing deadline
+    /// (ZeroEmployment:ClearWithinDays) starts — or rejects it; both with a reason, audited in the same
+    /// transaction. The account is checked inside the unit of work: a caseworker never decides on another
+    /// community's household, whatever the page showed.
+    /// </summary>
+    public async Task DecideAsync(long id, bool confirm, string note, string actor, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(note))
+            throw new UsageException("a reason of 1-500 characters is required / 需要填写 1 到 500 字的理由");
+        note = Dashboard.TextRules.SingleLine(note, "note", "理由", Dashboard.TextRules.ReasonMaxLength);
+        var today = clock.Today;
+        var days = options.Value.ClearWithinDays;
+        var table = CaseLifecycle.Table;
+        var verb = confirm ? CaseVerb.Confirm : CaseVerb.Reject;
+        var action = confirm ? "zero-employment.confirm" : "zero-employment.reject";
+        var recordId = id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        using var acting = Acting.Begin(Acting.Current with { Actor = actor });
+        await work.RunAsync(action, async uow =>
+        {
+            var account = await uow.SingleOrDefaultAsync<(string? Role, string? Email)>(
+                "SELECT role, email FROM app.users WHERE name = @actor AND NOT disabled", new { actor });
+            if (account.Role is not (Dashboard.Roles.Caseworker or Dashboard.Roles.Admin))
+                throw new DomainRuleException($"'{actor}' is not an enabled caseworker or admin account / 只有社区协理员或管理员可以确认或不予认定");
+            var before = await CaseLifecycle.LockAsync(uow, id);
+            var move = table.Require(verb, before, recordId);
+            if (account.Role == Dashboard.Roles.Caseworker)
+            {
+                var scope = account.Email ?? "";
+                var mine = await uow.ScalarAsync<bool>(
+                    $"SELECT EXISTS (SELECT 1 FROM app.zero_employment_cases c WHERE c.id = @id AND {ZeroEmploymentView.InScopeSql})", new { id, scope });
+                if (!mine)
+                    throw new DomainRuleException($"case {id} is not in a community of caseworker '{actor}' / 案件 {id} 不属于您负责的社区");
+            }
+            var after = await uow.SingleAsync<(DateTime? IdentifiedOn, DateTime? Deadline)>(confirm
+                ? """
+                  UPDATE app.zero_employment_cases
+                  SET state = @to, identified_on = greatest(@today, proposed_on), deadline = greatest(@today, proposed_on) + @days,
+                      decided_by = @actor, decided_at = now(), decision_note = @note
+                  WHERE id = @id AND state = @from
+                  RETURNING identified_on::timestamp, deadline::timestamp
+                  """
+                : """
+                  UPDATE app.zero_employment_cases
+                  SET state = @to, rejected_on = greatest(@today, proposed_on), decided_by = @actor, decided_at = now(), decision_note = @note
+                  WHERE id = @id AND state = @from
+                  RETURNING identified_on::timestamp, deadline::timestamp
+                  """,
+                new { id, today, days, actor, note, to = table.Db(move.To), from = table.Db(before) });
+            await uow.AuditAsync(action, "zero_employment_case", recordId,
+                before: new { state = table.Db(before) },
+                after: new
+                {
+                    state = table.Db(move.To),
+                    identified_on = after.IdentifiedOn?.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+                    deadline = after.Deadline?.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+                }, details: note);
+        }, ct, new WorkOptions { RecordId = recordId });
+    }
+
     public static readonly IReadOnlyDictionary<string, string> OperatorCloseReasons = new Dictionary<string, string>
     {
         ["moved"] = "已迁出本辖区",

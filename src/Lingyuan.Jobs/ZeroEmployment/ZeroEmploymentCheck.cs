@@ -10,7 +10,7 @@ namespace Lingyuan.Jobs.ZeroEmployment;
 
 public sealed record CheckResult(
     DateOnly AsOf, int Qualifying, int Opened, int Cleared, int ClosedNoLongerQualifying,
-    int Reminded, int Overdue, int MessagesQueued, TimeSpan ScanTime, bool DryRun);
+    int ProposalsReminded, int Reminded, int Overdue, int MessagesQueued, TimeSpan ScanTime, bool DryRun);
 
 /// <summary>
 /// The daily check (DOMAIN.md §3): one set-based scan of the registers, then every case transition of
@@ -34,6 +34,31 @@ public sealed class ZeroEmploymentCheck(
     /// <summary>Kinds of employment that count as employed (DOMAIN.md §3): a labour contract, licensed self-employment, flexible employment with social insurance paid.</summary>
     public const string EmployedKinds = "('employed', 'self_employed', 'flexible_insured')";
 
+    /// <summary>Pension benefits (app.entitlements.benefit): a person drawing one is not a job-seeker (DOMAIN.md §3).</summary>
+    public const string PensionBenefits = "('enterprise_pension', 'institution_pension', 'resident_pension')";
+
+    /// <summary>
+    /// Whether member <c>m</c> draws a pension as of <c>@asOf</c>: retired in the persons register, or an
+    /// entitlement to a pension that has started and not ended (a suspended one still counts: the person is a
+    /// pensioner, not a job-seeker).
+    /// </summary>
+    public const string PensionerSql = $"""
+        (m.employment = 'retired' OR EXISTS (
+            SELECT 1 FROM app.entitlements e
+            WHERE e.id_number = m.id_number AND e.benefit IN {PensionBenefits}
+              AND e.start_period <= @asOf AND (e.end_period IS NULL OR e.end_period >= date_trunc('month', @asOf::date)::date)))
+        """;
+
+    /// <summary>
+    /// A job-seeker (DOMAIN.md §3; 就业促进法 art. 56): member <c>m</c> of working age, able and willing to work,
+    /// not employed, not a full-time student and not drawing a pension, whatever the willingness flags say.
+    /// </summary>
+    public const string SeekerSql = $"""
+        (m.able_to_work AND m.wants_work AND m.employment NOT IN {EmployedKinds} AND m.employment <> 'student'
+         AND app.is_working_age(m.id_number, coalesce(m.female_baseline, @defaultFemaleBaseline), @asOf, @minimumAge)
+         AND NOT {PensionerSql})
+        """;
+
     /// <summary>Today in the bureau's time zone (<see cref="BureauClock"/>).</summary>
     public DateOnly Today() => clock.Today;
 
@@ -45,9 +70,13 @@ public sealed class ZeroEmploymentCheck(
     /// per retirement rule (<see cref="ScanBounds"/>). The pass itself reads only the covering index
     /// <c>persons_household_scan</c> (household number, birth date as YYYYMMDD, the row's bits: migration
     /// 0070), in household order, and compares integers.
+    /// The pass finds candidates by bits; the households it keeps with a possible job-seeker are then counted
+    /// member by member (<see cref="SeekerSql"/>): full-time students and people drawing a pension are never
+    /// job-seekers (DOMAIN.md §3), and a household qualifies with at least <paramref name="minJobSeekers"/>
+    /// (ZeroEmployment:MinJobSeekers).
     /// Returns the number of qualifying households.
     /// </summary>
-    public static async Task<int> ScanAsync(UnitOfWork uow, DateOnly asOf, bool includeRural, int defaultFemaleBaseline, int minimumAge)
+    public static async Task<int> ScanAsync(UnitOfWork uow, DateOnly asOf, bool includeRural, int defaultFemaleBaseline, int minimumAge, int minJobSeekers = 1)
     {
         var b = ScanBounds.Of(asOf, minimumAge);
         // The pass runs as two halves of the household numbers, split at the median the planner's statistics
@@ -57,7 +86,7 @@ public sealed class ZeroEmploymentCheck(
         // One round trip: the settings (parallel plans not priced out by their ~50,000 output rows, for this
         // statement only: they are not the work's settings, the check's other statements keep the defaults),
         // the pass into ze_scan, the parallel settings back, and the count of qualifying households.
-        return await uow.Connection.ExecuteScalarAsync<int>(uow.Command($$"""
+        await uow.Connection.ExecuteAsync(uow.Command($$"""
             SET LOCAL parallel_setup_cost = 0;
             SET LOCAL parallel_tuple_cost = 0;
             SET LOCAL min_parallel_index_scan_size = 0;
@@ -72,13 +101,23 @@ public sealed class ZeroEmploymentCheck(
             SET LOCAL parallel_setup_cost = DEFAULT;
             SET LOCAL parallel_tuple_cost = DEFAULT;
             SET LOCAL min_parallel_index_scan_size = DEFAULT;
-            SELECT count(*) FROM ze_scan WHERE qualifies;
             """,
             new
             {
                 median, youngest = b.Youngest, male = b.Male, female55 = b.Female55, female50 = b.Female50,
                 femaleDefault = defaultFemaleBaseline == 55 ? b.Female55 : b.Female50, includeRural,
             }, CommandTimeoutSeconds));
+
+        // The candidates' job-seekers, counted one by one: only households the pass kept with bit 4, so a
+        // fraction of the register. A household whose only "seekers" are students or pensioners has none.
+        return await uow.Connection.ExecuteScalarAsync<int>(uow.Command($$"""
+            UPDATE ze_scan s SET has_seeker = q.seekers > 0, qualifies = s.qualifies AND q.seekers >= @minJobSeekers
+            FROM (SELECT m.household_no, count(*) FILTER (WHERE {{SeekerSql}}) AS seekers
+                  FROM app.persons m JOIN ze_scan c ON c.household_no = m.household_no AND c.has_seeker
+                  GROUP BY m.household_no) q
+            WHERE q.household_no = s.household_no;
+            SELECT count(*) FROM ze_scan WHERE qualifies;
+            """, new { asOf, defaultFemaleBaseline, minimumAge, minJobSeekers }, CommandTimeoutSeconds));
 
         // One aggregate over a range of households: the bits of ze_code (migration 0070) of every member, where a
         // member outside working age keeps only bits 1 (urban) and 2 (business income). So per household:
@@ -138,8 +177,8 @@ public sealed class ZeroEmploymentCheck(
             RollBack = dryRun,
         });
         log.LogInformation(
-            "zero-employment check as of {AsOf}: {Qualifying} qualifying, {Opened} opened, {Cleared} cleared, {Closed} closed, {Reminded} reminded, {Overdue} overdue, {Queued} messages, scan {ScanMs} ms{Dry}",
-            asOf, r.Qualifying, r.Opened, r.Cleared, r.ClosedNoLongerQualifying, r.Reminded, r.Overdue, r.MessagesQueued, (long)r.ScanTime.TotalMilliseconds, dryRun ? " (dry run, rolled back)" : "");
+            "zero-employment check as of {AsOf}: {Qualifying} qualifying, {Opened} proposed, {ProposalsReminded} proposals reminded, {Cleared} cleared, {Closed} closed, {Reminded} reminded, {Overdue} overdue, {Queued} messages, scan {ScanMs} ms{Dry}",
+            asOf, r.Qualifying, r.Opened, r.ProposalsReminded, r.Cleared, r.ClosedNoLongerQualifying, r.Reminded, r.Overdue, r.MessagesQueued, (long)r.ScanTime.TotalMilliseconds, dryRun ? " (dry run, rolled back)" : "");
         return r;
     }
 
@@ -150,23 +189,24 @@ public sealed class ZeroEmploymentCheck(
         var table = CaseLifecycle.Table;
 
         var latest = await uow.ScalarAsync<DateOnly?>(
-            "SELECT max(greatest(identified_on, overdue_on, cleared_on, closed_on, reminded_on)) FROM app.zero_employment_cases");
+            "SELECT max(greatest(proposed_on, proposal_reminded_on, identified_on, overdue_on, cleared_on, closed_on, reminded_on, rejected_on)) FROM app.zero_employment_cases");
         if (latest > asOf)
             throw new DomainRuleException($"cases were updated as of {latest:yyyy-MM-dd}; a check as of the earlier {asOf:yyyy-MM-dd} would rewrite history / 不能按早于 {latest:yyyy-MM-dd} 的日期排查");
 
         var started = Stopwatch.GetTimestamp();
-        var qualifying = await ScanAsync(uow, asOf, o.IncludeRural, wa.DefaultFemaleBaseline, wa.MinimumAge);
+        var qualifying = await ScanAsync(uow, asOf, o.IncludeRural, wa.DefaultFemaleBaseline, wa.MinimumAge, o.MinJobSeekers);
         var scanTime = Stopwatch.GetElapsedTime(started);
         TestHooks.Point("zero-employment:scanned");
 
         var p = new
         {
-            asOf, days = o.ClearWithinDays, remind = o.RemindDaysBefore, defaultFemaleBaseline = wa.DefaultFemaleBaseline, minimumAge = wa.MinimumAge,
-            identified = table.Db(CaseState.Identified), overdue = table.Db(CaseState.Overdue),
-            cleared = table.Db(CaseState.Cleared), closed = table.Db(CaseState.Closed),
+            asOf, days = o.ClearWithinDays, remind = o.RemindDaysBefore, confirmRemind = o.ConfirmRemindDays,
+            defaultFemaleBaseline = wa.DefaultFemaleBaseline, minimumAge = wa.MinimumAge,
+            proposed = table.Db(CaseState.Proposed), identified = table.Db(CaseState.Identified), overdue = table.Db(CaseState.Overdue),
+            cleared = table.Db(CaseState.Cleared), closed = table.Db(CaseState.Closed), rejected = table.Db(CaseState.Rejected),
         };
 
-        // 清零: a working-age member is employed now. The date is the run's; who is recorded masked.
+        // 清零: a working-age member of a confirmed household is employed now. The date is the run's; who is recorded masked.
         var cleared = await uow.ListAsync<long>($$"""
             UPDATE app.zero_employment_cases c
             SET state = @cleared, cleared_on = @asOf,
@@ -177,30 +217,34 @@ public sealed class ZeroEmploymentCheck(
                               WHERE m.household_no = c.household_no AND m.employment IN {{EmployedKinds}}
                                 AND app.is_working_age(m.id_number, coalesce(m.female_baseline, @defaultFemaleBaseline), @asOf, @minimumAge))
             FROM ze_scan s
-            WHERE s.household_no = c.household_no AND s.has_employed AND c.state IN {{CaseLifecycle.OpenSqlList}}
+            WHERE s.household_no = c.household_no AND s.has_employed AND c.state IN {{CaseLifecycle.ActiveSqlList}}
             RETURNING c.id
             """, p);
 
-        // Still open but no longer qualifying without anyone employed: closed automatically, with the cause.
+        // Still open (a proposal, or confirmed and not cleared) but no longer qualifying: closed automatically,
+        // with the cause. A proposal whose household found work before anyone confirmed it closes here too: it was
+        // never identified, so it is not a clearing.
         var closed = await uow.ListAsync<long>($$"""
             UPDATE app.zero_employment_cases c
             SET state = @closed, closed_on = @asOf, close_reason = 'no_longer_qualifies', closed_by = 'zero-employment-check', closed_at = now(),
                 close_note = CASE
                     WHEN s.household_no IS NULL THEN '户号已不在人员名册中'
+                    WHEN s.has_employed THEN '家庭中已有劳动年龄内的成员就业'
                     WHEN s.business_income THEN '家庭成员有经营性收入'
-                    WHEN NOT s.has_seeker THEN '家庭中已无劳动年龄内有劳动能力和就业意愿的成员'
+                    WHEN NOT s.has_seeker THEN '家庭中已无劳动年龄内有劳动能力和就业意愿的成员(在校学生、领取养老金人员不计)'
+                    WHEN s.qualifies IS NOT TRUE AND (s.urban OR @includeRural) THEN '有就业意愿的成员人数少于认定标准'
                     ELSE '非城镇户籍家庭(未纳入排查范围)' END
             FROM app.zero_employment_cases c2
             LEFT JOIN ze_scan s ON s.household_no = c2.household_no
             WHERE c2.id = c.id AND c.state IN {{CaseLifecycle.OpenSqlList}} AND s.qualifies IS NOT TRUE
             RETURNING c.id
-            """, p);
+            """, new { p.asOf, p.closed, includeRural = o.IncludeRural });
 
-        // New cases. A household an operator closed (moved, refused referrals) is not reopened until its
-        // register entry changes after the closing; otherwise the next night would reopen it at once.
+        // New proposals. A household an operator closed (moved, refused referrals) or a caseworker rejected is not
+        // proposed again until its register entry changes after that; otherwise the next night would reopen it at once.
         var opened = await uow.ListAsync<long>($$"""
-            INSERT INTO app.zero_employment_cases (household_no, street, community, state, identified_on, deadline, reason)
-            SELECT s.household_no, d.street, d.community, @identified, @asOf, @asOf + @days, d.reason
+            INSERT INTO app.zero_employment_cases (household_no, street, community, state, proposed_on, reason)
+            SELECT s.household_no, d.street, d.community, @proposed, @asOf, d.reason
             FROM ze_scan s
             CROSS JOIN LATERAL (
                 SELECT (array_agg(m.street ORDER BY m.id_number))[1] AS street,
@@ -214,6 +258,8 @@ public sealed class ZeroEmploymentCheck(
                            'employment', m.employment,
                            'counts', CASE
                                WHEN NOT app.is_working_age(m.id_number, coalesce(m.female_baseline, @defaultFemaleBaseline), @asOf, @minimumAge) THEN 'not_working_age'
+                               WHEN m.employment = 'student' THEN 'student'
+                               WHEN {{PensionerSql}} THEN 'pensioner'
                                WHEN NOT m.able_to_work THEN 'unable'
                                WHEN NOT m.wants_work THEN 'unwilling'
                                ELSE 'seeking' END) ORDER BY m.id_number)) AS reason
@@ -224,13 +270,20 @@ public sealed class ZeroEmploymentCheck(
               AND NOT EXISTS (
                   SELECT 1 FROM app.zero_employment_cases l
                   WHERE l.id = (SELECT x.id FROM app.zero_employment_cases x WHERE x.household_no = s.household_no ORDER BY x.id DESC LIMIT 1)
-                    AND l.state = @closed AND l.close_reason IN ('moved', 'refused_referrals')
-                    AND NOT EXISTS (SELECT 1 FROM app.persons m WHERE m.household_no = s.household_no AND m.updated_at > l.closed_at))
+                    AND ((l.state = @closed AND l.close_reason IN ('moved', 'refused_referrals')) OR l.state = @rejected)
+                    AND NOT EXISTS (SELECT 1 FROM app.persons m WHERE m.household_no = s.household_no AND m.updated_at > coalesce(l.closed_at, l.decided_at)))
             ON CONFLICT (household_no) WHERE state IN {{CaseLifecycle.OpenSqlList}} DO NOTHING
             RETURNING id
             """, p);
 
-        // Past the deadline (identified_on + ClearWithinDays) and not cleared: overdue, escalated.
+        // A proposal left unconfirmed is reminded every ConfirmRemindDays days.
+        var proposalsReminded = await uow.ListAsync<long>("""
+            UPDATE app.zero_employment_cases SET proposal_reminded_on = @asOf
+            WHERE state = @proposed AND coalesce(proposal_reminded_on, proposed_on) + @confirmRemind <= @asOf
+            RETURNING id
+            """, p);
+
+        // Past the deadline (confirmation day + ClearWithinDays) and not cleared: overdue, escalated.
         var overdue = await uow.ListAsync<long>("""
             UPDATE app.zero_employment_cases SET state = @overdue, overdue_on = @asOf
             WHERE state = @identified AND deadline < @asOf
@@ -243,26 +296,15 @@ public sealed class ZeroEmploymentCheck(
             RETURNING id
             """, p);
 
-        // A first run on a county opens tens of thousands of cases: their mails are built and queued a thousand
-        // cases at a time (in this one transaction), so memory stays flat whatever the count.
-        var queued = 0;
-        (List<long> Ids, Func<CaseView, Notifications.OutboxMessage> Mail)[] kinds =
-        [
-            (opened, c => ZeroEmploymentMail.Opened(c, o.EscalationEmail)),
-            (reminded, c => ZeroEmploymentMail.Reminder(c, o.EscalationEmail, asOf)),
-            (overdue, c => ZeroEmploymentMail.Overdue(c, o.EscalationEmail, asOf)),
-        ];
-        foreach (var (ids, mail) in kinds)
-            foreach (var chunk in ids.Chunk(1000))
-            {
-                var cases = await ZeroEmploymentView.LoadForMailAsync(uow, chunk);
-                queued += await ZeroEmploymentMail.EnqueueAllAsync(uow, [.. chunk.Select(id => mail(cases[id]))]);
-            }
+        // One digest per recipient per run (the county demo once sent 8,291 mails, 120 to one caseworker): each
+        // caseworker gets the new proposals, the unconfirmed ones and the deadlines near of their communities;
+        // the employment service gets the newly overdue cases and the households of communities without a caseworker.
+        var queued = await ZeroEmploymentMail.EnqueueDigestsAsync(uow, asOf, o.EscalationEmail, opened, proposalsReminded, reminded, overdue);
         var allOverdue = await ZeroEmploymentView.OpenOverdueAsync(uow);
         if (allOverdue.Count > 0)
             queued += await ZeroEmploymentMail.EnqueueAllAsync(uow, [ZeroEmploymentMail.WeeklyDigest(allOverdue, o.EscalationEmail, asOf)]);
         TestHooks.Point("zero-employment:before-commit");
 
-        return new CheckResult(asOf, qualifying, opened.Count, cleared.Count, closed.Count, reminded.Count, overdue.Count, queued, scanTime, dryRun);
+        return new CheckResult(asOf, qualifying, opened.Count, cleared.Count, closed.Count, proposalsReminded.Count, reminded.Count, overdue.Count, queued, scanTime, dryRun);
     }
 }

@@ -29,8 +29,8 @@ public sealed class ZeroEmploymentCheckCommand(ZeroEmploymentCheck check) : ICli
         if (args.Option("as-of") is { } s && !DateOnly.TryParseExact(s, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out asOf))
             throw new UsageException($"--as-of must be a date YYYY-MM-DD, got '{s}' / --as-of 应为日期 YYYY-MM-DD");
         var r = await check.RunAsync(asOf, ct, dryRun: args.Flag("dry-run"));
-        Console.WriteLine($"as_of\tqualifying\topened\tcleared\tclosed\treminded\toverdue\tmessages\tscan_ms\tdry_run");
-        Console.WriteLine(string.Join('\t', r.AsOf.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), r.Qualifying, r.Opened, r.Cleared,
+        Console.WriteLine($"as_of\tqualifying\tproposed\tproposals_reminded\tcleared\tclosed\treminded\toverdue\tmessages\tscan_ms\tdry_run");
+        Console.WriteLine(string.Join('\t', r.AsOf.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), r.Qualifying, r.Opened, r.ProposalsReminded, r.Cleared,
             r.ClosedNoLongerQualifying, r.Reminded, r.Overdue, r.MessagesQueued, (long)r.ScanTime.TotalMilliseconds, r.DryRun ? "yes" : "no"));
         return ExitCodes.Ok;
     }
@@ -62,6 +62,42 @@ public sealed class ZeroEmploymentCloseCommand(ZeroEmploymentCases cases, Dashbo
         var user = await identity.ProveAsync(args, ct);
         await cases.CloseAsAccountAsync(id, reason, note, user, ct);
         Console.WriteLine($"case {id} closed ({reason}) / 案件 {id} 已结案({ZeroEmploymentMail.CloseReasonZh(reason)})");
+        return ExitCodes.Ok;
+    }
+}
+
+/// <summary>
+/// <c>zero-employment confirm|reject CASE_ID --note TEXT --user NAME</c>: the caseworker's (or an admin's)
+/// decision on a proposal, the same rule as the dashboard's.
+/// </summary>
+public sealed class ZeroEmploymentDecideCommand(ZeroEmploymentCases cases, Dashboard.CliIdentity identity) : ICliCommand
+{
+    public static CommandSpec Spec { get; } = new(
+        "zero-employment decide",
+        "confirm or reject a proposed zero-employment household / 确认或不予认定疑似零就业家庭",
+        """
+        usage: Lingyuan.Jobs zero-employment decide CASE_ID confirm|reject --note TEXT --user NAME
+        用法:  Lingyuan.Jobs zero-employment decide 案件编号 confirm|reject --note 理由 --user 账号
+          confirm   the household is identified today; the clearing deadline starts / 确认认定,自今日起计算清零期限
+          reject    the household is not a zero-employment household / 不予认定
+          --note    the reason (required) / 理由(必填)
+          --user    the caseworker of the household's community, or an admin / 该社区的社区协理员或管理员
+        """ + Dashboard.CliIdentity.HelpZhEn,
+        ValueOptions: ["note", "user", "code"]);
+
+    public async Task<int> RunAsync(CommandArgs args, CancellationToken ct)
+    {
+        var id = args.PositionalId(0, "CASE_ID");
+        var decision = args.Positional(1, "confirm|reject");
+        args.ExpectPositionals(2);
+        if (decision is not ("confirm" or "reject"))
+            throw new UsageException($"the decision must be confirm or reject, got '{decision}' / 决定应为 confirm 或 reject");
+        var note = args.Option("note") ?? throw new UsageException("--note is required / 需要 --note");
+        var user = await identity.ProveAsync(args, ct);
+        await cases.DecideAsync(id, decision == "confirm", note, user, ct);
+        Console.WriteLine(decision == "confirm"
+            ? $"case {id} confirmed / 案件 {id} 已确认认定"
+            : $"case {id} rejected / 案件 {id} 不予认定");
         return ExitCodes.Ok;
     }
 }

@@ -15,11 +15,12 @@ public sealed class ZeroEmploymentHomeWork(ZeroEmploymentView view) : IHomeWork
     {
         var admin = user.IsInRole(Roles.Admin);
         if (!admin && !user.IsInRole(Roles.Caseworker)) return [];
-        var (identified, overdue) = await view.OpenCountsAsync(admin ? null : user.Identity?.Name ?? "", ct);
-        // The cases page is the operator's and admin's; a caseworker's own page comes with their confirmations.
-        var link = admin ? "/hangfire/" + ZeroEmploymentSetup.PagePath : null;
+        var scope = admin ? null : await view.ScopeOfAsync(user.Identity?.Name ?? "", ct);
+        var (proposed, identified, overdue) = await view.OpenCountsAsync(scope, ct);
+        var link = "/hangfire/" + ZeroEmploymentSetup.PagePath;
         return
         [
+            new(Area, admin ? "待社区确认的拟认定家庭" : "本社区待确认的拟认定家庭", proposed, link + "/proposals", Urgent: true),
             new(Area, admin ? "帮扶中的家庭" : "本社区帮扶中的家庭", identified, link),
             new(Area, admin ? "已逾期未清零的家庭" : "本社区已逾期未清零的家庭", overdue, link, Urgent: true),
         ];

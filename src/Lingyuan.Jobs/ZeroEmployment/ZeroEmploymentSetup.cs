@@ -20,6 +20,20 @@ public sealed class ZeroEmploymentOptions
     /// </summary>
     public int ClearWithinDays { get; set; } = 30;
 
+    /// <summary>
+    /// The least number of members of working age, able and willing to work (and neither full-time students
+    /// nor drawing a pension), that makes a household without employed members a zero-employment household.
+    /// DOMAIN.md §3, after 就业促进法 art. 56 ("at least one"); some Liaoning practice requires 2.
+    /// </summary>
+    public int MinJobSeekers { get; set; } = 1;
+
+    /// <summary>
+    /// Calendar days after which the caseworker is reminded of a proposal still unconfirmed, and again every
+    /// as many days while it stays unconfirmed (bureau practice; identification is the caseworker's act:
+    /// 就业服务与就业管理规定 arts. 40-43).
+    /// </summary>
+    public int ConfirmRemindDays { get; set; } = 3;
+
     /// <summary>Calendar days before the deadline at which the caseworker is reminded.</summary>
     public int RemindDaysBefore { get; set; } = 7;
 
@@ -39,6 +53,10 @@ public sealed class ZeroEmploymentOptionsValidator : IValidateOptions<ZeroEmploy
             problems.Add($"ZeroEmployment:ClearWithinDays must be between 1 and 366 calendar days, got {o.ClearWithinDays} / 清零期限应在 1 到 366 天之间");
         if (o.RemindDaysBefore < 0 || o.RemindDaysBefore >= o.ClearWithinDays)
             problems.Add($"ZeroEmployment:RemindDaysBefore must be at least 0 and less than ClearWithinDays ({o.ClearWithinDays}), got {o.RemindDaysBefore} / 提醒天数应小于清零期限");
+        if (o.MinJobSeekers is < 1 or > 10)
+            problems.Add($"ZeroEmployment:MinJobSeekers must be between 1 and 10, got {o.MinJobSeekers} / 最少求职人数应在 1 到 10 之间");
+        if (o.ConfirmRemindDays is < 1 or > 90)
+            problems.Add($"ZeroEmployment:ConfirmRemindDays must be between 1 and 90 days, got {o.ConfirmRemindDays} / 待确认提醒间隔应在 1 到 90 天之间");
         if (!MailAddress.TryCreate(o.EscalationEmail, out _))
             problems.Add($"ZeroEmployment:EscalationEmail: '{o.EscalationEmail}' is not an e-mail address / 就业服务机构邮箱无效");
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
@@ -59,11 +77,13 @@ public static class ZeroEmploymentSetup
         builder.Services.AddSingleton<ZeroEmploymentLedger>();
         builder.Services.AddSingleton<ZeroEmploymentView>();
         builder.Services.AddSingleton<IHomeWork, ZeroEmploymentHomeWork>();
+        builder.Services.AddSingleton<IHomeNotices, ZeroEmploymentNotices>();
         // Daily at 03:00 in Jobs:TimeZone (Asia/Shanghai), when the registers' nightly imports are done.
         builder.AddRecurringJob<ZeroEmploymentCheckJob>(JobId, "零就业家庭排查", "0 3 * * *");
         builder.Services.AddCommand<ZeroEmploymentCheckCommand>();
         builder.Services.AddCommand<ZeroEmploymentCloseCommand>();
-        builder.AddDashboardPage(PagePath, "零就业家庭", Roles.Operator);
+        builder.Services.AddCommand<ZeroEmploymentDecideCommand>();
+        builder.AddDashboardPage(PagePath, "零就业家庭", Roles.Operator, Roles.Caseworker);
         return builder;
     }
 

@@ -212,14 +212,18 @@ public class DrawServiceFacts : IClassFixture<DrawServiceFacts.Fixture>
     {
         var street = Street();
         var usccs = await AddEmployersAsync(_db, street, ("壬公司", 'D', false));
-        var first = await Draws.RunAsync((await AddPlanAsync(_db, street)).Id, false, CancellationToken.None);
+        // Rotation (inspectors) is tested apart from the 12-month employer exclusion (issue #17), which would leave the
+        // employer out of the second plan altogether.
+        await using var app = _db.BuildApp(extra: new() { ["Inspections:ExcludeInspectedWithinMonths"] = "0" });
+        var draws = app.Services.GetRequiredService<DrawService>();
+        var first = await draws.RunAsync((await AddPlanAsync(_db, street)).Id, false, CancellationToken.None);
         await using var conn = await _db.DataSource.OpenConnectionAsync();
         var firstTeam = await TeamAsync(conn, first.DrawId!.Value);
 
         // The rotation window is [draw date − look-back, draw date]: a second plan drawn the same day sees the first draw.
         var plans = _db.Services.GetRequiredService<InspectionPlans>();
         var later = await plans.CreateAsync(new PlanInput("后续计划" + Guid.NewGuid().ToString("N")[..6], "2026-Q3", plans.Today, [100, 100, 100, 100], 2, 20, 24, [street]), CancellationToken.None);
-        var second = await Draws.RunAsync(later.Id, false, CancellationToken.None);
+        var second = await draws.RunAsync(later.Id, false, CancellationToken.None);
 
         var snapshot = Encoding.UTF8.GetString(await conn.ExecuteScalarAsync<byte[]>("SELECT snapshot FROM app.draws WHERE id = @id", new { id = second.DrawId }) ?? []);
         foreach (var b in firstTeam!) Assert.Contains($"R\t{b}\t{usccs[0]}\n", snapshot);

@@ -9,7 +9,7 @@ namespace Lingyuan.Jobs.Tests.Inspections;
 public class InfeasibleDrawFacts(DatabaseFixture db, ITestOutputHelper output) : IClassFixture<DatabaseFixture>
 {
     [Fact]
-    public async Task An_infeasible_plan_fails_as_a_whole_with_a_report_naming_each_employer_and_each_exclusion_and_nothing_is_emailed()
+    public async Task An_infeasible_plan_fails_as_a_whole_with_a_brief_report_naming_the_employers_the_reasons_and_the_setting_to_change_and_nothing_is_emailed()
     {
         var domain = $"{Guid.NewGuid():N}.test";
         await AddInspectorsAsync(db, domain, ("JC-01", "甲", true), ("JC-02", "乙", true));
@@ -31,7 +31,10 @@ public class InfeasibleDrawFacts(DatabaseFixture db, ITestOutputHelper output) :
         Assert.Equal(0, await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM app.draws"));
         Assert.Equal(0, await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM app.outbox"));
         var report = await conn.ExecuteScalarAsync<string>("SELECT report::text FROM app.draw_failures WHERE plan_id = @id", new { id = plan.Id });
-        Assert.Contains("\"reasons\": [\"conflict\"]", report);
+        // The brief report (issue #17): counts by reason, the first employers with the badges a conflict names, the advice.
+        Assert.Contains("\"by_reason\": {\"conflict\": 2}", report);
+        Assert.Contains("\"conflict\": [\"JC-02\"]", report);
+        Assert.Contains("回避名录", report);
 
         // The daily job retrying the unchanged register records nothing new and still sends nothing.
         await db.Services.GetRequiredService<Lingyuan.Jobs.Inspections.InspectionDrawsJob>().RunAsync(CancellationToken.None);

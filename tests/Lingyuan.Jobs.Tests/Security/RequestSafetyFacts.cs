@@ -333,12 +333,13 @@ public sealed partial class RequestSafetyFacts(RequestSafetyFixture fx, ITestOut
     [Fact]
     public async Task Finding6_an_unhandled_exception_answers_a_Chinese_500_page_without_a_stack_trace()
     {
-        // A failure report the page cannot read (an object where it expects a list) makes the draws page throw.
+        // A failure report the page cannot read (a bare string where it expects the brief report object or a
+        // first-format list) makes the draws page throw.
         var planId = await PlanAsync($"错误页{Guid.NewGuid():N}"[..12]);
         await using (var conn = await fx.DataSource.OpenConnectionAsync())
             await conn.ExecuteAsync("""
                 INSERT INTO app.draw_failures (plan_id, algorithm, snapshot_hash, report, operator)
-                VALUES (@planId, 'test', '\x01'::bytea, '{"not":"a list"}', 'test')
+                VALUES (@planId, 'test', '\x01'::bytea, '"not a report"', 'test')
                 """, new { planId });
         try
         {

@@ -19,7 +19,7 @@ public class ZeroEmploymentCommandFacts(DatabaseFixture db) : IClassFixture<Data
 
         var (code, text) = await ServiceProcess.RunAsync(db, "zero-employment check --as-of 2026-03-02 --dry-run", settings);
         Assert.True(code == 0, text);
-        Assert.Contains("2026-03-02\t2\t2\t0\t0\t0\t0\t2\t", text);
+        Assert.Contains("2026-03-02\t2\t2\t0\t0\t0\t0\t0\t1\t", text); // both households in one digest (no caseworker: the employment service)
         Assert.Equal(0, await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM app.zero_employment_cases"));
         Assert.Empty(await ZeroEmploymentData.QueuedToAsync(conn, domain));
 
@@ -31,8 +31,8 @@ public class ZeroEmploymentCommandFacts(DatabaseFixture db) : IClassFixture<Data
 
         (code, text) = await ServiceProcess.RunAsync(db, "zero-employment check --as-of 2026-03-02", settings);
         Assert.True(code == 0, text);
-        Assert.Equal(2, await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM app.zero_employment_cases WHERE state = 'identified'"));
-        Assert.Equal(2, (await ZeroEmploymentData.QueuedToAsync(conn, domain)).Count);
+        Assert.Equal(2, await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM app.zero_employment_cases WHERE state = 'proposed'"));
+        Assert.Single(await ZeroEmploymentData.QueuedToAsync(conn, domain));
 
         (code, text) = await ServiceProcess.RunAsync(db, "zero-employment check --as-of 2026-03-01", settings);
         Assert.True(code == 1, text);
@@ -41,6 +41,15 @@ public class ZeroEmploymentCommandFacts(DatabaseFixture db) : IClassFixture<Data
         var users = db.Services.GetRequiredService<Lingyuan.Jobs.Dashboard.UserStore>();
         await users.AddAsync("zhangsan", "admin", TestSignIn.Password, "test", CancellationToken.None);
         await users.AddAsync("lisi", "operator", TestSignIn.Password, "test", CancellationToken.None);
+        // A proposal is decided by a caseworker or an admin, never by an operator; the decision needs a reason.
+        (code, text) = await ServiceProcess.RunAsync(db, $"zero-employment decide {id} confirm --note 核实 --user lisi", settings, stdin: await TestSignIn.StdinAsync(db.Services, "lisi"));
+        Assert.True(code == 1, text);
+        (code, text) = await ServiceProcess.RunAsync(db, $"zero-employment decide {id} maybe --note 核实 --user zhangsan", settings, stdin: await TestSignIn.StdinAsync(db.Services, "zhangsan"));
+        Assert.True(code == 64, text);
+        (code, text) = await ServiceProcess.RunAsync(db, $"zero-employment decide {id} confirm --note 入户核实无误 --user zhangsan", settings, stdin: await TestSignIn.StdinAsync(db.Services, "zhangsan"));
+        Assert.True(code == 0, text);
+        Assert.Equal(("identified", "zhangsan"), await conn.QuerySingleAsync<(string, string)>(
+            "SELECT state, decided_by FROM app.zero_employment_cases WHERE id = @id", new { id }));
         (code, text) = await ServiceProcess.RunAsync(db, $"zero-employment close {id} --reason moved --note 迁往外省 --user lisi", settings, stdin: await TestSignIn.StdinAsync(db.Services, "lisi"));
         Assert.True(code == 1, text);
         Assert.Equal("identified", await conn.ExecuteScalarAsync<string>("SELECT state FROM app.zero_employment_cases WHERE id = @id", new { id }));

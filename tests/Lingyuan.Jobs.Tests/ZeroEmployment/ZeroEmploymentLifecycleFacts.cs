@@ -54,38 +54,58 @@ public class ZeroEmploymentLifecycleFacts(DatabaseFixture db) : IClassFixture<Da
         return await Smtp4dev.MessagesToAsync(_domain);
     }
 
-    private sealed record CaseRow(long Id, string State, DateOnly IdentifiedOn, DateOnly Deadline, DateOnly? RemindedOn, DateOnly? OverdueOn, DateOnly? ClearedOn, string? ClearedBy, string? CloseReason);
+    private sealed record CaseRow(long Id, string State, DateOnly? IdentifiedOn, DateOnly? Deadline, DateOnly? RemindedOn, DateOnly? OverdueOn, DateOnly? ClearedOn, string? ClearedBy, string? CloseReason);
+
+    /// <summary>A digest's dedupe key without the hash of what it lists.</summary>
+    private static string Unhashed(string key) => key[..key.LastIndexOf(':')];
+
+    private static DateOnly? Day(DateTime? d) => d is { } x ? DateOnly.FromDateTime(x) : null;
 
     private async Task<List<CaseRow>> CasesAsync(string household) =>
-        (await _conn.QueryAsync<(long, string, DateTime, DateTime, DateTime?, DateTime?, DateTime?, string?, string?)>(
+        (await _conn.QueryAsync<(long, string, DateTime?, DateTime?, DateTime?, DateTime?, DateTime?, string?, string?)>(
             """
             SELECT id, state, identified_on::timestamp, deadline::timestamp, reminded_on::timestamp, overdue_on::timestamp, cleared_on::timestamp, cleared_by::text, close_reason
             FROM app.zero_employment_cases WHERE household_no = @household ORDER BY id
             """, new { household }))
-        .Select(r => new CaseRow(r.Item1, r.Item2, DateOnly.FromDateTime(r.Item3), DateOnly.FromDateTime(r.Item4),
-            r.Item5 is { } a ? DateOnly.FromDateTime(a) : null, r.Item6 is { } b ? DateOnly.FromDateTime(b) : null,
-            r.Item7 is { } c ? DateOnly.FromDateTime(c) : null, r.Item8, r.Item9)).ToList();
+        .Select(r => new CaseRow(r.Item1, r.Item2, Day(r.Item3), Day(r.Item4), Day(r.Item5), Day(r.Item6), Day(r.Item7), r.Item8, r.Item9)).ToList();
+
+    /// <summary>A caseworker account whose e-mail the communities register names.</summary>
+    private async Task<string> CaseworkerAccountAsync(string email)
+    {
+        var name = $"cw{Guid.NewGuid():N}"[..12];
+        var users = _app.Services.GetRequiredService<Lingyuan.Jobs.Dashboard.UserStore>();
+        await users.AddAsync(name, Lingyuan.Jobs.Dashboard.Roles.Caseworker, TestSignIn.Password, "test", CancellationToken.None);
+        await users.SetEmailAsync(name, email, "test", CancellationToken.None);
+        return name;
+    }
+
+    private Task DecideAt(int year, int month, int day, long id, bool confirm, string note, string actor)
+    {
+        _clock.SetUtcNow(new DateTimeOffset(year, month, day, 10, 0, 0, TimeSpan.FromHours(8)));
+        return _app.Services.GetRequiredService<ZeroEmploymentCases>().DecideAsync(id, confirm, note, actor, CancellationToken.None);
+    }
 
     [Fact]
-    public async Task A_case_is_identified_reminded_overdue_escalated_then_cleared_and_reruns_send_nothing_new()
+    public async Task A_household_is_proposed_confirmed_reminded_overdue_escalated_then_cleared_and_reruns_send_nothing_new()
     {
         await ZeroEmploymentData.AddCommunityAsync(_conn, "城关街道", "南街社区", "王芳", Caseworker);
+        var wang = await CaseworkerAccountAsync(Caseworker);
         var ids = await ZeroEmploymentData.InsertAsync(_conn, null,
             new Member("H-LIFE", new DateOnly(1980, 5, 1), Male: true),
             new Member("H-LIFE", new DateOnly(1952, 1, 1), Male: false, Employment: "retired"));
 
-        // Day 0 (Monday 2026-03-02): identified; deadline 30 calendar days later; the caseworker is told.
+        // Day 0 (Monday 2026-03-02): the scan proposes; no deadline yet; the caseworker's digest lists it.
         await RunDailyJobAt(2026, 3, 2);
         var c = Assert.Single(await CasesAsync("H-LIFE"));
-        Assert.Equal(("identified", new DateOnly(2026, 3, 2), new DateOnly(2026, 4, 1)), (c.State, c.IdentifiedOn, c.Deadline));
-        var opened = Assert.Single(await ZeroEmploymentData.QueuedToAsync(_conn, _domain));
-        Assert.Equal([Caseworker], opened.Recipients);
-        Assert.Equal($"zero-employment:case:{c.Id}:opened", opened.DedupeKey);
-        Assert.Contains("H-LIFE", opened.Subject);
-        Assert.Contains("2026年4月1日", opened.TextBody);
-        Assert.Contains(ids[0][..6] + "********" + ids[0][^4..], opened.TextBody);
-        Assert.DoesNotContain(ids[0], opened.TextBody + opened.HtmlBody);
-        Assert.Contains("不在劳动年龄内", opened.TextBody); // why the pensioner does not count
+        Assert.Equal(("proposed", (DateOnly?)null, (DateOnly?)null), (c.State, c.IdentifiedOn, c.Deadline));
+        var digest = Assert.Single(await ZeroEmploymentData.QueuedToAsync(_conn, _domain));
+        Assert.Equal([Caseworker], digest.Recipients);
+        Assert.StartsWith($"zero-employment:digest:2026-03-02:{Caseworker}:", digest.DedupeKey);
+        Assert.Contains("待确认(新) 1 户", digest.Subject);
+        Assert.Contains("H-LIFE", digest.TextBody);
+        Assert.Contains(ids[0][..6] + "********" + ids[0][^4..], digest.TextBody);
+        Assert.DoesNotContain(ids[0], digest.TextBody + digest.HtmlBody);
+        Assert.Contains("王芳同志", digest.TextBody);
 
         // A second run on the same day (and a third, from `jobs run`) changes nothing and queues nothing.
         await RunDailyJobAt(2026, 3, 2);
@@ -93,36 +113,47 @@ public class ZeroEmploymentLifecycleFacts(DatabaseFixture db) : IClassFixture<Da
         Assert.Equal([c], await CasesAsync("H-LIFE"));
         Assert.Single(await ZeroEmploymentData.QueuedToAsync(_conn, _domain));
         var inbox = await DeliverAndReadMailboxAsync(1);
-        var received = Assert.Single(inbox);
-        Assert.Equal(opened.Subject, received.Subject);
-        Assert.Contains(Caseworker, received.To.Single());
+        Assert.Equal(digest.Subject, Assert.Single(inbox).Subject);
+
+        // The caseworker confirms on 2026-03-03: identified that day, deadline 30 calendar days later; audited.
+        await DecideAt(2026, 3, 3, c.Id, confirm: true, "入户核实:户主失业,有就业意愿", wang);
+        c = Assert.Single(await CasesAsync("H-LIFE"));
+        Assert.Equal(("identified", (DateOnly?)new DateOnly(2026, 3, 3), (DateOnly?)new DateOnly(2026, 4, 2)), (c.State, c.IdentifiedOn, c.Deadline));
+        Assert.Equal(1, await _conn.ExecuteScalarAsync<int>(
+            "SELECT count(*) FROM app.audit_log WHERE action = 'zero-employment.confirm' AND subject_id = @id AND actor = @wang AND details LIKE '入户核实%'",
+            new { id = c.Id.ToString(), wang }));
+        await Assert.ThrowsAsync<DomainRuleException>(() => DecideAt(2026, 3, 3, c.Id, confirm: false, "再次", wang));
 
         // Day before the reminder window, nothing; 7 days before the deadline, the reminder, once.
-        await RunDailyJobAt(2026, 3, 24);
+        await RunDailyJobAt(2026, 3, 25);
         Assert.Single(await ZeroEmploymentData.QueuedToAsync(_conn, _domain));
-        await RunDailyJobAt(2026, 3, 25);
-        await RunDailyJobAt(2026, 3, 25);
+        await RunDailyJobAt(2026, 3, 26);
+        await RunDailyJobAt(2026, 3, 26);
         var mails = await ZeroEmploymentData.QueuedToAsync(_conn, _domain);
-        Assert.Equal([$"zero-employment:case:{c.Id}:opened", $"zero-employment:case:{c.Id}:reminder"], mails.Select(m => m.DedupeKey));
-        Assert.Equal([Caseworker], mails[1].Recipients);
+        Assert.Equal([$"zero-employment:digest:2026-03-02:{Caseworker}", $"zero-employment:digest:2026-03-26:{Caseworker}"], mails.Select(m => Unhashed(m.DedupeKey)));
+        Assert.Contains("临近期限 1 户", mails[1].Subject);
 
-        // On the deadline itself still open; the day after, overdue: escalated, and the week's digest.
-        await RunDailyJobAt(2026, 4, 1);
+        // On the deadline itself still open; the day after, overdue: the employment service's digest, the
+        // caseworker's digest, and the week's overdue digest.
+        await RunDailyJobAt(2026, 4, 2);
         Assert.Equal("identified", (await CasesAsync("H-LIFE"))[0].State);
-        await RunDailyJobAt(2026, 4, 2);
-        await RunDailyJobAt(2026, 4, 2);
+        await RunDailyJobAt(2026, 4, 3);
+        await RunDailyJobAt(2026, 4, 3);
         c = Assert.Single(await CasesAsync("H-LIFE"));
-        Assert.Equal(("overdue", new DateOnly(2026, 4, 2)), (c.State, c.OverdueOn));
+        Assert.Equal(("overdue", (DateOnly?)new DateOnly(2026, 4, 3)), (c.State, c.OverdueOn));
         mails = await ZeroEmploymentData.QueuedToAsync(_conn, _domain);
-        Assert.Equal(4, mails.Count);
+        Assert.Equal(5, mails.Count);
+        Assert.Equal(
+            [$"zero-employment:digest:2026-04-03:{Escalation}", $"zero-employment:digest:2026-04-03:{Caseworker}", "zero-employment:overdue-digest:2026-W14"],
+            mails.Skip(2).Select(m => m.DedupeKey.StartsWith("zero-employment:digest:", StringComparison.Ordinal) ? Unhashed(m.DedupeKey) : m.DedupeKey));
         Assert.Equal([Escalation], mails[2].Recipients);
-        Assert.Equal($"zero-employment:case:{c.Id}:overdue", mails[2].DedupeKey);
-        Assert.Equal("zero-employment:overdue-digest:2026-W14", mails[3].DedupeKey);
-        Assert.Equal([Escalation], mails[3].Recipients);
+        Assert.Contains("逾期 1 户", mails[2].Subject);
+        Assert.Equal([Caseworker], mails[3].Recipients);
+        Assert.Equal([Escalation], mails[4].Recipients);
 
         // Same ISO week: no second digest. Next Monday: the next week's digest.
         await RunDailyJobAt(2026, 4, 5);
-        Assert.Equal(4, (await ZeroEmploymentData.QueuedToAsync(_conn, _domain)).Count);
+        Assert.Equal(5, (await ZeroEmploymentData.QueuedToAsync(_conn, _domain)).Count);
         await RunDailyJobAt(2026, 4, 6);
         mails = await ZeroEmploymentData.QueuedToAsync(_conn, _domain);
         Assert.Equal("zero-employment:overdue-digest:2026-W15", mails[^1].DedupeKey);
@@ -131,7 +162,7 @@ public class ZeroEmploymentLifecycleFacts(DatabaseFixture db) : IClassFixture<Da
         await _conn.ExecuteAsync("UPDATE app.persons SET employment = 'employed', employment_since = '2026-04-06' WHERE id_number = @id", new { id = ids[0] });
         await RunDailyJobAt(2026, 4, 7);
         c = Assert.Single(await CasesAsync("H-LIFE"));
-        Assert.Equal(("cleared", new DateOnly(2026, 4, 7)), (c.State, c.ClearedOn));
+        Assert.Equal(("cleared", (DateOnly?)new DateOnly(2026, 4, 7)), (c.State, c.ClearedOn));
         Assert.Contains(ids[0][..6] + "********" + ids[0][^4..], c.ClearedBy);
         Assert.DoesNotContain(ids[0], c.ClearedBy);
         Assert.Contains("2026-04-06", c.ClearedBy);
@@ -150,23 +181,115 @@ public class ZeroEmploymentLifecycleFacts(DatabaseFixture db) : IClassFixture<Da
         var ex = await Assert.ThrowsAsync<PostgresException>(() => _conn.ExecuteAsync("UPDATE app.zero_employment_cases SET state = 'identified' WHERE id = @Id", new { c.Id }));
         Assert.Contains("cannot change", ex.MessageText);
 
-        // Out of work again later: a NEW case.
+        // Out of work again later: a NEW proposal.
         await _conn.ExecuteAsync("UPDATE app.persons SET employment = 'unemployed', updated_at = now() WHERE id_number = @id", new { id = ids[0] });
         await RunDailyJobAt(2026, 5, 4);
-        var all = await CasesAsync("H-LIFE");
-        Assert.Equal(["cleared", "identified"], all.Select(x => x.State));
-        Assert.Equal(new DateOnly(2026, 5, 4), all[1].IdentifiedOn);
+        Assert.Equal(["cleared", "proposed"], (await CasesAsync("H-LIFE")).Select(x => x.State));
     }
 
     [Fact]
-    public async Task A_household_whose_community_has_no_caseworker_still_gets_a_case_and_its_mail_goes_to_the_escalation_address_with_a_note()
+    public async Task An_unconfirmed_proposal_is_reminded_every_ConfirmRemindDays_days_and_a_rejected_one_is_not_proposed_again_until_the_register_changes()
+    {
+        await ZeroEmploymentData.AddCommunityAsync(_conn, "城关街道", "南街社区", "王芳", Caseworker);
+        var wang = await CaseworkerAccountAsync(Caseworker);
+        var ids = await ZeroEmploymentData.InsertAsync(_conn, null, new Member("H-WAIT", new DateOnly(1990, 1, 1), Male: true));
+        await RunDailyJobAt(2026, 3, 2);
+        await RunDailyJobAt(2026, 3, 4);
+        Assert.Single(await ZeroEmploymentData.QueuedToAsync(_conn, _domain));
+        // ConfirmRemindDays = 3 (default): reminded on 03-05, again on 03-08.
+        await RunDailyJobAt(2026, 3, 5);
+        await RunDailyJobAt(2026, 3, 7);
+        await RunDailyJobAt(2026, 3, 8);
+        var mails = await ZeroEmploymentData.QueuedToAsync(_conn, _domain);
+        Assert.Equal(["2026-03-02", "2026-03-05", "2026-03-08"], mails.Select(m => m.DedupeKey.Split(':')[2]));
+        Assert.All(mails.Skip(1), m => Assert.Contains("待确认(提醒) 1 户", m.Subject));
+
+        var c = Assert.Single(await CasesAsync("H-WAIT"));
+        await DecideAt(2026, 3, 9, c.Id, confirm: false, "入户核实:已在外地务工", wang);
+        Assert.Equal("rejected", Assert.Single(await CasesAsync("H-WAIT")).State);
+        await RunDailyJobAt(2026, 3, 10);
+        await RunDailyJobAt(2026, 3, 13);
+        Assert.Single(await CasesAsync("H-WAIT"));
+        Assert.Equal(3, (await ZeroEmploymentData.QueuedToAsync(_conn, _domain)).Count);
+
+        // A rejected case is a record; a register change after the rejection makes the household a proposal again.
+        await Assert.ThrowsAsync<PostgresException>(() => _conn.ExecuteAsync("UPDATE app.zero_employment_cases SET state = 'proposed' WHERE id = @Id", new { c.Id }));
+        await _conn.ExecuteAsync("UPDATE app.persons SET updated_at = now() + interval '1 second' WHERE id_number = @id", new { id = ids[0] });
+        await RunDailyJobAt(2026, 3, 14);
+        Assert.Equal(["rejected", "proposed"], (await CasesAsync("H-WAIT")).Select(x => x.State));
+    }
+
+    [Fact]
+    public async Task A_caseworker_decides_only_on_households_of_the_communities_whose_register_row_names_their_email()
+    {
+        await ZeroEmploymentData.AddCommunityAsync(_conn, "城关街道", "南街社区", "王芳", Caseworker);
+        await ZeroEmploymentData.AddCommunityAsync(_conn, "城关街道", "北街社区", "李强", $"li@{_domain}");
+        var wang = await CaseworkerAccountAsync(Caseworker);
+        await ZeroEmploymentData.InsertAsync(_conn, null,
+            new Member("H-SOUTH", new DateOnly(1990, 1, 1), Male: true),
+            new Member("H-NORTH", new DateOnly(1991, 1, 1), Male: true, Community: "北街社区"));
+        await RunDailyJobAt(2026, 3, 2);
+        var north = Assert.Single(await CasesAsync("H-NORTH"));
+        var e = await Assert.ThrowsAsync<DomainRuleException>(() => DecideAt(2026, 3, 3, north.Id, confirm: true, "核实", wang));
+        Assert.Contains("不属于您负责的社区", e.Message);
+        var operatorName = $"op{Guid.NewGuid():N}"[..12];
+        await _app.Services.GetRequiredService<Lingyuan.Jobs.Dashboard.UserStore>().AddAsync(operatorName, "operator", TestSignIn.Password, "test", CancellationToken.None);
+        await Assert.ThrowsAsync<DomainRuleException>(() => DecideAt(2026, 3, 3, north.Id, confirm: true, "核实", operatorName));
+        await Assert.ThrowsAsync<UsageException>(() => DecideAt(2026, 3, 3, north.Id, confirm: true, " ", wang));
+        Assert.Equal("proposed", Assert.Single(await CasesAsync("H-NORTH")).State);
+
+        // One digest per caseworker per run, each listing only their own households.
+        var mails = await ZeroEmploymentData.QueuedToAsync(_conn, _domain);
+        Assert.Equal(2, mails.Count);
+        Assert.Contains("H-SOUTH", Assert.Single(mails, m => m.Recipients.Single() == Caseworker).TextBody);
+        Assert.DoesNotContain("H-NORTH", Assert.Single(mails, m => m.Recipients.Single() == Caseworker).TextBody);
+    }
+
+    public static TheoryData<string, string, bool, bool> Deciders() => new()
+    {
+        // (source, role, the account's e-mail is the one the household's community row names, may decide)
+        { "就业服务与就业管理规定 arts. 40-43: the caseworker of the household's community confirms", "caseworker", true, true },
+        { "DOMAIN §3: a caseworker sees and decides only the communities whose register row names their e-mail", "caseworker", false, false },
+        { "DOMAIN §3: an admin may decide for any community", "admin", false, true },
+        { "QUALITY (roles): an operator is read-only", "operator", true, false },
+        { "QUALITY (roles): a finance user has no business with households", "finance", true, false },
+    };
+
+    [Theory]
+    [MemberData(nameof(Deciders))]
+    public async Task Who_may_confirm_a_proposal(string source, string role, bool emailMatches, bool allowed)
+    {
+        _ = source;
+        await ZeroEmploymentData.AddCommunityAsync(_conn, "城关街道", "南街社区", "王芳", Caseworker);
+        await ZeroEmploymentData.InsertAsync(_conn, null, new Member("H-WHO", new DateOnly(1990, 1, 1), Male: true));
+        await RunDailyJobAt(2026, 3, 2);
+        var name = $"u{Guid.NewGuid():N}"[..12];
+        var users = _app.Services.GetRequiredService<Lingyuan.Jobs.Dashboard.UserStore>();
+        await users.AddAsync(name, role, TestSignIn.Password, "test", CancellationToken.None);
+        await users.SetEmailAsync(name, emailMatches ? Caseworker.ToUpperInvariant() : $"other@{_domain}", "test", CancellationToken.None);
+        var c = Assert.Single(await CasesAsync("H-WHO"));
+        if (allowed)
+        {
+            await DecideAt(2026, 3, 3, c.Id, confirm: true, "入户核实", name);
+            Assert.Equal("identified", Assert.Single(await CasesAsync("H-WHO")).State);
+        }
+        else
+        {
+            await Assert.ThrowsAsync<DomainRuleException>(() => DecideAt(2026, 3, 3, c.Id, confirm: true, "入户核实", name));
+            Assert.Equal("proposed", Assert.Single(await CasesAsync("H-WHO")).State);
+        }
+    }
+
+    [Fact]
+    public async Task A_household_whose_community_has_no_caseworker_is_still_proposed_and_listed_to_the_escalation_address_with_a_note()
     {
         await ZeroEmploymentData.InsertAsync(_conn, null, new Member("H-NOCW", new DateOnly(1990, 1, 1), Male: false, Community: "无人社区"));
         await RunDailyJobAt(2026, 3, 2);
-        Assert.Equal("identified", Assert.Single(await CasesAsync("H-NOCW")).State);
+        Assert.Equal("proposed", Assert.Single(await CasesAsync("H-NOCW")).State);
         var mail = Assert.Single(await ZeroEmploymentData.QueuedToAsync(_conn, _domain));
         Assert.Equal([Escalation], mail.Recipients);
-        Assert.Contains("没有城关街道无人社区的社区协理员", mail.TextBody);
+        Assert.Contains("没有以下社区的社区协理员", mail.TextBody);
+        Assert.Contains("城关街道无人社区", mail.TextBody);
     }
 
     [Fact]
@@ -186,9 +309,14 @@ public class ZeroEmploymentLifecycleFacts(DatabaseFixture db) : IClassFixture<Da
     public async Task An_operator_closed_case_is_not_reopened_until_the_household_register_entry_changes()
     {
         var ids = await ZeroEmploymentData.InsertAsync(_conn, null, new Member("H-REFUSE", new DateOnly(1990, 1, 1), Male: true));
+        var users = _app.Services.GetRequiredService<Lingyuan.Jobs.Dashboard.UserStore>();
+        await users.AddAsync("admin1", "admin", TestSignIn.Password, "test", CancellationToken.None);
         await RunDailyJobAt(2026, 3, 2);
         var c = Assert.Single(await CasesAsync("H-REFUSE"));
         var cases = _app.Services.GetRequiredService<ZeroEmploymentCases>();
+        // A proposal is rejected, not closed; once confirmed (here by an admin) it may be closed.
+        await Assert.ThrowsAsync<DomainRuleException>(() => cases.CloseAsync(c.Id, "refused_referrals", "三次推荐均拒绝", "admin1", CancellationToken.None));
+        await DecideAt(2026, 3, 2, c.Id, confirm: true, "核实无误", "admin1");
         await cases.CloseAsync(c.Id, "refused_referrals", "三次推荐均拒绝", "admin1", CancellationToken.None);
         await Assert.ThrowsAsync<DomainRuleException>(() => cases.CloseAsync(c.Id, "moved", "再次结案", "admin1", CancellationToken.None));
         Assert.Equal(1, await _conn.ExecuteScalarAsync<int>(
@@ -199,7 +327,23 @@ public class ZeroEmploymentLifecycleFacts(DatabaseFixture db) : IClassFixture<Da
 
         await _conn.ExecuteAsync("UPDATE app.persons SET wants_work = true, updated_at = now() + interval '1 second' WHERE id_number = @id", new { id = ids[0] });
         await RunDailyJobAt(2026, 3, 4);
-        Assert.Equal(["closed", "identified"], (await CasesAsync("H-REFUSE")).Select(x => x.State));
+        Assert.Equal(["closed", "proposed"], (await CasesAsync("H-REFUSE")).Select(x => x.State));
+    }
+
+    [Fact]
+    public async Task A_second_run_the_same_day_after_an_import_tells_the_caseworker_of_the_new_households_only()
+    {
+        await ZeroEmploymentData.AddCommunityAsync(_conn, "城关街道", "南街社区", "王芳", Caseworker);
+        await ZeroEmploymentData.InsertAsync(_conn, null, new Member("H-FIRST", new DateOnly(1990, 1, 1), Male: true));
+        await RunDailyJobAt(2026, 3, 2);
+        await ZeroEmploymentData.InsertAsync(_conn, null, new Member("H-SECOND", new DateOnly(1991, 1, 1), Male: true));
+        await RunDailyJobAt(2026, 3, 2);
+        await RunDailyJobAt(2026, 3, 2);
+        var mails = await ZeroEmploymentData.QueuedToAsync(_conn, _domain);
+        Assert.Equal(2, mails.Count);
+        Assert.Contains("H-FIRST", mails[0].TextBody);
+        Assert.Contains("H-SECOND", mails[1].TextBody);
+        Assert.DoesNotContain("H-FIRST", mails[1].TextBody);
     }
 
     [Fact]
@@ -212,7 +356,7 @@ public class ZeroEmploymentLifecycleFacts(DatabaseFixture db) : IClassFixture<Da
     }
 
     [Fact]
-    public async Task Two_checks_at_once_open_each_case_once_and_queue_each_mail_once()
+    public async Task Two_checks_at_once_propose_each_household_once_and_queue_one_digest_per_caseworker()
     {
         await ZeroEmploymentData.AddCommunityAsync(_conn, "城关街道", "南街社区", "王芳", Caseworker);
         await ZeroEmploymentData.InsertAsync(_conn, null,
@@ -222,6 +366,7 @@ public class ZeroEmploymentLifecycleFacts(DatabaseFixture db) : IClassFixture<Da
         var results = await Task.WhenAll(check.RunAsync(asOf, CancellationToken.None), check.RunAsync(asOf, CancellationToken.None));
         Assert.Equal(20, results.Sum(r => r.Opened));
         Assert.Equal(20, await _conn.ExecuteScalarAsync<int>("SELECT count(*) FROM app.zero_employment_cases"));
-        Assert.Equal(20, (await ZeroEmploymentData.QueuedToAsync(_conn, _domain)).Count);
+        var digest = Assert.Single(await ZeroEmploymentData.QueuedToAsync(_conn, _domain));
+        Assert.Contains("待确认(新) 20 户", digest.Subject);
     }
 }

@@ -12,6 +12,7 @@ public sealed class ZeroEmploymentPageFixture : DatabaseFixture
 {
     public const string Household = "=HYPERLINK(\"http://evil.test\")";
     public const string Community = "<script>alert(1)</script>社区";
+    public const string CaseworkerEmail = "Wang.Fang@page.test";
     public TestServer Server { get; private set; } = null!;
     public string[] Ids { get; private set; } = [];
     public long CaseId { get; private set; }
@@ -23,6 +24,8 @@ public sealed class ZeroEmploymentPageFixture : DatabaseFixture
         Ids = await ZeroEmploymentData.InsertAsync(conn, null,
             new Member(Household, new DateOnly(1985, 1, 1), Male: true, Community: Community),
             new Member("H-PLAIN", new DateOnly(1990, 1, 1), Male: false));
+        // H-PLAIN's community has a caseworker in the register; the other community has none.
+        await ZeroEmploymentData.AddCommunityAsync(conn, "城关街道", "南街社区", "王芳", CaseworkerEmail);
         await Services.GetRequiredService<ZeroEmploymentCheck>().RunAsync(new DateOnly(2026, 3, 2), CancellationToken.None);
         CaseId = await conn.ExecuteScalarAsync<long>("SELECT id FROM app.zero_employment_cases WHERE household_no = 'H-PLAIN'");
         Server = await TestServer.StartAsync(this, AppRole.Dashboard);
@@ -86,6 +89,15 @@ public class ZeroEmploymentPageFacts(ZeroEmploymentPageFixture fx) : IClassFixtu
         var id = await conn.ExecuteScalarAsync<long>("SELECT id FROM app.zero_employment_cases WHERE household_no = @h", new { h = ZeroEmploymentPageFixture.Household });
         var form = new Dictionary<string, string> { ["reason"] = "moved", ["note"] = "已迁往朝阳市双塔区" };
 
+        // A proposal is decided first (an admin may, for any community), then it can be closed.
+        var decided = await admin.PostAsync($"{Base}/cases/{id}/decide", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = await TestServer.AntiforgeryTokenAsync(admin, $"{Base}/cases/{id}"),
+            ["decision"] = "confirm",
+            ["note"] = "管理员代为确认",
+        }));
+        Assert.Equal(HttpStatusCode.Redirect, decided.StatusCode);
+
         var noToken = await admin.PostAsync($"{Base}/cases/{id}/close", new FormUrlEncodedContent(form));
         Assert.Equal(HttpStatusCode.BadRequest, noToken.StatusCode);
         Assert.Equal("identified", await conn.ExecuteScalarAsync<string>("SELECT state FROM app.zero_employment_cases WHERE id = @id", new { id }));
@@ -121,7 +133,45 @@ public class ZeroEmploymentPageFacts(ZeroEmploymentPageFixture fx) : IClassFixtu
         stream.Position = 0;
         var ledger = stream.Query(useHeaderRow: true, sheetName: "台账").Cast<IDictionary<string, object?>>().ToList();
         var total = Assert.Single(ledger, r => (string?)r["街道"] == "全市合计");
-        Assert.Equal(2, Convert.ToInt32(total["认定"]));
+        // Proposed in March, not confirmed in March: none identified, both awaiting confirmation at the month's end.
+        Assert.Equal(0, Convert.ToInt32(total["认定"]));
+        Assert.Equal(2, Convert.ToInt32(total["待确认"]));
+    }
+
+    [Fact]
+    public async Task A_caseworker_sees_and_decides_only_the_proposals_of_the_communities_whose_register_row_names_their_email()
+    {
+        var users = fx.Server.App.Services.GetRequiredService<UserStore>();
+        var client = await fx.Server.SignedInClientAsync("ze-caseworker", Roles.Caseworker);
+        await users.SetEmailAsync("ze-caseworker", "wang.fang@PAGE.test", "test", CancellationToken.None); // compared case-insensitively
+        await using var conn = await fx.DataSource.OpenConnectionAsync();
+        var other = await conn.ExecuteScalarAsync<long>("SELECT id FROM app.zero_employment_cases WHERE household_no = @h", new { h = ZeroEmploymentPageFixture.Household });
+
+        var proposals = await client.GetStringAsync($"{Base}/proposals");
+        Assert.Contains("H-PLAIN", proposals);
+        Assert.DoesNotContain(Html.Encode(ZeroEmploymentPageFixture.Household), proposals);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"{Base}/cases/{other}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync($"{Base}/export.xlsx")).StatusCode);
+
+        var token = await TestServer.AntiforgeryTokenAsync(client, $"{Base}/proposals");
+        var refused = await client.PostAsync($"{Base}/cases/{other}/decide", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = token, ["decision"] = "reject", ["note"] = "不是我的社区",
+        }));
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        var state = await conn.ExecuteScalarAsync<string>("SELECT state FROM app.zero_employment_cases WHERE id = @other", new { other });
+        Assert.NotEqual("rejected", state);
+
+        // The home page's line of work waiting counts the caseworker's own proposals only.
+        var principal = new System.Security.Claims.ClaimsPrincipal(new System.Security.Claims.ClaimsIdentity(
+            [new(System.Security.Claims.ClaimTypes.Name, "ze-caseworker"), new(System.Security.Claims.ClaimTypes.Role, Roles.Caseworker)], "test"));
+        var notices = fx.Server.App.Services.GetServices<IHomeNotices>().OfType<ZeroEmploymentNotices>().Single();
+        var before = await notices.ForAsync(principal, CancellationToken.None);
+        Assert.StartsWith("1 户疑似零就业家庭待确认", Assert.Single(before).TextZh);
+
+        var ledger = await client.GetStringAsync($"{Base}?month=2026-03");
+        Assert.Contains("南街社区", ledger);
+        Assert.DoesNotContain("&lt;script&gt;", ledger);
     }
 
     [Theory]

@@ -42,10 +42,14 @@ public class ZeroEmploymentScanFacts(DatabaseFixture db) : IClassFixture<Databas
         var scanned = (await conn.QueryAsync<string>("SELECT household_no FROM ze_scan WHERE qualifies ORDER BY 1", transaction: tx)).ToList();
 
         var plain = (await conn.QueryAsync<string>($"""
-            SELECT household_no FROM app.persons
+            SELECT household_no FROM app.persons p
             GROUP BY household_no
             HAVING (bool_or(hukou = 'urban') OR @includeRural) AND NOT bool_or(business_income)
                AND bool_or(able_to_work AND wants_work AND employment NOT IN {ZeroEmploymentCheck.EmployedKinds}
+                           AND employment NOT IN ('student', 'retired')
+                           AND NOT EXISTS (SELECT 1 FROM app.entitlements e WHERE e.id_number = p.id_number
+                                           AND e.benefit IN {ZeroEmploymentCheck.PensionBenefits} AND e.start_period <= @asOf
+                                           AND (e.end_period IS NULL OR e.end_period >= date_trunc('month', @asOf::date)))
                            AND app.is_working_age(id_number, coalesce(female_baseline, @defaultBaseline), @asOf, 16))
                AND NOT bool_or(employment IN {ZeroEmploymentCheck.EmployedKinds}
                                AND app.is_working_age(id_number, coalesce(female_baseline, @defaultBaseline), @asOf, 16))

@@ -31,6 +31,8 @@ public static class RegisterKinds
         new("legal_rep_name", Str, Text(NameMax)),
         new("legal_rep_id_number", Str, ResidentId),
         new("abnormal", Bool, TrueFalse),
+        // Complaints received (DOMAIN.md §1: many complaints → class D, Inspections:ComplaintsForClassD); optional.
+        new("complaints", Int, Count(), optional: true),
     ], ["uscc"]);
 
     public static readonly ImportKind Inspectors = new("inspectors", "app.inspectors",
