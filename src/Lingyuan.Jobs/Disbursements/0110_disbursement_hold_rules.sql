@@ -3,7 +3,7 @@
 
 -- The card register names the holder of the card's bank account (the bank's record). NULL: the card's own
 -- holder (id_number) — the normal case. Another person's ID here (a spouse's included) holds the line.
-ALTER TABLE app.cards ADD COLUMN account_holder char(18);
+ALTER TABLE app.cards ADD COLUMN account_holder char(18) CONSTRAINT cards_account_holder_format CHECK (account_holder ~ '^[0-9]{17}[0-9X]$');
 
 -- Suspension for imprisonment (服刑期间停发) is a suspension of its own: its months are not back-paid
 -- (劳社厅函〔2001〕44号). It ends with a 'resumed' event like any suspension.
