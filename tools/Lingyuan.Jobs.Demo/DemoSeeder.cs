@@ -66,6 +66,7 @@ public sealed class DemoSeeder(NpgsqlDataSource db)
         rows["entitlements"] = await g.EntitlementsAsync(conn, ct);
         rows["life_events"] = await g.LifeEventsAsync(conn, ct);
         rows["arrears_cases"] = await g.ArrearsCasesAsync(conn, ct);
+        await DisbursementDemoCases.AddAsync(conn, tx, Reference, ct);
         await Audit.AuditLog.WriteAsync(conn, tx, $"cli:{Environment.UserName}", "seed-demo", "register", "all",
             details: $"scale {scale.Name}, seed {seed}: " + string.Join(", ", rows.Select(r => $"{r.Key} {r.Value}")));
         await tx.CommitAsync(ct);
