@@ -13,7 +13,7 @@ public sealed record KindTotal(string Kind, long Count, long Total);
 public sealed record BenefitKindTotal(string Benefit, string Kind, long Count, long Total);
 public sealed record ChangeRow(string What, string IdNumber, string? Name, string Benefit, long? PrevFen, long? CurFen);
 public sealed record RecoveryRow(long LineId, string IdNumber, DateOnly DeathDate, long AmountFen);
-public sealed record AmountChangeRow(long LineId, string IdNumber, string? Name, string Benefit, long? BasisFen, long AmountFen, string? ReleasedBy, string? Reason, DateTimeOffset? ReleasedAt);
+public sealed record AmountChangeRow(long LineId, string IdNumber, string? Name, string Benefit, long? BasisFen, long AmountFen, string? ReleasedBy, string? Reason, DateTime? ReleasedAt);
 public sealed record LineRow(long Id, string Kind, string IdNumber, string? Name, string Benefit, DateOnly Period, long AmountFen, string Status, string? HoldReason, string? BankAccount, long? RefersTo);
 
 /// <summary>What the batch page shows of one batch.</summary>

@@ -134,7 +134,8 @@ public static class BatchesPage
         var af = Layout.AntiforgeryField(ctx);
         Html Action(AmountChangeRow r) =>
             r.ReleasedBy is not null
-                ? Html.Of($"<span class=\"ok\" id=\"released-{r.LineId}\">已由 {r.ReleasedBy} 于 {clock.Format(r.ReleasedAt!.Value)} 解除:{r.Reason};下一批次补发</span>")
+                ? Html.Of($"<span class=\"ok\" id=\"released-{r.LineId}\">已由 {r.ReleasedBy} 于 {clock.Format(new DateTimeOffset(DateTime.SpecifyKind(r.ReleasedAt!.Value, DateTimeKind.Utc)))} 解除:{r.Reason};下一批次补发</span>")
+                : b.State == BatchState.Rejected ? Html.Of($"批次已退回")
                 : !mayRelease ? Html.Of($"待财务人员确认")
                 : preparer ? Html.Of($"<span class=\"warn\">您是本批次的制单人,须由另一名财务人员解除</span>")
                 : Html.Of($"""<form method="post" action="/hangfire/batches/{b.Id}/lines/{r.LineId}/release" class="inline">{af}<input name="reason" id="release-reason-{r.LineId}" required maxlength="{TextRules.ReasonMaxLength}" placeholder="解除原因(如:已核实调待文件)"><button type="submit" id="release-{r.LineId}">确认变动并解除暂停</button></form>""");
