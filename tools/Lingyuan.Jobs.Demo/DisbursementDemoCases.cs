@@ -22,7 +22,7 @@ internal static class DisbursementDemoCases
                 SELECT p.household_no, min(c.id_number) AS first_id, max(c.id_number) AS second_id
                 FROM app.cards c JOIN app.persons p ON p.id_number = c.id_number
                 GROUP BY p.household_no
-                HAVING count(*) = 2 AND abs(hashtext(p.household_no)) % 1500 = 7
+                HAVING count(*) = 2 AND abs(hashtext(p.household_no)::bigint) % 1500 = 7
             )
             UPDATE app.cards c
             SET account_holder = pairs.first_id, bank_account = f.bank_account, bank_code = f.bank_code
@@ -33,12 +33,12 @@ internal static class DisbursementDemoCases
         var prisoners = await conn.ExecuteAsync(new CommandDefinition("""
             WITH chosen AS (
                 SELECT DISTINCT id_number FROM app.entitlements
-                WHERE benefit IN ('enterprise_pension', 'institution_pension', 'resident_pension') AND abs(hashtext(id_number)) % 4000 = 11
+                WHERE benefit IN ('enterprise_pension', 'institution_pension', 'resident_pension') AND abs(hashtext(id_number)::bigint) % 4000 = 11
             )
             INSERT INTO app.life_events (id_number, event, date)
             SELECT id_number, 'imprisoned', @jailed FROM chosen
             UNION ALL
-            SELECT id_number, 'resumed', @freed FROM chosen WHERE abs(hashtext(id_number)) % 2 = 0
+            SELECT id_number, 'resumed', @freed FROM chosen WHERE abs(hashtext(id_number)::bigint) % 2 = 0
             ON CONFLICT DO NOTHING
             """, new { jailed = reference.AddDays(-100), freed = reference.AddDays(-30) }, tx, commandTimeout: 0, cancellationToken: ct));
         return spouses + prisoners;

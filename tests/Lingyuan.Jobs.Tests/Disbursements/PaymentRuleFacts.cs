@@ -223,6 +223,39 @@ public sealed class PaymentRuleFacts(DatabaseFixture fixture) : IClassFixture<Da
         Assert.Empty(failures);
     }
 
+    [Fact]
+    public async Task The_card_register_file_names_the_accounts_holder_and_the_life_events_file_an_imprisonment()
+    {
+        // The registers as the bureau loads them: cards with the optional account_holder_id_number column (empty: the
+        // card's own holder), life events with 'imprisoned'.
+        var spouse = await _r.RecipientAsync(1);
+        var own = await _r.RecipientAsync(2);
+        var jailed = await _r.RecipientAsync(3);
+        static string Luhn(string payload) => payload + Lingyuan.Jobs.Registers.BankAccount.LuhnCheckDigit(payload);
+        var dir = Directory.CreateTempSubdirectory("i17-cards").FullName;
+        var cards = Path.Combine(dir, "cards.csv");
+        await File.WriteAllTextAsync(cards, $"""
+            id_number,card_no,bank_code,bank_account,financial_status,account_holder_id_number
+            {spouse},C1,102,{Luhn("621700000000001")},active,{own}
+            {own},C2,102,{Luhn("621700000000002")},active,
+
+            """);
+        var events = Path.Combine(dir, "life-events.csv");
+        await File.WriteAllTextAsync(events, $"""
+            id_number,event,date
+            {jailed},imprisoned,2026-02-10
+
+            """);
+        var importer = fixture.Services.GetRequiredService<Lingyuan.Jobs.Registers.Import.RegisterImporter>();
+        foreach (var (kind, path) in new[] { ("cards", cards), ("life-events", events) })
+            await importer.ImportAsync(new Lingyuan.Jobs.Registers.Import.ImportRequest(kind, path, Actor: "test"), TextWriter.Null, default);
+
+        var outcomes = await OutcomesAsync((await Builder.BuildAsync(P("2026-03"), "test", default)).BatchId);
+        Assert.Equal("not_own_account", outcomes[(spouse, "enterprise_pension")]); // DOMAIN.md §2: a spouse's account
+        Assert.Equal("payable", outcomes[(own, "enterprise_pension")]);
+        Assert.Equal("imprisoned", outcomes[(jailed, "enterprise_pension")]); // 劳社厅函〔2001〕44号
+    }
+
     /// <summary>How a month comes to be held for a reason in March 2026, and how its cause is cleared before April.</summary>
     private sealed record BackPayRow(string Reason, bool BackPaid, string Source, string Benefit, Func<string, Task> Hold, Func<string, Task> Clear);
 
@@ -338,9 +371,13 @@ public sealed class PaymentRuleFacts(DatabaseFixture fixture) : IClassFixture<Da
         }
         Assert.Equal(0L, await _r.ScalarAsync<long>("SELECT count(*) FROM app.disbursement_hold_releases"));
 
-        // The release, from the command line as the proved account.
-        var (code, output) = await ServiceProcess.RunAsync(fixture, $"batch release-hold {marLine.Id} --user approver --reason 已核实调待文件",
-            stdin: await TestSignIn.StdinAsync(fixture.Services, "approver"));
+        // The release, from the command line as the proved account. Its one-time code is the next step's (the server
+        // accepts one step of drift either way): a CLI process starting on a loaded machine outlived the current one.
+        await TestSignIn.CodeAsync(fixture.Services, "approver"); // enrols the account's second factor
+        var secret = await fixture.Services.GetRequiredService<UserStore>().TotpSecretAsync("approver", default);
+        var nextStep = (DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 30 + 1) * 30;
+        var stdin = $"{TestSignIn.Password}\n{TwoFactor.Code(secret!, DateTimeOffset.FromUnixTimeSeconds(nextStep))}\n";
+        var (code, output) = await ServiceProcess.RunAsync(fixture, $"batch release-hold {marLine.Id} --user approver --reason 已核实调待文件", stdin: stdin);
         Assert.True(code == 0, output);
         Assert.Contains("下一批次补发", output);
         // March and April (the same change) are released, by the approver, audited once with the reason.
