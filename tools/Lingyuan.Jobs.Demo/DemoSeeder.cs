@@ -69,6 +69,7 @@ public sealed class DemoSeeder(NpgsqlDataSource db)
         // Wage arrears count from today (issue 16): the random cases are the daily job's candidates, ArrearsDemo the staged ones.
         var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai")).DateTime);
         rows["arrears_cases"] = await g.ArrearsCasesAsync(conn, today, ct) + await ArrearsDemo.SeedAsync(conn, tx, db, today, ct);
+        await DisbursementDemoCases.AddAsync(conn, tx, Reference, ct);
         await Audit.AuditLog.WriteAsync(conn, tx, $"cli:{Environment.UserName}", "seed-demo", "register", "all",
             details: $"scale {scale.Name}, seed {seed}: " + string.Join(", ", rows.Select(r => $"{r.Key} {r.Value}")));
         await tx.CommitAsync(ct);

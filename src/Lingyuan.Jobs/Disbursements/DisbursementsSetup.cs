@@ -64,6 +64,7 @@ public static class DisbursementsSetup
         builder.Services.AddSingleton<IValidateOptions<DisbursementOptions>, DisbursementOptionsValidator>();
         builder.Services.AddSingleton<BatchBuilder>();
         builder.Services.AddSingleton<BatchReview>();
+        builder.Services.AddSingleton<HoldRelease>();
         builder.Services.AddSingleton<BankFile>();
         builder.Services.AddSingleton<Reconciler>();
         builder.Services.AddSingleton<BatchView>();
@@ -73,6 +74,7 @@ public static class DisbursementsSetup
         builder.Services.AddCommand<BatchSubmitCommand>();
         builder.Services.AddCommand<BatchApproveCommand>();
         builder.Services.AddCommand<BatchRejectCommand>();
+        builder.Services.AddCommand<BatchReleaseHoldCommand>();
         builder.Services.AddCommand<BatchExportCommand>();
         builder.Services.AddCommand<BatchReconcileCommand>();
 

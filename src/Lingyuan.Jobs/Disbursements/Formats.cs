@@ -56,19 +56,7 @@ public static class Zh
         _ => b,
     };
 
-    public static string HoldReason(string? r) => r switch
-    {
-        "dead" => "已报死亡",
-        "no_person" => "人员信息缺失",
-        "no_card" => "无社保卡",
-        "card_inactive" => "社保卡金融功能未激活或已冻结挂失",
-        "suspended" => "待遇已暂停",
-        "eligibility_lapsed" => "待遇资格认证过期",
-        "duplicate_account" => "同一账户多人(非同户)领取",
-        "amount_change" => "金额较上月变动超限",
-        null => "",
-        _ => r,
-    };
+    public static string HoldReason(string? r) => r is null ? "" : HoldReasons.Find(r)?.LabelZh ?? r;
 
     public static string Kind(string k) => k switch
     {

@@ -3,8 +3,10 @@ using Lingyuan.Jobs.Database;
 namespace Lingyuan.Jobs.Disbursements;
 
 /// <summary>
-/// Paid lines for a month that began on or after the recipient's recorded death (deaths are often reported
-/// late: 经办条例 allows 20 working days), listed for recovery (追回). Run after a build (a late death found
+/// Paid lines for a month after the month of the recipient's recorded death (deaths are often reported late:
+/// 经办条例 art. 25 allows 20 working days), listed for recovery (追回). The month of death itself is due (a pension
+/// is paid for the month of death and stops from the next month, DOMAIN.md §2): a line's period is the 1st of its
+/// month, so "after the month of death" is exactly <c>period &gt; death date</c>. Run after a build (a late death found
 /// against earlier payments) and after a reconciliation (a payment the bank confirmed). Idempotent.
 /// </summary>
 internal static class Recoveries
@@ -23,7 +25,7 @@ internal static class Recoveries
             UNION ALL
             SELECT id, id_number, period, amount_fen FROM app.disbursement_lines x
             WHERE x.refers_to IS NOT NULL AND NOT x.released AND x.kind = 'reissue' AND x.id_number = d.id_number
-        ) l ON l.period >= d.died_on
+        ) l ON l.period > d.died_on
         JOIN app.disbursement_outcomes o ON o.line_id = l.id AND o.status = 'paid'
         ON CONFLICT (line_id) DO NOTHING
         """;

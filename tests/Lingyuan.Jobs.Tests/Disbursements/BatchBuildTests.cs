@@ -23,7 +23,8 @@ public sealed class BatchBuildTests(DatabaseFixture fixture) : IClassFixture<Dat
         var payable = await _r.RecipientAsync(1);
         var dead = await _r.RecipientAsync(2);
         await _r.ExecAsync("INSERT INTO app.life_events VALUES (@dead, 'death', '2026-02-20')", new { dead });
-        var lapsed = await _r.RecipientAsync(3, verified: "2025-02-28");
+        // A pension drawn since 2025 (past its first 12 months, when the award itself stands for the verification).
+        var lapsed = await _r.RecipientAsync(3, start: "2025-01-01", verified: "2025-02-28");
         var noCard = await _r.RecipientAsync(4);
         await _r.ExecAsync("DELETE FROM app.cards WHERE id_number = @noCard", new { noCard });
         var frozen = await _r.RecipientAsync(5);
@@ -32,7 +33,8 @@ public sealed class BatchBuildTests(DatabaseFixture fixture) : IClassFixture<Dat
         await _r.ExecAsync("UPDATE app.entitlements SET suspended = true WHERE id_number = @suspended", new { suspended });
         var suspendedByEvent = await _r.RecipientAsync(7);
         await _r.ExecAsync("INSERT INTO app.life_events VALUES (@suspendedByEvent, 'suspended', '2026-02-01')", new { suspendedByEvent });
-        // One account, two persons of different households: both held. Same household: both paid.
+        // One account, two persons of different households: both held. Same household (a spouse's account): held too,
+        // DOMAIN.md §2 (corrected, issue #17): only the recipient's own card account is paid.
         var dupA = await _r.RecipientAsync(8, account: "6217000000009999");
         var dupB = await _r.RecipientAsync(9, account: "6217000000009999");
         var spouseA = await _r.RecipientAsync(10, household: "H-family", account: "6217000000008888");
@@ -55,8 +57,8 @@ public sealed class BatchBuildTests(DatabaseFixture fixture) : IClassFixture<Dat
         Assert.Equal("suspended", lines[suspendedByEvent]);
         Assert.Equal("duplicate_account", lines[dupA]);
         Assert.Equal("duplicate_account", lines[dupB]);
-        Assert.Equal("payable", lines[spouseA]);
-        Assert.Equal("payable", lines[spouseB]);
+        Assert.Equal("duplicate_account", lines[spouseA]);
+        Assert.Equal("duplicate_account", lines[spouseB]);
         Assert.Equal("amount_change", lines[raised]);          // +20.001 % > 20 %
         Assert.Equal("payable", lines[raisedSlightly]);        // +20 % exactly is not "more than"
         // In February the death (02-20) came after the 1st: February is still paid; eligibility of 2025-02-28 was within 12 months.
@@ -65,9 +67,9 @@ public sealed class BatchBuildTests(DatabaseFixture fixture) : IClassFixture<Dat
         Assert.Equal("payable", febLines[lapsed]);
 
         var b = await Batches.FindAsync(fixture.Services, mar.BatchId);
-        Assert.Equal(4, b!.PayableCount);
-        Assert.Equal(250_000 * 3 + 120_000, b.PayableTotalFen);
-        Assert.Equal(9, b.HeldCount);
+        Assert.Equal(2, b!.PayableCount);
+        Assert.Equal(250_000 + 120_000, b.PayableTotalFen);
+        Assert.Equal(11, b.HeldCount);
     }
 
     [Fact]

@@ -56,7 +56,7 @@ public sealed class BuildReliabilityTests(DatabaseFixture fixture, ITestOutputHe
     public Task DisposeAsync() => Task.CompletedTask;
 
     private Task ResetBatchesAsync() => _r.ExecAsync(
-        "TRUNCATE app.disbursement_recoveries, app.disbursement_outcomes, app.disbursement_lines, app.disbursement_batch_benefits, app.disbursement_batches, app.outbox_attachments, app.outbox");
+        "TRUNCATE app.disbursement_hold_releases, app.disbursement_recoveries, app.disbursement_outcomes, app.disbursement_lines, app.disbursement_batch_benefits, app.disbursement_batches, app.outbox_attachments, app.outbox");
 
     private async Task<List<string>> CleanRunAsync()
     {

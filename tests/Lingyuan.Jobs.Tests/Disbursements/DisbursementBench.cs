@@ -26,7 +26,8 @@ public sealed class DisbursementBench(DatabaseFixture fixture, ITestOutputHelper
         var r = new RegisterRows(fixture.DataSource);
         await r.ResetAsync();
         await using var conn = await fixture.DataSource.OpenConnectionAsync();
-        // ~2 % held: 1 % inactive cards, 1 % lapsed eligibility.
+        // ~2 % held: 1 % inactive cards, 1 % lapsed eligibility (pensions drawn since 2025-01: past the first 12 months,
+        // in which the award stands for the verification).
         await conn.ExecuteAsync("""
             INSERT INTO app.persons (id_number, name, household_no, street, community, hukou, able_to_work, wants_work, employment)
             SELECT '211382' || lpad(n::text, 12, '0'), '测试' || n, 'H' || n, '城关街道', '南街社区', 'urban', false, false, 'retired' FROM generate_series(1, @rows) n;
@@ -34,7 +35,7 @@ public sealed class DisbursementBench(DatabaseFixture fixture, ITestOutputHelper
             SELECT '211382' || lpad(n::text, 12, '0'), 'C' || n, '102', '6217' || lpad(n::text, 12, '0'), CASE WHEN n % 100 = 0 THEN 'inactive' ELSE 'active' END
             FROM generate_series(1, @rows) n;
             INSERT INTO app.entitlements (id_number, benefit, monthly_amount_fen, start_period)
-            SELECT '211382' || lpad(n::text, 12, '0'), 'enterprise_pension', 150000 + n % 100000, '2026-01-01' FROM generate_series(1, @rows) n;
+            SELECT '211382' || lpad(n::text, 12, '0'), 'enterprise_pension', 150000 + n % 100000, '2025-01-01' FROM generate_series(1, @rows) n;
             INSERT INTO app.life_events (id_number, event, date)
             SELECT '211382' || lpad(n::text, 12, '0'), 'eligibility_verified', CASE WHEN n % 100 = 50 THEN date '2024-01-10' ELSE date '2026-01-10' END
             FROM generate_series(1, @rows) n;

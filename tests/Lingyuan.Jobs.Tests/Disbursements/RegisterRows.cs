@@ -26,14 +26,14 @@ public sealed class RegisterRows(NpgsqlDataSource db)
     {
         await using var conn = await db.OpenConnectionAsync();
         await conn.ExecuteAsync("""
-            TRUNCATE app.disbursement_recoveries, app.disbursement_outcomes, app.disbursement_lines, app.disbursement_batch_benefits, app.disbursement_batches,
+            TRUNCATE app.disbursement_recoveries, app.disbursement_outcomes, app.disbursement_lines, app.disbursement_batch_benefits, app.disbursement_batches, app.disbursement_hold_releases,
                      app.persons, app.cards, app.entitlements, app.life_events, app.outbox_attachments, app.outbox, app.audit_log, app.users
             """);
     }
 
     /// <summary>A person with an active card, a verified eligibility and one entitlement: payable unless the test changes something.</summary>
     public async Task<string> RecipientAsync(int n, long amountFen = 250_000, string? household = null, string? account = null,
-        string benefit = "enterprise_pension", string start = "2026-01-01", string verified = "2026-01-10", string name = "")
+        string benefit = "enterprise_pension", string start = "2026-01-01", string? verified = "2026-01-10", string name = "")
     {
         var id = IdNumber(n);
         await using var conn = await db.OpenConnectionAsync();
@@ -42,10 +42,15 @@ public sealed class RegisterRows(NpgsqlDataSource db)
             VALUES (@id, @name, @household, '城关街道', '南街社区', 'urban', false, false, 'retired');
             INSERT INTO app.cards (id_number, card_no, bank_code, bank_account, financial_status) VALUES (@id, @card, '102', @account, 'active');
             INSERT INTO app.entitlements (id_number, benefit, monthly_amount_fen, start_period) VALUES (@id, @benefit, @amountFen, @start::date);
-            INSERT INTO app.life_events (id_number, event, date) VALUES (@id, 'eligibility_verified', @verified::date);
+            INSERT INTO app.life_events (id_number, event, date) SELECT @id, 'eligibility_verified', @verified::date WHERE @verified::date IS NOT NULL;
             """, new { id, name = name == "" ? $"测试{n}" : name, household = household ?? $"H{n}", card = $"C{n}", account = account ?? Account(n), benefit, amountFen, start, verified });
         return id;
     }
+
+    /// <summary>A second (or further) entitlement of an existing recipient.</summary>
+    public Task EntitlementAsync(string id, string benefit, string start, long amountFen = 100_000, string? end = null) => ExecAsync(
+        "INSERT INTO app.entitlements (id_number, benefit, monthly_amount_fen, start_period, end_period) VALUES (@id, @benefit, @amountFen, @start::date, @end::date)",
+        new { id, benefit, amountFen, start, end });
 
     public async Task ExecAsync(string sql, object? args = null)
     {

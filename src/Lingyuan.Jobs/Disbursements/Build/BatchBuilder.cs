@@ -111,7 +111,8 @@ public sealed class BatchBuilder(Work work, BureauClock clock, IOptions<Disburse
         ["jit = off", "work_mem = '256MB'", "max_parallel_workers_per_gather = 0", "enable_hashjoin = off", "enable_hashagg = off"];
 
     // The regular lines: every active entitlement evaluated once, streamed straight into the table in id_number
-    // order (the merge joins' order, which is also the unique index's order). Hold reasons in priority order.
+    // order (the merge joins' order, which is also the unique index's order). Hold reasons in the order of
+    // HoldReasons.All (the one table), each tested by its condition in HoldConditions below.
     // Not materialised and nothing RETURNed: the follow-ups read the payable regular lines back from the table
     // instead of a second pass over this evaluation, and the insert trigger counts the lines.
     internal static readonly string RegularLinesSql = $"""
@@ -121,50 +122,102 @@ public sealed class BatchBuilder(Work work, BureauClock clock, IOptions<Disburse
                    max(date) FILTER (WHERE event = 'eligibility_verified' AND date < @next) AS verified_on,
                    -- Suspended when the latest suspension is not followed by a resumption (same day: suspended,
                    -- the cautious reading). Two maxima instead of an ordered array per person: one sort less per group.
-                   max(date) FILTER (WHERE event = 'suspended' AND date < @next) AS suspended_on,
+                   max(date) FILTER (WHERE event IN ('suspended', 'imprisoned') AND date < @next) AS suspended_on,
+                   max(date) FILTER (WHERE event = 'imprisoned' AND date < @next) AS imprisoned_on,
                    max(date) FILTER (WHERE event = 'resumed' AND date < @next) AS resumed_on
             FROM app.life_events
             GROUP BY id_number
         ),
-        -- The same account receiving for persons of different households (DOMAIN.md §2: duplicate account).
-        -- Shared accounts are first found on the account index alone (no sort of a million cards), then checked.
-        dup AS MATERIALIZED (
-            SELECT c.bank_account
-            FROM app.cards c JOIN app.persons p ON p.id_number = c.id_number
-            WHERE c.bank_account IN (SELECT bank_account FROM app.cards GROUP BY bank_account HAVING count(*) > 1)
-            GROUP BY c.bank_account
-            HAVING min(p.household_no) <> max(p.household_no)
+        -- Accounts registered on more than one person's card (DOMAIN.md §2: whose account), found on the account
+        -- index alone (no sort of a million cards).
+        shared AS MATERIALIZED (
+            SELECT bank_account FROM app.cards GROUP BY bank_account HAVING count(*) > 1
         ),
         prev AS (
-            SELECT l.id_number, l.benefit, l.amount_fen
+            SELECT l.id, l.id_number, l.benefit, l.amount_fen, l.status, l.hold_reason, l.basis_fen
             FROM app.disbursement_lines l JOIN app.disbursement_batches b ON b.id = l.batch_id
             WHERE b.period = @prev AND {BatchLifecycle.LiveSql("b")} AND l.kind = 'regular'
+        ),
+        -- The month's entitlements, each with the start of the person's other benefits that it may not be paid
+        -- beside (one window over the entitlements in key order, the order the merge joins read them in anyway).
+        ent AS (
+            SELECT e.id_number, e.benefit, e.monthly_amount_fen, e.start_period, e.suspended{IncompatibleColumns}
+            FROM app.entitlements e
+            WHERE e.start_period <= @p AND (e.end_period IS NULL OR e.end_period >= @p)
+            WINDOW w AS (PARTITION BY e.id_number)
         )
         INSERT INTO app.disbursement_lines
-            (batch_id, kind, id_number, benefit, period, amount_fen, status, hold_reason, refers_to, bank_code, bank_account, account_name)
+            (batch_id, kind, id_number, benefit, period, amount_fen, status, hold_reason, refers_to, bank_code, bank_account, account_name, basis_fen)
         SELECT @batch, 'regular', id_number, benefit, @p, amount_fen,
-               CASE WHEN hold_reason IS NULL THEN 'payable' ELSE 'held' END, hold_reason, NULL, bank_code, bank_account, name
+               CASE WHEN hold_reason IS NULL THEN 'payable' ELSE 'held' END, hold_reason, NULL, bank_code, bank_account, name, basis_fen
         FROM (
-            SELECT e.id_number, e.benefit, e.monthly_amount_fen AS amount_fen, c.bank_code, c.bank_account, p.name,
+            SELECT x.id_number, x.benefit, x.amount_fen, x.bank_code, x.bank_account, x.name, x.basis_fen,
                    CASE
-                       WHEN ev.died_on <= @p THEN 'dead'
-                       WHEN p.id_number IS NULL THEN 'no_person'
-                       WHEN c.id_number IS NULL THEN 'no_card'
-                       WHEN c.financial_status <> 'active' THEN 'card_inactive'
-                       WHEN e.suspended OR ev.suspended_on >= coalesce(ev.resumed_on, ev.suspended_on) THEN 'suspended'
-                       WHEN ev.verified_on IS NULL OR ev.verified_on <= @lapse THEN 'eligibility_lapsed'
-                       WHEN c.bank_account IN (SELECT bank_account FROM dup) THEN 'duplicate_account'
-                       WHEN pr.amount_fen IS NOT NULL AND abs(e.monthly_amount_fen - pr.amount_fen) * 100 > @pct * pr.amount_fen THEN 'amount_change'
+                       {HoldCaseSql}
                    END AS hold_reason
-            FROM app.entitlements e
-            LEFT JOIN app.persons p ON p.id_number = e.id_number
-            LEFT JOIN app.cards c ON c.id_number = e.id_number
-            LEFT JOIN ev ON ev.id_number = e.id_number
-            LEFT JOIN prev pr ON pr.id_number = e.id_number AND pr.benefit = e.benefit
-            WHERE e.start_period <= @p AND (e.end_period IS NULL OR e.end_period >= @p)
+            FROM (
+                SELECT e.*, e.monthly_amount_fen AS amount_fen, p.id_number AS person_id, p.name,
+                       c.id_number AS card_id, c.financial_status, c.bank_code, c.bank_account, c.account_holder,
+                       ev.died_on, ev.verified_on, ev.imprisoned_on, ev.suspended_on, ev.resumed_on,
+                       e.suspended OR ev.suspended_on >= coalesce(ev.resumed_on, ev.suspended_on) AS suspended_now,
+                       -- The amount a change is measured against: last month's if it was paid or its change released
+                       -- by a person, else what last month was itself measured against (the last paid amount).
+                       CASE WHEN pr.id IS NULL THEN NULL
+                            WHEN pr.status = 'payable' THEN pr.amount_fen
+                            WHEN pr.hold_reason = 'amount_change'
+                                 AND EXISTS (SELECT 1 FROM app.disbursement_hold_releases r WHERE r.line_id = pr.id) THEN pr.amount_fen
+                            ELSE coalesce(pr.basis_fen, pr.amount_fen)
+                       END AS basis_fen
+                FROM ent e
+                LEFT JOIN app.persons p ON p.id_number = e.id_number
+                LEFT JOIN app.cards c ON c.id_number = e.id_number
+                LEFT JOIN ev ON ev.id_number = e.id_number
+                LEFT JOIN prev pr ON pr.id_number = e.id_number AND pr.benefit = e.benefit
+                OFFSET 0 -- evaluate each column once per row
+            ) x
             OFFSET 0 -- evaluate the hold reason once per row, not once per output column that uses it
         ) eval
         """;
+
+    // Per incompatible pair i: the earliest start of the person's benefits of each side, this month.
+    private static string IncompatibleColumns => string.Concat(BenefitRules.IncompatiblePairs.Select((pair, i) => $"""
+        ,
+                   min(e.start_period) FILTER (WHERE e.benefit IN ({BenefitRules.SqlList(pair.First)})) OVER w AS first_start_{i},
+                   min(e.start_period) FILTER (WHERE e.benefit IN ({BenefitRules.SqlList(pair.Second)})) OVER w AS second_start_{i}
+        """));
+
+    /// <summary>
+    /// The condition of each hold reason over the evaluated row <c>x</c> (DOMAIN.md §2). Tested in the order of
+    /// <see cref="HoldReasons.All"/>; a test checks every reason has one.
+    /// </summary>
+    internal static IReadOnlyDictionary<string, string> HoldConditions => new Dictionary<string, string>
+    {
+        // Paid for the month of death; held from the month after it.
+        [HoldReasons.Dead.Code] = "x.died_on < @p",
+        // Any suspension of an unemployment benefit stops it (失业保险条例 art. 15 lists the causes, imprisonment among them).
+        [HoldReasons.UnemploymentStopped.Code] = "x.suspended_now AND x.benefit = 'unemployment'",
+        // The latest suspension event is an imprisonment and no resumption followed it.
+        [HoldReasons.Imprisoned.Code] = "x.imprisoned_on = x.suspended_on AND x.suspended_on >= coalesce(x.resumed_on, x.suspended_on)",
+        [HoldReasons.Suspended.Code] = "x.suspended_now",
+        // Later-starting of two benefits the person may not receive together; on the same start, the second of the pair.
+        [HoldReasons.IncompatibleBenefit.Code] = "(" + string.Join(" OR ", BenefitRules.IncompatiblePairs.Select((pair, i) =>
+            $"(x.benefit IN ({BenefitRules.SqlList(pair.Second)}) AND x.first_start_{i} <= x.start_period) "
+            + $"OR (x.benefit IN ({BenefitRules.SqlList(pair.First)}) AND x.second_start_{i} < x.start_period)")) + ")",
+        [HoldReasons.NoPerson.Code] = "x.person_id IS NULL",
+        [HoldReasons.NoCard.Code] = "x.card_id IS NULL",
+        [HoldReasons.CardInactive.Code] = "x.financial_status <> 'active'",
+        // Long-term benefits only, and not in the first EligibilityValidityMonths of an entitlement (its award verified the person).
+        [HoldReasons.EligibilityLapsed.Code] = $"x.benefit IN ({BenefitRules.SqlList(BenefitRules.NeedVerification)}) AND x.start_period <= @lapse "
+            + "AND (x.verified_on IS NULL OR x.verified_on <= @lapse)",
+        // The card register names another holder of the account (a spouse's included).
+        [HoldReasons.NotOwnAccount.Code] = "x.account_holder IS NOT NULL AND x.account_holder <> x.id_number",
+        // One account on several persons' cards and this card does not name its holder: whose it is is unknown.
+        [HoldReasons.DuplicateAccount.Code] = "x.account_holder IS NULL AND x.bank_account IN (SELECT bank_account FROM shared)",
+        [HoldReasons.AmountChange.Code] = "x.basis_fen IS NOT NULL AND abs(x.amount_fen - x.basis_fen) * 100 > @pct * x.basis_fen",
+    };
+
+    private static string HoldCaseSql => string.Join("\n                       ",
+        HoldReasons.All.Select(r => $"WHEN {HoldConditions[r.Code]} THEN '{r.Code}'"));
 
     // Back-pay and re-issues, after the regular lines: a person is payable now exactly when this batch holds a
     // payable regular line for them, which also carries the current card and name. Looked up per follow-up on
@@ -178,10 +231,11 @@ public sealed class BatchBuilder(Work work, BureauClock clock, IOptions<Disburse
     // third month ran for over ten minutes). The one-payment key finds the one line.
     internal const string FollowUpSettings = "SET LOCAL enable_seqscan = off";
 
-    internal const string FollowUpLinesSql = """
+    internal static readonly string FollowUpLinesSql = $"""
         INSERT INTO app.disbursement_lines
             (batch_id, kind, id_number, benefit, period, amount_fen, status, hold_reason, refers_to, bank_code, bank_account, account_name)
-        -- Back-pay: a held month of a live batch, not yet followed up, whose person is payable now.
+        -- Back-pay: a held month of a live batch, not yet followed up, whose person is payable now, if its hold reason
+        -- is one whose months are back-paid (HoldReasons) and, for an amount change, a person released it.
         SELECT @batch, 'back_pay', h.id_number, h.benefit, h.period, h.amount_fen, 'payable', NULL, h.id, v.bank_code, v.bank_account, v.account_name
         FROM app.disbursement_lines h
         CROSS JOIN LATERAL (SELECT * FROM app.disbursement_lines v
@@ -189,6 +243,9 @@ public sealed class BatchBuilder(Work work, BureauClock clock, IOptions<Disburse
                               AND v.kind = 'regular' AND v.kind <> 'reissue' AND v.status = 'payable' AND NOT v.released
                             LIMIT 1) v -- at most one (the unique index); LIMIT also keeps the subquery from being flattened
         WHERE h.status = 'held' AND NOT h.released AND h.period < @p
+          AND h.hold_reason IN ({HoldReasons.BackPaidSqlList()})
+          AND (h.hold_reason <> '{HoldReasons.AmountChange.Code}'
+               OR EXISTS (SELECT 1 FROM app.disbursement_hold_releases r WHERE r.line_id = h.id))
           AND NOT EXISTS (SELECT 1 FROM app.disbursement_lines x WHERE x.refers_to = h.id AND NOT x.released)
         UNION ALL
         -- Re-issue: a payment the bank returned, once the card or name changed after the return.

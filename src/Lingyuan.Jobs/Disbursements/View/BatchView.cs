@@ -13,12 +13,13 @@ public sealed record KindTotal(string Kind, long Count, long Total);
 public sealed record BenefitKindTotal(string Benefit, string Kind, long Count, long Total);
 public sealed record ChangeRow(string What, string IdNumber, string? Name, string Benefit, long? PrevFen, long? CurFen);
 public sealed record RecoveryRow(long LineId, string IdNumber, DateOnly DeathDate, long AmountFen);
+public sealed record AmountChangeRow(long LineId, string IdNumber, string? Name, string Benefit, long? BasisFen, long AmountFen, string? ReleasedBy, string? Reason, DateTime? ReleasedAt);
 public sealed record LineRow(long Id, string Kind, string IdNumber, string? Name, string Benefit, DateOnly Period, long AmountFen, string Status, string? HoldReason, string? BankAccount, long? RefersTo);
 
 /// <summary>What the batch page shows of one batch.</summary>
 public sealed record BatchDetail(
     BatchHeader Header, List<BenefitTotal> Benefits, List<ReasonTotal> Held, List<KindTotal> Kinds, List<ChangeRow> Changes,
-    List<RecoveryRow> Recoveries, List<LineRow> Lines, int PageNo, bool HasNext);
+    List<RecoveryRow> Recoveries, List<LineRow> Lines, int PageNo, bool HasNext, List<AmountChangeRow> AmountChanges);
 
 /// <summary>The XLSX summary's content.</summary>
 public sealed record BatchSummary(BatchHeader Header, List<BenefitKindTotal> Benefits, List<LineRow> Held);
@@ -71,13 +72,23 @@ public sealed partial class BatchView(Work work)
                 JOIN app.disbursement_lines l ON l.id = r.line_id WHERE l.batch_id = @id ORDER BY r.line_id LIMIT 200
                 """, new { id });
 
+            // Amount changes held in this batch, with their releases (DOMAIN.md §2: a person releases them).
+            var amountChanges = await uow.ListAsync<AmountChangeRow>(
+                """
+                SELECT l.id AS LineId, l.id_number AS IdNumber, l.account_name AS Name, l.benefit AS Benefit, l.basis_fen AS BasisFen,
+                       l.amount_fen AS AmountFen, r.released_by AS ReleasedBy, r.reason AS Reason, r.released_at AS ReleasedAt
+                FROM app.disbursement_lines l LEFT JOIN app.disbursement_hold_releases r ON r.line_id = l.id
+                WHERE l.batch_id = @id AND l.status = 'held' AND l.hold_reason = @code
+                ORDER BY l.id LIMIT 200
+                """, new { id, code = HoldReasons.AmountChange.Code });
+
             var (where, args) = LineFilter(id, q, status, reason);
             args.Add("offset", (pageNo - 1) * PageSize);
             args.Add("limit", PageSize + 1);
             var lines = await uow.ListAsync<LineRow>($"{LineColumns} WHERE {where} ORDER BY id OFFSET @offset LIMIT @limit", args);
             var hasNext = lines.Count > PageSize;
             if (hasNext) lines.RemoveAt(PageSize);
-            return new BatchDetail(b, benefits, held, kinds, changes, recoveries, lines, pageNo, hasNext);
+            return new BatchDetail(b, benefits, held, kinds, changes, recoveries, lines, pageNo, hasNext, amountChanges);
         }, ct, PageWork with { RecordId = BatchLifecycle.Id(id) });
 
     public Task<BatchSummary?> SummaryAsync(long id, CancellationToken ct) =>

@@ -19,6 +19,7 @@ public static class BatchesPage
         var g = app.MapGroup("/hangfire/batches").RequireAuthorization(Policies.Finance);
         BatchView.Map(g);
         BatchReview.Map(g);
+        HoldRelease.Map(g);
         Reconciler.Map(g);
         BankFile.Map(g);
         BuildOnRequest.Map(g);
@@ -120,6 +121,7 @@ public static class BatchesPage
             <table id="held-reasons"><thead><tr><th>原因</th><th>笔数</th><th>金额(元)</th></tr></thead><tbody>
             {Html.Join(held.Select(x => Html.Of($"<tr><td><a href=\"?status=held&amp;reason={x.Reason}\">{Zh.HoldReason(x.Reason)}</a></td><td class=\"num\">{x.Count.ToString("N0", CultureInfo.InvariantCulture)}</td><td class=\"num\">{Money.Yuan(x.Total)}</td></tr>")))}
             </tbody></table>
+            {AmountChanges(ctx, b, d.AmountChanges)}
             <h2>与上月比较</h2>
             <p id="changes">新增 {changes.Count(c => c.What == "new")} 人次,停发 {changes.Count(c => c.What == "stopped")} 人次,金额变动 {changes.Count(c => c.What == "changed")} 人次(最多列出 60 条)。</p>
             <table><thead><tr><th>变动</th><th>身份证号</th><th>姓名</th><th>待遇类型</th><th>上月(元)</th><th>本月(元)</th></tr></thead><tbody>
@@ -171,6 +173,31 @@ public static class BatchesPage
                 <label>银行回盘文件 <input type="file" name="file" accept=".csv" required></label><button type="submit">导入对账</button></form>
                 """));
         return Html.Of($"<div class=\"actions\">{Html.Join(parts)}</div>");
+    }
+
+    // Held amount changes: each stays held until a finance user other than the batch's preparer releases it with a reason.
+    private static Html AmountChanges(HttpContext ctx, BatchHeader b, List<AmountChangeRow> rows)
+    {
+        if (rows.Count == 0) return Html.Empty;
+        var user = UserName(ctx);
+        var mayRelease = ctx.User.IsInRole(Roles.Finance) || ctx.User.IsInRole(Roles.Admin);
+        var preparer = user == b.SubmittedBy || user == b.BuiltBy;
+        var clock = ctx.RequestServices.GetRequiredService<Calendar.BureauClock>();
+        var af = Layout.AntiforgeryField(ctx);
+        Html Action(AmountChangeRow r) =>
+            r.ReleasedBy is not null
+                ? Html.Of($"<span class=\"ok\" id=\"released-{r.LineId}\">已由 {r.ReleasedBy} 于 {clock.Format(new DateTimeOffset(DateTime.SpecifyKind(r.ReleasedAt!.Value, DateTimeKind.Utc)))} 解除:{r.Reason};下一批次补发</span>")
+                : b.State == BatchState.Rejected ? Html.Of($"批次已退回")
+                : !mayRelease ? Html.Of($"待财务人员确认")
+                : preparer ? Html.Of($"<span class=\"warn\">您是本批次的制单人,须由另一名财务人员解除</span>")
+                : Html.Of($"""<form method="post" action="/hangfire/batches/{b.Id}/lines/{r.LineId}/release" class="inline">{af}<input name="reason" id="release-reason-{r.LineId}" required maxlength="{TextRules.ReasonMaxLength}" placeholder="解除原因(如:已核实调待文件)"><button type="submit" id="release-{r.LineId}">确认变动并解除暂停</button></form>""");
+        return Html.Of($"""
+            <h2 id="amount-changes">金额变动暂停(须财务人员确认)</h2>
+            <p>金额较上次发放变动超过预警比例的,暂停发放,直至制单人以外的财务人员核实并填写原因后解除;解除后下一批次补发暂停月份。</p>
+            <table id="amount-change-lines"><thead><tr><th>流水引用</th><th>身份证号</th><th>姓名</th><th>待遇类型</th><th>上次发放(元)</th><th>本月(元)</th><th>确认</th></tr></thead><tbody>
+            {Html.Join(rows.Select(r => Html.Of($"<tr><td>{r.LineId}</td><td>{Mask.IdNumber(r.IdNumber)}</td><td>{r.Name}</td><td>{Zh.Benefit(r.Benefit)}</td><td class=\"num\">{(r.BasisFen is { } f ? Money.Yuan(f) : "")}</td><td class=\"num\">{Money.Yuan(r.AmountFen)}</td><td>{Action(r)}</td></tr>")))}
+            </tbody></table>
+            """);
     }
 
     internal static async Task<IResult?> ValidAntiforgeryAsync(HttpContext ctx)

@@ -84,6 +84,9 @@ public static class RegisterKinds
         new("bank_code", Str, Code(20)),
         new("bank_account", Str, CardAccount),
         new("financial_status", Str, Enum("active", "inactive", "frozen", "lost")),
+        // Not in the contract's list; accepted when present: the bank's holder of the account when it is not the card's
+        // own holder (DOMAIN.md §2: only the recipient's own card account is paid). Empty: the card's holder.
+        new("account_holder_id_number", "account_holder", Str, OptionalResidentId, Optional: true),
     ], ["id_number"]);
 
     public static readonly ImportKind Entitlements = new("entitlements", "app.entitlements",
@@ -102,7 +105,7 @@ public static class RegisterKinds
     public static readonly ImportKind LifeEvents = new("life-events", "app.life_events",
     [
         new("id_number", Str, ResidentId),
-        new("event", Str, Enum("death", "eligibility_verified", "suspended", "resumed")),
+        new("event", Str, Enum("death", "eligibility_verified", "suspended", "resumed", "imprisoned")),
         new("date", Day, Date(notFuture: true)),
     ], ["id_number", "event", "date"]);
 
@@ -156,6 +159,12 @@ public static class RegisterKinds
             return "is not a masked ID number, expected 6 digits, 8 asterisks, 3 digits and a check character (e.g. 211382********123X)";
         value = v;
         return null;
+    }
+
+    private static string? OptionalResidentId(string raw, in ParseContext ctx, out object? value)
+    {
+        value = null;
+        return raw.Trim().Length == 0 ? null : ResidentId(raw, ctx, out value);
     }
 
     private static string? FemaleBaseline(string raw, in ParseContext _, out object? value)
