@@ -30,9 +30,18 @@ public static class DrawsPage
         g.MapGet("/{drawId:long}/public.csv", PublicCsv);
         g.MapGet("/{drawId:long}/snapshot.txt", Snapshot);
         g.MapGet("/commitments.csv", CommitmentsCsv);
+        g.MapGet("/plans/{planId:long}/edit", PlanEditPage.Show);
         InspectionPlans.Map(g);
+        SnapshotFreeze.Map(g);
         DrawService.Map(g);
         InspectionResults.Map(g);
+    }
+
+    /// <summary>The Chinese half of a refusal written "English / 中文" (the whole text when it has no such half).</summary>
+    internal static string Zh(Exception e)
+    {
+        var text = e is BadInputException b ? string.Join(";", b.Problems) : e.Message;
+        return string.Join(";", text.Split(';').Select(t => t.LastIndexOf(" / ", StringComparison.Ordinal) is var i and >= 0 ? t[(i + 3)..] : t));
     }
 
     internal static bool CanChange(HttpContext ctx) => ctx.User.IsInRole(Roles.Inspection) || ctx.User.IsInRole(Roles.Admin);
@@ -50,7 +59,8 @@ public static class DrawsPage
 
     internal static async Task<IResult> IndexAsync(HttpContext ctx, InspectionsView view, CancellationToken ct, string? message = null, string? error = null)
     {
-        var (planList, drawList, failures, overdue, missingCalendar) = await view.OverviewAsync(ct);
+        var overview = await view.OverviewAsync(ct);
+        var (planList, drawList, failures, overdue, missingCalendar) = overview;
         var canChange = CanChange(ctx);
         var standing = drawList.Where(d => !d.Cancelled).ToDictionary(d => d.PlanId, d => d.Id);
 
@@ -58,11 +68,11 @@ public static class DrawsPage
             <tr><td>{p.Id}</td><td>{p.Name}</td><td>{p.Period}</td><td>{(p.Streets.Length == 0 ? "全部" : string.Join("、", p.Streets))}</td>
             <td>{(p.Industries.Length == 0 ? "全部" : string.Join("、", p.Industries))}</td><td>{p.RatiosText}</td><td class="num">{p.TeamSize}</td>
             <td class="num">{p.WorkloadCap}</td><td class="num">{p.RotationLookbackMonths}</td><td>{p.DrawDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}</td>
-            <td><code>{p.CommitmentHex}</code></td>
+            <td><code>{p.CommitmentHex}</code><br><span class="published-at">{view.Format(p.CreatedAt)} 公开</span></td>
             <td>{(p.State == PlanState.Drawn && standing.TryGetValue(p.Id, out var did)
                 ? Html.Of($"<a href=\"{Base}/{did}\">摇号 {did}</a>")
-                : PlanLifecycle.Table.Offers(PlanVerb.Draw, p.State, ctx.User)
-                    ? Html.Of($"<form class=\"inline\" method=\"post\" action=\"{Base}/plans/{p.Id}/run\">{Layout.AntiforgeryField(ctx)}<button type=\"submit\">立即摇号</button></form>")
+                : overview.Timings.TryGetValue(p.Id, out var timing)
+                    ? PlanDrawCell.Render(ctx, p, timing, view)
                     : Html.Of($"{PlanLifecycle.Table.Label(p.State)}"))}</td></tr>
             """));
         var drawRows = drawList.Select(d => Html.Of($"""
@@ -99,7 +109,8 @@ public static class DrawsPage
             {(missingCalendar ? Html.Of($"<p class=\"warn\">部分期限跨入尚未导入节假日安排的年度(仅按周末推算),请导入下一年度节假日安排。</p>") : Html.Empty)}
             <p>依据国办发〔2015〕58号、国发〔2019〕5号及《劳动保障监察条例》第十六、十七条。承诺值为随机种子的 SHA-256,须在摇号前公开;摇号后公开种子,任何人可按公开算法复核。</p>
             <h2>抽查计划</h2>
-            <table><tr><th>编号</th><th>名称</th><th>期间</th><th>街道</th><th>行业</th><th>比例(%)</th><th>每组</th><th>上限</th><th>轮换(月)</th><th>摇号日期</th><th>种子承诺值(SHA-256)</th><th>摇号</th></tr>{planRows}</table>
+            <table><tr><th>编号</th><th>名称</th><th>期间</th><th>街道</th><th>行业</th><th>比例(%)</th><th>每组</th><th>上限</th><th>轮换(月)</th><th>摇号日期</th><th>种子承诺值(SHA-256)与公开时间</th><th>摇号</th></tr>{planRows}</table>
+            <p><a href="{DrawsPublicPage.Base}">公开页面(无需登录):承诺值、快照哈希与摇号证明</a></p>
             {form}
             {(canChange ? Html.Of($"""
                 <h2>导入检查结果</h2>
