@@ -89,7 +89,7 @@ public static class AssignmentMail
             text.AppendLine($"   同组执法人员:{a.Mates}");
         }
         text.AppendLine();
-        text.AppendLine("请按《劳动保障监察条例》第十六条由两名以上执法人员共同检查;如与上述单位存在利害关系,请依第十七条立即申请回避。");
+        text.AppendLine("请按《劳动保障监察条例》第十六条由两名以上执法人员共同检查;如与上述单位存在利害关系,请依第十六条第二款立即申请回避。");
         text.AppendLine("凌源市人力资源和社会保障局");
 
         var rows = list.Select(a => Html.Of($"""
@@ -104,7 +104,7 @@ public static class AssignmentMail
             <tr><th>序号</th><th>单位名称</th><th>统一社会信用代码</th><th>地址</th><th>同组执法人员</th></tr>
             {rows}
             </table>
-            <p>请按《劳动保障监察条例》第十六条由两名以上执法人员共同检查;如与上述单位存在利害关系,请依第十七条立即申请回避。</p>
+            <p>请按《劳动保障监察条例》第十六条由两名以上执法人员共同检查;如与上述单位存在利害关系,请依第十六条第二款立即申请回避。</p>
             <p>凌源市人力资源和社会保障局</p>
             </body></html>
             """);

@@ -107,7 +107,7 @@ public static class DrawsPage
             {(message is null ? Html.Empty : Html.Of($"<p class=\"ok\" role=\"status\">{message}</p>"))}
             {(error is null ? Html.Empty : Html.Of($"<p class=\"error\" role=\"alert\">{error}</p>"))}
             {(missingCalendar ? Html.Of($"<p class=\"warn\">部分期限跨入尚未导入节假日安排的年度(仅按周末推算),请导入下一年度节假日安排。</p>") : Html.Empty)}
-            <p>依据国办发〔2015〕58号、国发〔2019〕5号及《劳动保障监察条例》第十六、十七条。承诺值为随机种子的 SHA-256,须在摇号前公开;摇号后公开种子,任何人可按公开算法复核。</p>
+            <p>依据国办发〔2015〕58号、国发〔2019〕5号及《劳动保障监察条例》第十六条。承诺值为随机种子的 SHA-256,计划建立时即在公开页面公布;摇号前冻结名录快照并公布其哈希值;摇号使用快照冻结后才产生的公开随机数;摇号后公开种子,任何人可按公开算法复核。</p>
             <h2>抽查计划</h2>
             <table><tr><th>编号</th><th>名称</th><th>期间</th><th>街道</th><th>行业</th><th>比例(%)</th><th>每组</th><th>上限</th><th>轮换(月)</th><th>摇号日期</th><th>种子承诺值(SHA-256)与公开时间</th><th>摇号</th></tr>{planRows}</table>
             <p><a href="{DrawsPublicPage.Base}">公开页面(无需登录):承诺值、快照哈希与摇号证明</a></p>
