@@ -7,7 +7,16 @@
 --   the draw then uses the frozen snapshot and the value (algorithm ly-draw-2).
 
 ALTER TABLE app.inspection_plans ALTER COLUMN secret DROP NOT NULL;
-ALTER TABLE app.inspection_plans DROP CONSTRAINT inspection_plans_commitment_check;
+-- The CHECK tying the commitment to the plain secret (named by PostgreSQL, not by 0030) goes; the new one allows a sealed secret.
+DO $$
+DECLARE c text;
+BEGIN
+    FOR c IN SELECT conname FROM pg_constraint
+             WHERE conrelid = 'app.inspection_plans'::regclass AND contype = 'c' AND pg_get_constraintdef(oid) LIKE '%sha256(secret)%'
+    LOOP
+        EXECUTE format('ALTER TABLE app.inspection_plans DROP CONSTRAINT %I', c);
+    END LOOP;
+END $$;
 ALTER TABLE app.inspection_plans ADD COLUMN sealed_secret bytea;
 ALTER TABLE app.inspection_plans ADD COLUMN replaces_plan_id bigint REFERENCES app.inspection_plans (id);
 ALTER TABLE app.inspection_plans ADD CONSTRAINT inspection_plans_commitment_check
