@@ -207,23 +207,30 @@ public sealed class DrawExportProofCommand(DrawProofs proofs) : ICliCommand
         "draw export-proof",
         "write a draw's public proof files / 导出摇号的公开证明文件",
         """
-        usage: Lingyuan.Jobs draw export-proof DRAW_ID --out DIR
-        用法:  Lingyuan.Jobs draw export-proof 摇号编号 --out 目录
-        Writes proof.txt, snapshot.txt, result.txt and draw-DRAW_ID-proof.zip, the same bytes the public page
-        /public/draws/DRAW_ID serves (docs/draw-algorithm.md §7a). Check them with tools/DrawCheck/drawcheck.py.
+        usage: Lingyuan.Jobs draw export-proof DRAW_ID --out DIR [--force]
+        用法:  Lingyuan.Jobs draw export-proof 摇号编号 --out 目录 [--force]
+        Writes proof.txt, snapshot.txt, result.txt and draw-DRAW_ID-proof.zip into DIR (created if missing), the
+        same bytes the public page /public/draws/DRAW_ID serves (docs/draw-algorithm.md §7a); each file whole or
+        not at all, an existing one replaced only with --force. Check them with tools/DrawCheck/drawcheck.py.
         写出与公开页面相同的证明文件,可用 tools/DrawCheck/drawcheck.py 独立复核。
         """,
-        ValueOptions: ["out"]);
+        ValueOptions: ["out"],
+        Flags: ["force"]);
 
     public async Task<int> RunAsync(CommandArgs args, CancellationToken ct)
     {
         var drawId = args.PositionalId(0, "DRAW_ID");
         args.ExpectPositionals(1);
         var dir = args.Option("out") ?? throw new UsageException("--out DIR is required / 需要 --out 目录");
-        var files = await proofs.FilesAsync(drawId, ct) ?? throw new DomainRuleException($"no draw {drawId} / 没有该摇号记录");
+        var force = args.Flag("force");
+        if (File.Exists(dir) || (Directory.Exists(dir) && new DirectoryInfo(dir).LinkTarget is not null))
+            throw new UsageException($"--out: '{dir}' is not a directory / --out 应为目录");
         Directory.CreateDirectory(dir);
-        foreach (var (name, bytes) in files.Files) await File.WriteAllBytesAsync(Path.Combine(dir, name), bytes, ct);
-        await File.WriteAllBytesAsync(Path.Combine(dir, files.ZipName), files.Zip(), ct);
+        var names = new[] { "proof.txt", "snapshot.txt", "result.txt", $"draw-{drawId}-proof.zip" };
+        foreach (var name in names) Exports.SafeFile.CheckTarget(Path.Combine(dir, name), force, "--out");
+        var files = await proofs.FilesAsync(drawId, ct) ?? throw new DomainRuleException($"no draw {drawId} / 没有该摇号记录");
+        foreach (var (name, bytes) in files.Files.Append((files.ZipName, files.Zip())))
+            await Exports.SafeFile.WriteAsync(Path.Combine(dir, name), force, "--out", async (stream, token) => { await stream.WriteAsync(bytes, token); return 0; }, ct);
         Console.WriteLine($"draw {drawId}: proof.txt, snapshot.txt, result.txt, {files.ZipName} written to {dir}");
         return ExitCodes.Ok;
     }
