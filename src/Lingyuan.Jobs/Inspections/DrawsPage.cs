@@ -160,7 +160,7 @@ public static class DrawsPage
             <td>{r.CompletedOn?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? ""}</td><td>{InspectionResults.FindingZh(r.Finding)}</td></tr>
             """));
         var body = Html.Of($"""
-            <p><a href="{Base}">返回</a> · <a href="{Base}/{drawId}/public">公示页(可打印)</a> · <a href="{Base}/{drawId}/public.csv">公示 CSV</a> · <a href="{Base}/{drawId}/snapshot.txt">名录快照</a></p>
+            <p><a href="{Base}">返回</a> · <a href="{Base}/{drawId}/public">公示页(可打印)</a> · <a href="{Base}/{drawId}/public.csv">公示 CSV</a> · <a href="{Base}/{drawId}/snapshot.txt">名录快照</a> · <a href="{DrawsPublicPage.Base}/{drawId}">公开证明(无需登录)</a></p>
             <table>
             <tr><th>计划</th><td>{d.PlanId}(第 {d.Attempt} 次)</td></tr>
             <tr><th>算法</th><td>{d.Algorithm}</td></tr>
@@ -169,6 +169,10 @@ public static class DrawsPage
             <tr><th>公开的种子秘密</th><td><code>{Convert.ToHexStringLower(secret!)}</code></td></tr>
             <tr><th>种子</th><td><code>{Convert.ToHexStringLower(d.Seed)}</code></td></tr>
             <tr><th>结果 SHA-256</th><td><code>{Convert.ToHexStringLower(d.ResultHash)}</code></td></tr>
+            <tr><th>承诺值公开时间</th><td id="commitment-published-at">{view.Format(d.CommitmentPublishedAt)}</td></tr>
+            {(d.SnapshotFrozenAt is { } frozenAt ? Html.Of($"<tr><th>快照冻结时间</th><td>{view.Format(frozenAt)}</td></tr>") : Html.Empty)}
+            {(d.PublicValue is { } pv ? Html.Of($"<tr><th>公开随机数</th><td>{d.PublicSource}:<code>{pv}</code></td></tr>") : Html.Empty)}
+            <tr><th>摇号时间</th><td id="drawn-at">{view.Format(d.FinishedAt)}</td></tr>
             <tr><th>操作人</th><td>{d.Operator}</td></tr>
             <tr><th>复核</th><td>{(diffs.Count == 0 ? Html.Of($"<span class=\"ok\">复核一致</span>") : Html.Of($"<span class=\"error\">复核不一致:{string.Join(";", diffs)}</span>"))}</td></tr>
             <tr><th>状态</th><td>{StateCell(d, "")}</td></tr>

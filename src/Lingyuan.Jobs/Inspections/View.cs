@@ -20,6 +20,12 @@ public sealed class DrawRow
     public string? CancelReason { get; init; }
     public string? CancelledBy { get; init; }
     public DateTime? CancelledAt { get; init; }
+    /// <summary>When the plan's commitment was published (the plan's creation).</summary>
+    public DateTime CommitmentPublishedAt { get; init; }
+    /// <summary>When the snapshot the draw used was frozen (null for ly-draw-1 draws).</summary>
+    public DateTime? SnapshotFrozenAt { get; init; }
+    public string? PublicValue { get; init; }
+    public string? PublicSource { get; init; }
     /// <summary>The state as stored text (derived, see <see cref="PlanLifecycle.DrawStateSql"/>).</summary>
     public string StateDb { get; init; } = "";
 
@@ -75,7 +81,9 @@ public sealed class InspectionsView(Work work, Lingyuan.Jobs.Calendar.CalendarSt
     private static readonly string DrawColumns = $"""
         d.id, d.plan_id AS PlanId, d.attempt, d.algorithm, d.draw_date AS DrawDate, d.snapshot_hash AS SnapshotHash, d.seed,
         d.result_hash AS ResultHash, d.employer_count AS EmployerCount, d.operator, d.started_at AS StartedAt, d.finished_at AS FinishedAt,
-        c.reason AS CancelReason, c.cancelled_by AS CancelledBy, c.cancelled_at AS CancelledAt, {PlanLifecycle.DrawStateSql} AS StateDb
+        c.reason AS CancelReason, c.cancelled_by AS CancelledBy, c.cancelled_at AS CancelledAt, {PlanLifecycle.DrawStateSql} AS StateDb,
+        (SELECT p.created_at FROM app.inspection_plans p WHERE p.id = d.plan_id) AS CommitmentPublishedAt,
+        (SELECT s.frozen_at FROM app.draw_snapshots s WHERE s.id = d.snapshot_id) AS SnapshotFrozenAt, d.public_value AS PublicValue, d.public_source AS PublicSource
         """;
 
     public Task<InspectionsOverview> OverviewAsync(CancellationToken ct) =>

@@ -66,6 +66,9 @@ public class DrawsPageFacts(DatabaseFixture db) : IClassFixture<DatabaseFixture>
         var detailPath = run.Headers.Location!.OriginalString;
         var detail = await operatorClient.GetStringAsync(detailPath);
         Assert.Contains("复核一致", detail);
+        Assert.Contains("承诺值公开时间", detail); // both times: the commitment's publication and the draw
+        Assert.Contains("摇号时间", detail);
+        Assert.Contains(TestPublicValue, detail);
         Assert.DoesNotContain("<img src=x", detail);
         Assert.Contains("&lt;img src=x", detail);
 

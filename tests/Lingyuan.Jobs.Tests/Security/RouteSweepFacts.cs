@@ -41,7 +41,7 @@ public partial class RouteSweepFacts(SweepFixture fx, ITestOutputHelper output) 
     private static readonly string[] Public =
     [
         "/login", "/logout", "/healthz", "/denied", "/",
-        "/public/draws", "/public/draws/1", "/public/draws/1/proof.txt", "/public/draws/1/snapshot.txt", "/public/draws/1/result.txt", "/public/draws/1/proof.zip",
+        "/public/draws/", "/public/draws/1", "/public/draws/1/proof.txt", "/public/draws/1/snapshot.txt", "/public/draws/1/result.txt", "/public/draws/1/proof.zip",
     ];
 
     private sealed record Route(string Method, string Path, string[]? AllowedRoles, bool Anonymous, string Pattern = "", System.Reflection.MethodInfo? Handler = null);
