@@ -342,8 +342,14 @@ public sealed class InspectionDrawsJob(SnapshotFreeze freeze, BureauClock clock,
         // The freezes name the job as their operator however it is started (Hangfire, `jobs run`, a test).
         using var acting = Acting.Begin(new Acting($"job:{Id}", Acting.Job, Acting.Current.JobId));
         var due = await freeze.DueAsync(clock.Today.AddDays(1), ct);
-        foreach (var planId in due) await freeze.FreezeAsync(planId, ct);
-        if (due.Count > 0) log.LogInformation("{Due} plan snapshot(s) frozen for tomorrow's draws", due.Count);
+        var frozen = 0;
+        foreach (var planId in due)
+        {
+            // One plan's unreadable registers (or a plan withdrawn meanwhile) does not keep the others unfrozen.
+            try { await freeze.FreezeAsync(planId, ct); frozen++; }
+            catch (DomainRuleException e) { log.LogWarning("plan {PlanId}: snapshot not frozen: {Reason}", planId, e.Message); }
+        }
+        if (due.Count > 0) log.LogInformation("{Frozen} of {Due} plan snapshot(s) frozen for tomorrow's draws", frozen, due.Count);
     }
 }
 
