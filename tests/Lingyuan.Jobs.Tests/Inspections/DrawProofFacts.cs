@@ -197,6 +197,40 @@ public class DrawProofFacts : IClassFixture<DrawProofFacts.Fixture>
     }
 
     [Fact]
+    public async Task On_the_dashboard_an_inspection_user_edits_and_withdraws_plans_before_their_draw()
+    {
+        await using var server = await TestServer.StartAsync(_db, AppRole.Dashboard, new() { ["Dashboard:LoginAttemptsPerMinute"] = "1000" });
+        var inspector = await server.SignedInClientAsync("pf-jc", Lingyuan.Jobs.Dashboard.Roles.Inspection);
+        var street = Street();
+        await AddEmployersAsync(_db, street, ("页面修改公司", 'D', false));
+        var toEdit = await AddPlanAsync(_db, street);
+        var toWithdraw = await AddPlanAsync(_db, street);
+        var token = await TestServer.AntiforgeryTokenAsync(inspector, "/hangfire/draws");
+        FormUrlEncodedContent Form(params (string Key, string Value)[] fields) =>
+            new(fields.Select(f => KeyValuePair.Create(f.Key, f.Value)).Append(KeyValuePair.Create("__RequestVerificationToken", token)));
+
+        var editPage = await inspector.GetStringAsync($"/hangfire/draws/plans/{toEdit.Id}/edit");
+        Assert.Contains($"value=\"{toEdit.RatiosText}\"", editPage);
+        var noReason = await inspector.PostAsync($"/hangfire/draws/plans/{toEdit.Id}/edit", Form(("ratios", "A=50,B=50,C=50,D=50")));
+        Assert.Equal(HttpStatusCode.BadRequest, noReason.StatusCode);
+        Assert.Contains("须说明理由", await noReason.Content.ReadAsStringAsync());
+        var edited = await inspector.PostAsync($"/hangfire/draws/plans/{toEdit.Id}/edit", Form(("ratios", "A=50,B=50,C=50,D=50"), ("reason", "比例调整")));
+        var editedHtml = await edited.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, edited.StatusCode);
+        Assert.Contains($"计划 {toEdit.Id} 已撤回并由计划", editedHtml);
+        var withdrawn = await inspector.PostAsync($"/hangfire/draws/plans/{toWithdraw.Id}/withdraw", Form(("reason", "重复计划")));
+        Assert.Contains($"计划 {toWithdraw.Id} 已撤回", await withdrawn.Content.ReadAsStringAsync());
+
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+        var replacement = await conn.QuerySingleAsync<(long Id, short RatioA)>("SELECT id, ratio_a FROM app.inspection_plans WHERE replaces_plan_id = @id", new { id = toEdit.Id });
+        Assert.Equal(50, replacement.RatioA);
+        Assert.Equal(2, await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM app.plan_withdrawals WHERE plan_id = ANY(@ids) AND withdrawn_by = 'pf-jc'", new { ids = new[] { toEdit.Id, toWithdraw.Id } }));
+        var publicList = await server.Client().GetStringAsync("/public/draws");
+        Assert.Contains(toEdit.CommitmentHex, publicList);
+        Assert.Contains("已撤回", publicList);
+    }
+
+    [Fact]
     public async Task The_public_pages_are_rate_limited_per_address_with_a_chinese_429()
     {
         await using var server = await TestServer.StartAsync(_db, AppRole.Dashboard, new() { ["Inspections:PublicRequestsPerMinute"] = "3" });
