@@ -214,7 +214,9 @@ public class DrawProofFacts : IClassFixture<DrawProofFacts.Fixture>
         var noReason = await inspector.PostAsync($"/hangfire/draws/plans/{toEdit.Id}/edit", Form(("ratios", "A=50,B=50,C=50,D=50")));
         Assert.Equal(HttpStatusCode.BadRequest, noReason.StatusCode);
         Assert.Contains("须说明理由", await noReason.Content.ReadAsStringAsync());
-        var edited = await inspector.PostAsync($"/hangfire/draws/plans/{toEdit.Id}/edit", Form(("ratios", "A=50,B=50,C=50,D=50"), ("reason", "比例调整")));
+        // The plan was dated two days ago (made on the test clock): a change keeps no draw date in the past, so it gets a new one.
+        var newDate = _db.Services.GetRequiredService<InspectionPlans>().Today.AddDays(7).ToString("yyyy-MM-dd");
+        var edited = await inspector.PostAsync($"/hangfire/draws/plans/{toEdit.Id}/edit", Form(("ratios", "A=50,B=50,C=50,D=50"), ("drawDate", newDate), ("reason", "比例调整")));
         var editedHtml = await edited.Content.ReadAsStringAsync();
         Assert.Equal(HttpStatusCode.OK, edited.StatusCode);
         Assert.Contains($"计划 {toEdit.Id} 已撤回并由计划", editedHtml);
