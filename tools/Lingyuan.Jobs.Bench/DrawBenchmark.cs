@@ -11,6 +11,9 @@ namespace Lingyuan.Jobs.Bench;
 /// </summary>
 public static class DrawBenchmark
 {
+    /// <summary>A public random value in canonical form (ly-draw-2 needs one).</summary>
+    private const string PublicValue = "03 07 11 15 19 22 28 31 36 40 44 47 52 55 61 64 68 72 75 80";
+
     public sealed record Figures(int Employers, int Inspectors, int Conflicts, int Drawn, int SnapshotBytes, TimeSpan Draw, TimeSpan Verify);
 
     /// <summary>A deterministic synthetic register: 40 % class A, 30 % B, 20 % C, 10 % D; every 50th inspector inactive; as many rotation pairs as conflicts.</summary>
@@ -37,12 +40,12 @@ public static class DrawBenchmark
         var secret = SHA256.HashData("bench secret"u8);
         var date = new DateOnly(2026, 3, 2);
         DrawOutcome? outcome = null;
-        var draw = Best(repeats, () => outcome = DrawAlgorithm.Run(DrawSnapshot.Decode(bytes), secret, 1, date));
+        var draw = Best(repeats, () => outcome = DrawAlgorithm.Run(DrawSnapshot.Decode(bytes), secret, 1, date, PublicValue));
         if (!outcome!.Succeeded) throw new InvalidOperationException("the synthetic draw failed");
         var resultHash = SHA256.HashData(outcome.ResultBytes());
         List<string>? diffs = null;
         var verify = Best(repeats, () => diffs = DrawService.Verify(1, DrawAlgorithm.Version, date, bytes, outcome.SnapshotHash, secret, outcome.Seed,
-            resultHash, outcome.Drawn.Count, DrawAlgorithm.Commitment(secret), outcome.Drawn));
+            resultHash, outcome.Drawn.Count, DrawAlgorithm.Commitment(secret), outcome.Drawn, PublicValue));
         if (diffs!.Count > 0) throw new InvalidOperationException("the synthetic draw does not verify: " + diffs[0]);
         return new Figures(employers, inspectors, conflicts, outcome.Drawn.Count, bytes.Length, draw, verify);
     }

@@ -11,5 +11,6 @@ return await CommandLine.RunAsync(args, new CliTool(
     services =>
     {
         services.AddSingleton<DemoSeeder>();
+        services.AddSingleton<DemoPlans>();
         services.AddCommand<SeedDemoCommand>();
     }));

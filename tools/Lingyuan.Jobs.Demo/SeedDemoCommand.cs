@@ -4,7 +4,7 @@ using Lingyuan.Jobs.Hosting;
 namespace Lingyuan.Jobs.Demo;
 
 /// <summary><c>seed-demo [--scale small|county|large] [--seed N]</c>.</summary>
-public sealed class SeedDemoCommand(DemoSeeder seeder) : ICliCommand
+public sealed class SeedDemoCommand(DemoSeeder seeder, DemoPlans plans) : ICliCommand
 {
     public static CommandSpec Spec { get; } = new(
         "seed-demo",
@@ -30,6 +30,7 @@ public sealed class SeedDemoCommand(DemoSeeder seeder) : ICliCommand
         if (!int.TryParse(seedText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var seed))
             throw new UsageException($"--seed must be a whole number, got '{seedText}' / --seed 应为整数");
         var result = await seeder.SeedAsync(scale, seed, ct);
+        foreach (var line in await plans.SeedAsync(ct)) Console.WriteLine(line);
         foreach (var (table, rows) in result.Rows) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{table}\t{rows:N0}"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"seed-demo: scale {scale.Name}, seed {seed}, {result.Rows.Values.Sum():N0} rows in {result.Elapsed.TotalSeconds:0.0} s / 已生成演示数据"));

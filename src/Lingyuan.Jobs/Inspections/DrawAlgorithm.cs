@@ -54,17 +54,20 @@ public sealed class DrawSnapshot
     public IReadOnlyList<SnapshotInspector> Inspectors { get; }
     public IReadOnlyList<InspectorEmployer> Conflicts { get; }
     public IReadOnlyList<InspectorEmployer> Rotation { get; }
+    /// <summary>The algorithm version the snapshot is written for (its first line): <c>ly-draw-1</c> or <c>ly-draw-2</c>.</summary>
+    public string Version { get; }
 
-    private DrawSnapshot(DrawParameters p, SnapshotEmployer[] e, SnapshotInspector[] i, InspectorEmployer[] c, InspectorEmployer[] r)
+    private DrawSnapshot(DrawParameters p, SnapshotEmployer[] e, SnapshotInspector[] i, InspectorEmployer[] c, InspectorEmployer[] r, string version)
     {
-        Parameters = p; Employers = e; Inspectors = i; Conflicts = c; Rotation = r;
+        Parameters = p; Employers = e; Inspectors = i; Conflicts = c; Rotation = r; Version = version;
     }
 
     /// <summary>Canonicalises the inputs; throws <see cref="ArgumentException"/> naming the first bad value.</summary>
     public static DrawSnapshot Create(
         DrawParameters parameters, IEnumerable<SnapshotEmployer> employers, IEnumerable<SnapshotInspector> inspectors,
-        IEnumerable<InspectorEmployer> conflicts, IEnumerable<InspectorEmployer> rotation)
+        IEnumerable<InspectorEmployer> conflicts, IEnumerable<InspectorEmployer> rotation, string version = DrawAlgorithm.Version)
     {
+        if (!DrawAlgorithm.Versions.Contains(version)) throw new ArgumentException($"algorithm '{version}' is not implemented here");
         if (parameters.Problems().FirstOrDefault() is { } problem) throw new ArgumentException(problem);
         var e = employers.ToArray();
         foreach (var x in e)
@@ -89,7 +92,7 @@ public sealed class DrawSnapshot
                 if (i[k].Badge == i[k - 1].Badge) throw new ArgumentException($"inspector {i[k].Badge} appears twice");
         }
 
-        return new DrawSnapshot(parameters, e, i, Pairs(conflicts), Pairs(rotation));
+        return new DrawSnapshot(parameters, e, i, Pairs(conflicts), Pairs(rotation), version);
     }
 
     private static InspectorEmployer[] Pairs(IEnumerable<InspectorEmployer> pairs)
@@ -127,7 +130,7 @@ public sealed class DrawSnapshot
     {
         var sb = new StringBuilder(64 + Employers.Count * 22 + Inspectors.Count * 16 + (Conflicts.Count + Rotation.Count) * 32);
         var p = Parameters;
-        sb.Append(DrawAlgorithm.Version).Append('\n');
+        sb.Append(Version).Append('\n');
         sb.Append("ratios\tA=").Append(p.RatiosPercent[0]).Append("\tB=").Append(p.RatiosPercent[1])
           .Append("\tC=").Append(p.RatiosPercent[2]).Append("\tD=").Append(p.RatiosPercent[3]).Append('\n');
         sb.Append("team\t").Append(p.TeamSize).Append('\n');
@@ -145,7 +148,7 @@ public sealed class DrawSnapshot
         var text = new UTF8Encoding(false, true).GetString(bytes);
         if (!text.EndsWith('\n')) throw new FormatException("snapshot does not end with a line feed");
         var lines = text[..^1].Split('\n');
-        if (lines.Length < 4 || lines[0] != DrawAlgorithm.Version) throw new FormatException($"line 1: expected '{DrawAlgorithm.Version}'");
+        if (lines.Length < 4 || !DrawAlgorithm.Versions.Contains(lines[0])) throw new FormatException($"line 1: expected one of '{string.Join("', '", DrawAlgorithm.Versions)}'");
         var ratioParts = lines[1].Split('\t');
         if (ratioParts.Length != 5 || ratioParts[0] != "ratios") throw new FormatException("line 2: expected ratios");
         var ratios = new int[4];
@@ -174,7 +177,7 @@ public sealed class DrawSnapshot
                 default: throw new FormatException($"line {n + 1}: unknown record '{f[0]}'");
             }
         }
-        return Create(new DrawParameters(ratios, team, cap), employers, inspectors, conflicts, rotation);
+        return Create(new DrawParameters(ratios, team, cap), employers, inspectors, conflicts, rotation, lines[0]);
 
         static string Field(string line, string name, int no) =>
             line.StartsWith(name + "\t", StringComparison.Ordinal) ? line[(name.Length + 1)..] : throw new FormatException($"line {no}: expected {name}");
@@ -277,7 +280,13 @@ public sealed record DrawOutcome(
 
 public static class DrawAlgorithm
 {
-    public const string Version = "ly-draw-1";
+    /// <summary>The version new draws use: ly-draw-1 plus the public random value in the seed (docs/draw-algorithm.md §3).</summary>
+    public const string Version = "ly-draw-2";
+
+    /// <summary>The first version (no public value); draws recorded with it are still verified.</summary>
+    public const string Version1 = "ly-draw-1";
+
+    public static readonly string[] Versions = [Version1, Version];
 
     public static byte[] Commitment(ReadOnlySpan<byte> secret) => SHA256.HashData(secret);
 
@@ -294,6 +303,29 @@ public static class DrawAlgorithm
         return SHA256.HashData(input);
     }
 
+    /// <summary>
+    /// ly-draw-2: seed = SHA-256(secret[32] ‖ plan id int64 BE[8] ‖ draw date ASCII[10] ‖ snapshot hash[32] ‖
+    /// SHA-256(UTF-8 of the canonical public value)[32]) — 114 bytes.
+    /// </summary>
+    public static byte[] Seed(ReadOnlySpan<byte> secret, long planId, DateOnly drawDate, ReadOnlySpan<byte> snapshotHash, string publicValue)
+    {
+        if (secret.Length != 32) throw new ArgumentException("the secret is 32 bytes");
+        if (snapshotHash.Length != 32) throw new ArgumentException("the snapshot hash is 32 bytes");
+        Span<byte> input = stackalloc byte[114];
+        secret.CopyTo(input);
+        BinaryPrimitives.WriteInt64BigEndian(input[32..], planId);
+        Encoding.ASCII.GetBytes(drawDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), input[40..]);
+        snapshotHash.CopyTo(input[50..]);
+        SHA256.HashData(Encoding.UTF8.GetBytes(publicValue), input[82..]);
+        return SHA256.HashData(input);
+    }
+
+    /// <summary>The seed of a snapshot's version: ly-draw-2 needs the public value, ly-draw-1 has none.</summary>
+    public static byte[] SeedFor(string version, ReadOnlySpan<byte> secret, long planId, DateOnly drawDate, ReadOnlySpan<byte> snapshotHash, string? publicValue) =>
+        version == Version1
+            ? (publicValue is null ? Seed(secret, planId, drawDate, snapshotHash) : throw new ArgumentException("ly-draw-1 has no public value"))
+            : Seed(secret, planId, drawDate, snapshotHash, publicValue ?? throw new ArgumentException($"{Version} needs the public random value"));
+
     /// <summary>k = ceil(ratio × n / 100): a class with a non-zero ratio and at least one employer draws at least one.</summary>
     public static int SampleSize(int ratioPercent, int classSize) => (int)((ratioPercent * (long)classSize + 99) / 100);
 
@@ -304,11 +336,11 @@ public static class DrawAlgorithm
         return Encoding.UTF8.GetBytes(sb.ToString());
     }
 
-    public static DrawOutcome Run(DrawSnapshot snapshot, ReadOnlySpan<byte> secret, long planId, DateOnly drawDate)
+    public static DrawOutcome Run(DrawSnapshot snapshot, ReadOnlySpan<byte> secret, long planId, DateOnly drawDate, string? publicValue = null)
     {
         var encoded = snapshot.Encode();
         var snapshotHash = SHA256.HashData(encoded);
-        var seed = Seed(secret, planId, drawDate, snapshotHash);
+        var seed = SeedFor(snapshot.Version, secret, planId, drawDate, snapshotHash, publicValue);
         var (drawn, unassignable, sizes) = Draw(snapshot, seed);
         return new DrawOutcome(snapshotHash, seed, drawn, unassignable, sizes);
     }

@@ -25,39 +25,44 @@ public sealed record DrawRun(long PlanId, long? DrawId, bool Existing, long? Fai
 /// <c>inspection-draws</c>, <c>POST /hangfire/draws/plans/{id}/run</c> and <c>/{id}/cancel</c>); the records
 /// are append-only (0030_inspections.sql). Moves are guarded by <see cref="PlanLifecycle"/>.
 /// </summary>
-public sealed class DrawService(Work work, CalendarStore calendars, IOptions<InspectionOptions> options, BureauClock clock, ILogger<DrawService> log)
+public sealed class DrawService(Work work, CalendarStore calendars, IOptions<InspectionOptions> options, BureauClock clock, PlanSecrets secrets, ILogger<DrawService> log)
 {
     /// <summary>
-    /// Draws a plan, as the acting person (<see cref="Acting"/>). With <paramref name="onlyIfNone"/> (the daily
-    /// job) a plan that has a standing draw is left alone; otherwise (an operator's <c>draw run</c>) that is
-    /// refused: a redraw needs a cancellation.
+    /// Draws a plan on its frozen snapshot with the public random value, as the acting person
+    /// (<see cref="Acting"/>). A plan that has a standing draw is refused: a redraw needs a cancellation
+    /// (and a new frozen snapshot). Refused with <see cref="BadInputException"/> (exit 65) before the
+    /// commitment's lead time, before the public value exists, or with a source other than the one
+    /// published with the snapshot.
     /// </summary>
-    public async Task<DrawRun> RunAsync(long planId, bool onlyIfNone, CancellationToken ct)
+    public async Task<DrawRun> RunAsync(long planId, PublicValue value, CancellationToken ct)
     {
         var started = clock.UtcNow;
-        var run = await work.RunAsync("draw.run", uow => RunLockedAsync(uow, planId, onlyIfNone, started), ct, PlanLifecycle.DrawWork(planId));
+        var run = await work.RunAsync("draw.run", uow => RunLockedAsync(uow, planId, value, started), ct, PlanLifecycle.DrawWork(planId));
         if (run.Succeeded && !run.Existing) TestHooks.Point("inspection-draw:committed");
         return run;
     }
 
-    private async Task<DrawRun> RunLockedAsync(UnitOfWork uow, long planId, bool onlyIfNone, DateTimeOffset started)
+    private async Task<DrawRun> RunLockedAsync(UnitOfWork uow, long planId, PublicValue value, DateTimeOffset started)
     {
         var (plan, state, standing) = await PlanLifecycle.LoadAsync(uow, planId);
-        // The commitment was published for this date: drawing earlier would break the promise to the public.
-        if (plan.DrawDate > clock.Today)
-            throw new DomainRuleException($"plan {planId} is to be drawn on {plan.DrawDate:yyyy-MM-dd}, not before / 未到计划摇号日期");
+        if (state == PlanState.Withdrawn)
+            throw new DomainRuleException($"plan {planId} is withdrawn / 该计划已撤回,不能摇号");
         if (!PlanLifecycle.Table.Allows(PlanVerb.Draw, state))
-        {
-            if (onlyIfNone && standing is { } drawn) return new DrawRun(planId, drawn, true, null, [], 0);
             throw new DomainRuleException($"plan {planId} has draw {standing} already; cancel it with a reason to redraw / 该计划已有摇号结果 {standing},重新摇号须先撤销并说明理由");
-        }
+        var calendar = await calendars.LoadAsync(uow.Cancellation);
+        var frozen = await SnapshotFreeze.OpenAsync(uow, planId);
+        var timing = DrawTiming.Of(plan, frozen, calendar, options.Value, clock);
+        // Commit first, then the snapshot, then the public value: each refusal names the time it waits for.
+        if (timing.Refusal(clock.Today) is { } refusal) throw new BadInputException(refusal);
+        if (!string.Equals(value.Source, frozen!.PublicSource, StringComparison.Ordinal))
+            throw new BadInputException($"the public value's source must be the one published with the snapshot: {frozen.PublicSource} / 公开随机数来源须与冻结快照时公布的来源一致:{frozen.PublicSource}");
         var attempt = await uow.ScalarAsync<int>("SELECT count(*) + 1 FROM app.draws WHERE plan_id = @planId", new { planId });
-        var secret = await uow.ScalarAsync<byte[]>("SELECT secret FROM app.inspection_plans WHERE id = @planId", new { planId });
+        var secret = await secrets.RevealAsync(uow, planId);
 
         DrawSnapshot snapshot;
-        try { snapshot = await LoadSnapshotAsync(uow, plan, options.Value.ExcludeInspectedWithinMonths, options.Value.ComplaintsForClassD); }
-        catch (ArgumentException e) { throw new DomainRuleException($"plan {planId}: the registers cannot be drawn from: {e.Message} / 名录数据有误"); }
-        var outcome = DrawAlgorithm.Run(snapshot, secret!, planId, plan.DrawDate);
+        try { snapshot = DrawSnapshot.Decode(frozen.Snapshot); }
+        catch (Exception e) when (e is FormatException or ArgumentException) { throw new DomainRuleException($"plan {planId}: the frozen snapshot cannot be read: {e.Message} / 冻结的名录快照无法读取"); }
+        var outcome = DrawAlgorithm.Run(snapshot, secret, planId, plan.DrawDate, value.Value);
         var actor = uow.Acting.Actor;
 
         if (!outcome.Succeeded)
@@ -68,10 +73,10 @@ public sealed class DrawService(Work work, CalendarStore calendars, IOptions<Ins
             var report = failure.ToJson();
             var failureId = await uow.ScalarAsync<long?>(
                 """
-                INSERT INTO app.draw_failures (plan_id, algorithm, snapshot_hash, report, operator)
-                VALUES (@planId, @Version, @hash, @report::jsonb, @actor)
-                ON CONFLICT (plan_id, snapshot_hash) DO NOTHING RETURNING id
-                """, new { planId, DrawAlgorithm.Version, hash = outcome.SnapshotHash, report, actor });
+                INSERT INTO app.draw_failures (plan_id, algorithm, snapshot_hash, report, operator, snapshot_id)
+                VALUES (@planId, @Version, @hash, @report::jsonb, @actor, @snapshotId)
+                ON CONFLICT DO NOTHING RETURNING id
+                """, new { planId, snapshot.Version, hash = outcome.SnapshotHash, report, actor, snapshotId = frozen.Id });
             if (failureId is not null)
                 await uow.AuditAsync("draw.fail", "inspection_plan", planId.ToString(CultureInfo.InvariantCulture),
                     details: $"{outcome.Unassignable.Count} employer(s) cannot get a team of {plan.TeamSize}");
@@ -82,22 +87,23 @@ public sealed class DrawService(Work work, CalendarStore calendars, IOptions<Ins
         var drawId = await uow.ScalarAsync<long>(
             """
             INSERT INTO app.draws (plan_id, attempt, algorithm, draw_date, snapshot, snapshot_hash, secret, seed, result_hash,
-                                   employer_count, operator, started_at)
-            VALUES (@planId, @attempt, @Version, @drawDate, @snapshot, @snapshotHash, @secret, @seed, @resultHash, @count, @actor, @started)
+                                   employer_count, operator, started_at, finished_at, snapshot_id, public_value, public_source)
+            VALUES (@planId, @attempt, @Version, @drawDate, @snapshot, @snapshotHash, @secret, @seed, @resultHash, @count, @actor, @started,
+                    @finished, @snapshotId, @publicValue, @publicSource)
             RETURNING id
             """,
             new
             {
-                planId, attempt, DrawAlgorithm.Version, drawDate = plan.DrawDate, snapshot = snapshot.Encode(), snapshotHash = outcome.SnapshotHash,
+                planId, attempt, snapshot.Version, drawDate = plan.DrawDate, snapshot = frozen.Snapshot, snapshotHash = outcome.SnapshotHash,
                 secret, seed = outcome.Seed, resultHash = SHA256.HashData(outcome.ResultBytes()), count = outcome.Drawn.Count, actor, started,
+                finished = clock.UtcNow, snapshotId = frozen.Id, publicValue = value.Value, publicSource = value.Source,
             });
         await CopyResultsAsync(uow, drawId, outcome.Drawn);
         TestHooks.Point("inspection-draw:recorded");
-        var calendar = await calendars.LoadAsync(uow.Cancellation);
         var completion = calendar.AddWorkingDays(plan.DrawDate, options.Value.CompletionWorkingDays);
         var mails = await AssignmentMail.EnqueueAsync(uow, drawId, plan, completion, options.Value.CompletionWorkingDays, options.Value.PublicationWorkingDays);
         await uow.AuditAsync("draw.run", "draw", drawId.ToString(CultureInfo.InvariantCulture),
-            after: new { planId, attempt, employers = outcome.Drawn.Count, seed = Convert.ToHexStringLower(outcome.Seed) });
+            after: new { planId, attempt, employers = outcome.Drawn.Count, seed = Convert.ToHexStringLower(outcome.Seed), publicValue = value.Value, publicSource = value.Source });
         TestHooks.Point("inspection-draw:before-commit");
         log.LogInformation("plan {PlanId}: draw {DrawId} drew {Count} employer(s), {Mails} assignment mail(s) queued", planId, drawId, outcome.Drawn.Count, mails);
         return new DrawRun(planId, drawId, false, null, [], mails);
@@ -196,9 +202,9 @@ public sealed class DrawService(Work work, CalendarStore calendars, IOptions<Ins
     public Task<IReadOnlyList<string>> VerifyAsync(long drawId, CancellationToken ct) =>
         work.RunAsync<IReadOnlyList<string>>("draw.verify", async uow =>
         {
-            var d = await uow.SingleOrDefaultAsync<(long PlanId, string Algorithm, DateTime DrawDate, byte[] Snapshot, byte[] SnapshotHash, byte[] Secret, byte[] Seed, byte[] ResultHash, int EmployerCount, byte[] Commitment)?>(
+            var d = await uow.SingleOrDefaultAsync<(long PlanId, string Algorithm, DateTime DrawDate, byte[] Snapshot, byte[] SnapshotHash, byte[] Secret, byte[] Seed, byte[] ResultHash, int EmployerCount, byte[] Commitment, string? PublicValue)?>(
                 """
-                SELECT d.plan_id, d.algorithm, d.draw_date, d.snapshot, d.snapshot_hash, d.secret, d.seed, d.result_hash, d.employer_count, p.commitment
+                SELECT d.plan_id, d.algorithm, d.draw_date, d.snapshot, d.snapshot_hash, d.secret, d.seed, d.result_hash, d.employer_count, p.commitment, d.public_value
                 FROM app.draws d JOIN app.inspection_plans p ON p.id = d.plan_id WHERE d.id = @drawId
                 """, new { drawId })
                 ?? throw new DomainRuleException($"no draw {drawId} / 没有该摇号记录");
@@ -206,18 +212,23 @@ public sealed class DrawService(Work work, CalendarStore calendars, IOptions<Ins
                 "SELECT position, risk_class AS RiskClass, uscc, team FROM app.draw_results WHERE draw_id = @drawId ORDER BY position", new { drawId }))
                 .Select(r => new DrawnEmployer(r.RiskClass[0], r.Uscc, r.Team)).ToList();
             return Verify(d.PlanId, d.Algorithm, DateOnly.FromDateTime(d.DrawDate), d.Snapshot, d.SnapshotHash,
-                d.Secret, d.Seed, d.ResultHash, d.EmployerCount, d.Commitment, stored);
+                d.Secret, d.Seed, d.ResultHash, d.EmployerCount, d.Commitment, stored, d.PublicValue);
         }, ct, new WorkOptions { RecordId = $"draw:{drawId}" });
 
     /// <summary>The pure part of verification: every stored input and output against a recomputation.</summary>
     public static List<string> Verify(
         long planId, string algorithm, DateOnly drawDate, byte[] snapshotBytes, byte[] snapshotHash, byte[] secret, byte[] seed,
-        byte[] resultHash, int employerCount, byte[] commitment, IReadOnlyList<DrawnEmployer> stored)
+        byte[] resultHash, int employerCount, byte[] commitment, IReadOnlyList<DrawnEmployer> stored, string? publicValue = null)
     {
         var diffs = new List<string>();
-        if (algorithm != DrawAlgorithm.Version)
+        if (!DrawAlgorithm.Versions.Contains(algorithm))
         {
-            diffs.Add($"algorithm: stored '{algorithm}', this program implements '{DrawAlgorithm.Version}'");
+            diffs.Add($"algorithm: stored '{algorithm}', this program implements '{string.Join("', '", DrawAlgorithm.Versions)}'");
+            return diffs;
+        }
+        if ((algorithm == DrawAlgorithm.Version1) != (publicValue is null))
+        {
+            diffs.Add(publicValue is null ? $"public value: missing, {algorithm} needs one" : $"public value: {algorithm} has none, one is stored");
             return diffs;
         }
         if (!DrawAlgorithm.Commitment(secret).AsSpan().SequenceEqual(commitment))
@@ -229,12 +240,14 @@ public sealed class DrawService(Work work, CalendarStore calendars, IOptions<Ins
         try { snapshot = DrawSnapshot.Decode(snapshotBytes); }
         catch (Exception e) when (e is FormatException or ArgumentException or DecoderFallbackException)
         {
-            diffs.Add($"snapshot: not a canonical {DrawAlgorithm.Version} snapshot: {e.Message}");
+            diffs.Add($"snapshot: not a canonical {algorithm} snapshot: {e.Message}");
             return diffs;
         }
+        if (snapshot.Version != algorithm)
+            diffs.Add($"snapshot: written for {snapshot.Version}, the draw says {algorithm}");
         if (!snapshot.Encode().AsSpan().SequenceEqual(snapshotBytes))
             diffs.Add("snapshot: stored bytes are not in canonical order or form");
-        var recomputedSeed = DrawAlgorithm.Seed(secret, planId, drawDate, actualSnapshotHash);
+        var recomputedSeed = DrawAlgorithm.SeedFor(algorithm, secret, planId, drawDate, actualSnapshotHash, publicValue);
         if (!recomputedSeed.AsSpan().SequenceEqual(seed))
             diffs.Add($"seed: stored {Hex(seed)}, recomputed {Hex(recomputedSeed)}");
         var (drawn, unassignable, _) = DrawAlgorithm.Draw(snapshot, recomputedSeed);
@@ -287,15 +300,6 @@ public sealed class DrawService(Work work, CalendarStore calendars, IOptions<Ins
         }, ct, new WorkOptions { RecordId = $"draw:{drawId}" });
     }
 
-    /// <summary>Plans whose draw date has come (in the bureau's time zone) and that may be drawn (no standing draw).</summary>
-    public Task<List<long>> DuePlansAsync(DateOnly today, CancellationToken ct) =>
-        work.RunAsync("draw.due", uow => uow.ListAsync<long>(
-            $"""
-            SELECT p.id FROM app.inspection_plans p
-            WHERE p.draw_date <= @today AND {PlanLifecycle.StateSql} IN ({PlanLifecycle.SqlFrom(PlanVerb.Draw)})
-            ORDER BY p.draw_date, p.id
-            """, new { today }), ct);
-
     /// <summary>The slice's endpoints: run a plan's draw, cancel a draw (inspection and admin users).</summary>
     internal static void Map(RouteGroupBuilder g)
     {
@@ -308,15 +312,17 @@ public sealed class DrawService(Work work, CalendarStore calendars, IOptions<Ins
         if (!DrawsPage.CanChange(ctx)) return DrawsPage.Forbidden(ctx);
         try
         {
+            var f = await DrawsPage.FormAsync(ctx);
+            var value = PublicValue.Parse(f["publicValue"].ToString(), f["publicSource"].ToString());
             DrawRun run;
-            using (DrawsPage.ActingAs(ctx)) run = await draws.RunAsync(planId, onlyIfNone: false, ct);
+            using (DrawsPage.ActingAs(ctx)) run = await draws.RunAsync(planId, value, ct);
             return run.Succeeded
                 ? Results.Redirect($"{DrawsPage.Base}/{run.DrawId}")
                 : await DrawsPage.IndexAsync(ctx, view, ct, error: $"计划 {planId} 摇号失败:{run.Unassignable.Count} 户单位无法组成检查组,未发送任何通知,详见失败记录。");
         }
-        catch (DomainRuleException e)
+        catch (Exception e) when (e is DomainRuleException or BadInputException or UsageException)
         {
-            return await DrawsPage.IndexAsync(ctx, view, ct, error: e.Message);
+            return await DrawsPage.IndexAsync(ctx, view, ct, error: DrawsPage.Zh(e));
         }
     }
 
@@ -337,53 +343,60 @@ public sealed class DrawService(Work work, CalendarStore calendars, IOptions<Ins
 }
 
 /// <summary>
-/// <c>inspection-draws</c>: draws every plan whose draw date has come and that has no standing draw.
-/// Idempotent: the plan lock and the one-draw-per-plan key make a rerun (or a second worker) a no-op.
+/// <c>inspection-draws</c>: freezes the register snapshot of every plan whose draw date is tomorrow or has
+/// come and that has none waiting (docs/draw-algorithm.md §1). It does not draw: the draw needs the public
+/// random value, which a person enters once it is drawn (the evening before the draw date). Idempotent: a
+/// plan with a snapshot waiting for its draw is left alone.
 /// </summary>
-public sealed class InspectionDrawsJob(DrawService draws, BureauClock clock, ILogger<InspectionDrawsJob> log) : IRecurringJob
+public sealed class InspectionDrawsJob(SnapshotFreeze freeze, BureauClock clock, ILogger<InspectionDrawsJob> log) : IRecurringJob
 {
     public const string Id = "inspection-draws";
 
     public async Task RunAsync(CancellationToken ct)
     {
-        // The draws name the job as their operator however it is started (Hangfire, `jobs run`, a test):
-        // the job draws on the published date, nobody chose to.
+        // The freezes name the job as their operator however it is started (Hangfire, `jobs run`, a test).
         using var acting = Acting.Begin(new Acting($"job:{Id}", Acting.Job, Acting.Current.JobId));
-        var due = await draws.DuePlansAsync(clock.Today, ct);
-        var failed = 0;
+        var due = await freeze.DueAsync(clock.Today.AddDays(1), ct);
+        var frozen = 0;
         foreach (var planId in due)
         {
-            var run = await draws.RunAsync(planId, onlyIfNone: true, ct);
-            if (!run.Succeeded && !run.Existing) failed++;
+            // One plan's unreadable registers (or a plan withdrawn meanwhile) does not keep the others unfrozen.
+            try { await freeze.FreezeAsync(planId, ct); frozen++; }
+            catch (DomainRuleException e) { log.LogWarning("plan {PlanId}: snapshot not frozen: {Reason}", planId, e.Message); }
         }
-        // A failed draw is recorded with its report and shown on the dashboard; the job itself succeeds
-        // (retrying cannot help until the registers change; tomorrow's run tries again).
-        if (due.Count > 0) log.LogInformation("{Due} plan(s) due, {Failed} failed", due.Count, failed);
+        if (due.Count > 0) log.LogInformation("{Frozen} of {Due} plan snapshot(s) frozen for tomorrow's draws", frozen, due.Count);
     }
 }
 
-public sealed class DrawRunCommand(DrawService draws) : ICliCommand
+public sealed class DrawRunCommand(DrawService draws, SnapshotFreeze freeze) : ICliCommand
 {
     public static CommandSpec Spec { get; } = new(
         "draw run",
         "run a plan's draw now; prints the draw id / 立即对计划摇号,输出摇号编号",
         """
-        usage: Lingyuan.Jobs draw run PLAN_ID [--user NAME]
-        用法:  Lingyuan.Jobs draw run 计划编号
-        Draws employers and inspection teams and queues the assignment e-mails. A plan that has a draw is
-        refused (cancel it first with `draw cancel`). When the rules leave an employer without a full team
-        the draw fails as a whole (exit 1) with a brief report: exclusions counted by reason, the first 100
+        usage: Lingyuan.Jobs draw run PLAN_ID --public-value "N N N ..." [--public-source TEXT] [--user NAME]
+        用法:  Lingyuan.Jobs draw run 计划编号 --public-value 公开随机数 [--public-source 来源]
+        Draws employers and inspection teams on the plan's frozen snapshot (`draw freeze`) with the public
+        random value (the numbers drawn by the source published with the snapshot, on its public value date;
+        the source defaults to that one) and queues the assignment e-mails. Refused with exit 65 before the
+        commitment's lead time (Inspections:CommitmentLeadWorkingDays), without a frozen snapshot, or before
+        the public value exists. A plan that has a draw is refused (cancel it first with `draw cancel`). When
+        the rules leave an employer without a full team the draw fails as a whole (exit 1) with a brief report: exclusions counted by reason, the first 100
         employers, and which setting to change (ratios, team size, cap).
-        抽取检查对象与执法人员并发送任务通知;如有单位无法组成检查组,则整体失败并列出原因(退出码 1)。
+        在冻结的名录快照上,以公开随机数(快照冻结时公布的来源在其开奖日的开奖号码)抽取检查对象与执法人员;
+        承诺值公开未满规定工作日、未冻结快照或公开随机数尚未产生时拒绝(退出码 65)。
         """,
-        ValueOptions: ["user"]);
+        ValueOptions: ["user", "public-value", "public-source"]);
 
     public async Task<int> RunAsync(CommandArgs args, CancellationToken ct)
     {
         var planId = args.PositionalId(0, "PLAN_ID");
         args.ExpectPositionals(1);
+        var value = PublicValue.Parse(
+            args.Option("public-value") ?? throw new UsageException("--public-value is required / 需要 --public-value(公开随机数)"),
+            args.Option("public-source") ?? await freeze.SourceAsync(planId, ct));
         DrawRun run;
-        using (CliActor.Begin(args)) run = await draws.RunAsync(planId, onlyIfNone: false, ct);
+        using (CliActor.Begin(args)) run = await draws.RunAsync(planId, value, ct);
         if (run.Succeeded)
         {
             Console.WriteLine($"draw {run.DrawId}");

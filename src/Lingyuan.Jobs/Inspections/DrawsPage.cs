@@ -30,10 +30,19 @@ public static class DrawsPage
         g.MapGet("/{drawId:long}/public.csv", PublicCsv);
         g.MapGet("/{drawId:long}/snapshot.txt", Snapshot);
         g.MapGet("/commitments.csv", CommitmentsCsv);
+        g.MapGet("/plans/{planId:long}/edit", PlanEditPage.Show);
         InspectionPlans.Map(g);
+        SnapshotFreeze.Map(g);
         DrawService.Map(g);
         InspectionResults.Map(g);
         InspectionCases.Map(g);
+    }
+
+    /// <summary>The Chinese half of a refusal written "English / 中文" (the whole text when it has no such half).</summary>
+    internal static string Zh(Exception e)
+    {
+        var text = e is BadInputException b ? string.Join(";", b.Problems) : e.Message;
+        return string.Join(";", text.Split(';').Select(t => t.LastIndexOf(" / ", StringComparison.Ordinal) is var i and >= 0 ? t[(i + 3)..] : t));
     }
 
     internal static bool CanChange(HttpContext ctx) => ctx.User.IsInRole(Roles.Inspection) || ctx.User.IsInRole(Roles.Admin);
@@ -55,7 +64,8 @@ public static class DrawsPage
     internal static async Task<IResult> IndexAsync(HttpContext ctx, InspectionsView view, CancellationToken ct, string? message = null, string? error = null)
     {
         var page = int.TryParse(ctx.Request.Query["page"], NumberStyles.None, CultureInfo.InvariantCulture, out var pg) && pg is >= 1 and <= 100_000 ? pg : 1;
-        var (planList, drawList, failures, overdue, missingCalendar) = await view.OverviewAsync(ct, page, PageSize);
+        var overview = await view.OverviewAsync(ct, page, PageSize);
+        var (planList, drawList, failures, overdue, missingCalendar) = overview;
         var pager = Pager(page, drawList.Count == PageSize || failures.Count == PageSize || overdue.Count == PageSize);
         var canChange = CanChange(ctx);
         var standing = drawList.Where(d => !d.Cancelled).ToDictionary(d => d.PlanId, d => d.Id);
@@ -64,11 +74,11 @@ public static class DrawsPage
             <tr><td>{p.Id}</td><td>{p.Name}</td><td>{p.Period}</td><td>{(p.Streets.Length == 0 ? "全部" : string.Join("、", p.Streets))}</td>
             <td>{(p.Industries.Length == 0 ? "全部" : string.Join("、", p.Industries))}</td><td>{p.RatiosText}</td><td class="num">{p.TeamSize}</td>
             <td class="num">{p.WorkloadCap}</td><td class="num">{p.RotationLookbackMonths}</td><td>{p.DrawDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}</td>
-            <td><code>{p.CommitmentHex}</code></td>
+            <td><code>{p.CommitmentHex}</code><br><span class="published-at">{view.Format(p.CreatedAt)} 公开</span></td>
             <td>{(p.State == PlanState.Drawn && standing.TryGetValue(p.Id, out var did)
                 ? Html.Of($"<a href=\"{Base}/{did}\">摇号 {did}</a>")
-                : PlanLifecycle.Table.Offers(PlanVerb.Draw, p.State, ctx.User)
-                    ? Html.Of($"<form class=\"inline\" method=\"post\" action=\"{Base}/plans/{p.Id}/run\">{Layout.AntiforgeryField(ctx)}<button type=\"submit\">立即摇号</button></form>")
+                : overview.Timings.TryGetValue(p.Id, out var timing)
+                    ? PlanDrawCell.Render(ctx, p, timing, view)
                     : Html.Of($"{PlanLifecycle.Table.Label(p.State)}"))}</td></tr>
             """));
         var drawRows = drawList.Select(d => Html.Of($"""
@@ -103,9 +113,10 @@ public static class DrawsPage
             {(message is null ? Html.Empty : Html.Of($"<p class=\"ok\" role=\"status\">{message}</p>"))}
             {(error is null ? Html.Empty : Html.Of($"<p class=\"error\" role=\"alert\">{error}</p>"))}
             {(missingCalendar ? Html.Of($"<p class=\"warn\">部分期限跨入尚未导入节假日安排的年度(仅按周末推算),请导入下一年度节假日安排。</p>") : Html.Empty)}
-            <p>依据国办发〔2015〕58号、国发〔2019〕5号及《劳动保障监察条例》第十六条(两名以上执法人员;第二款回避)、第十七条(六十个工作日内办结,经批准可延长三十个工作日)。承诺值为随机种子的 SHA-256,须在摇号前公开;摇号后公开种子,任何人可按公开算法复核。</p>
+            <p>依据国办发〔2015〕58号、国发〔2019〕5号及《劳动保障监察条例》第十六条(两名以上执法人员;第二款回避)、第十七条(六十个工作日内办结,经批准可延长三十个工作日)。承诺值为随机种子的 SHA-256,计划建立时即在公开页面公布;摇号前冻结名录快照并公布其哈希值;摇号使用快照冻结后才产生的公开随机数;摇号后公开种子,任何人可按公开算法复核。</p>
             <h2>抽查计划</h2>
-            <table><tr><th>编号</th><th>名称</th><th>期间</th><th>街道</th><th>行业</th><th>比例(%)</th><th>每组</th><th>上限</th><th>轮换(月)</th><th>摇号日期</th><th>种子承诺值(SHA-256)</th><th>摇号</th></tr>{planRows}</table>
+            <table><tr><th>编号</th><th>名称</th><th>期间</th><th>街道</th><th>行业</th><th>比例(%)</th><th>每组</th><th>上限</th><th>轮换(月)</th><th>摇号日期</th><th>种子承诺值(SHA-256)与公开时间</th><th>摇号</th></tr>{planRows}</table>
+            <p><a href="{DrawsPublicPage.Base}">公开页面(无需登录):承诺值、快照哈希与摇号证明</a></p>
             {form}
             {(canChange ? Html.Of($"""
                 <h2>导入检查结果</h2>
@@ -167,7 +178,7 @@ public static class DrawsPage
               <button type="submit">批准延期(部门负责人)</button></form>
             """);
         var body = Html.Of($"""
-            <p><a href="{Base}">返回</a> · <a href="{Base}/{drawId}/public">公示页(可打印)</a> · <a href="{Base}/{drawId}/public.csv">公示 CSV</a> · <a href="{Base}/{drawId}/snapshot.txt">名录快照</a></p>
+            <p><a href="{Base}">返回</a> · <a href="{Base}/{drawId}/public">公示页(可打印)</a> · <a href="{Base}/{drawId}/public.csv">公示 CSV</a> · <a href="{Base}/{drawId}/snapshot.txt">名录快照</a> · <a href="{DrawsPublicPage.Base}/{drawId}">公开证明(无需登录)</a></p>
             <table>
             <tr><th>计划</th><td>{d.PlanId}(第 {d.Attempt} 次)</td></tr>
             <tr><th>算法</th><td>{d.Algorithm}</td></tr>
@@ -176,6 +187,10 @@ public static class DrawsPage
             <tr><th>公开的种子秘密</th><td><code>{Convert.ToHexStringLower(secret!)}</code></td></tr>
             <tr><th>种子</th><td><code>{Convert.ToHexStringLower(d.Seed)}</code></td></tr>
             <tr><th>结果 SHA-256</th><td><code>{Convert.ToHexStringLower(d.ResultHash)}</code></td></tr>
+            <tr><th>承诺值公开时间</th><td id="commitment-published-at">{view.Format(d.CommitmentPublishedAt)}</td></tr>
+            {(d.SnapshotFrozenAt is { } frozenAt ? Html.Of($"<tr><th>快照冻结时间</th><td>{view.Format(frozenAt)}</td></tr>") : Html.Empty)}
+            {(d.PublicValue is { } pv ? Html.Of($"<tr><th>公开随机数</th><td>{d.PublicSource}:<code>{pv}</code></td></tr>") : Html.Empty)}
+            <tr><th>摇号时间</th><td id="drawn-at">{view.Format(d.FinishedAt)}</td></tr>
             <tr><th>操作人</th><td>{d.Operator}</td></tr>
             <tr><th>复核</th><td>{(diffs.Count == 0 ? Html.Of($"<span class=\"ok\">复核一致</span>") : Html.Of($"<span class=\"error\">复核不一致:{string.Join(";", diffs)}</span>"))}</td></tr>
             <tr><th>状态</th><td>{StateCell(d, "")}</td></tr>

@@ -50,6 +50,31 @@ public sealed class InspectionOptions
 
     /// <summary>Inspectors are reminded this many working days before a deadline.</summary>
     public int ReminderWorkingDaysBefore { get; set; } = 5;
+
+    /// <summary>
+    /// A plan is drawn no earlier than this many working days after its commitment was published
+    /// (its creation), so that the public has seen the commitment before the draw (commit first).
+    /// </summary>
+    public int CommitmentLeadWorkingDays { get; set; } = 1;
+
+    /// <summary>
+    /// The public random value the seed also depends on: a draw nobody at the bureau controls, held in
+    /// public every evening (docs/draw-algorithm.md §3). Published with each frozen snapshot.
+    /// </summary>
+    public string PublicValueSource { get; set; } = DefaultPublicValueSource;
+
+    public const string DefaultPublicValueSource = "中国福利彩票“快乐8”当日开奖号码(20个号码,按开奖公告顺序,以空格分隔)";
+
+    /// <summary>
+    /// Bureau time (HH:mm) before which a snapshot frozen on a day waits for that day's public value; a
+    /// snapshot frozen later waits for the next day's. Must be before the source's drawing (快乐8: 21:30).
+    /// </summary>
+    public string PublicValueCutoff { get; set; } = "20:00";
+
+    /// <summary>Requests per minute one address may make to the public draw pages (/public/draws).</summary>
+    public int PublicRequestsPerMinute { get; set; } = 60;
+
+    public TimeOnly Cutoff => TimeOnly.ParseExact(PublicValueCutoff, "HH:mm", CultureInfo.InvariantCulture);
 }
 
 public sealed class InspectionOptionsValidator : IValidateOptions<InspectionOptions>
@@ -68,6 +93,12 @@ public sealed class InspectionOptionsValidator : IValidateOptions<InspectionOpti
         if (o.ComplaintsForClassD is < 0 or > 10_000) problems.Add("Inspections:ComplaintsForClassD must be 0-10000 / 投诉件数阈值应为 0-10000");
         if (o.PublicationWorkingDays is < 1 or > 365) problems.Add("Inspections:PublicationWorkingDays must be 1-365 / 公示期限应为 1-365 个工作日");
         if (o.ReminderWorkingDaysBefore is < 0 or > 60) problems.Add("Inspections:ReminderWorkingDaysBefore must be 0-60 / 提前提醒天数应为 0-60");
+        if (o.CommitmentLeadWorkingDays is < 0 or > 60) problems.Add("Inspections:CommitmentLeadWorkingDays must be 0-60 / 承诺值公开提前量应为 0-60 个工作日");
+        if (string.IsNullOrWhiteSpace(o.PublicValueSource) || o.PublicValueSource.Length > 200 || o.PublicValueSource.Any(char.IsControl))
+            problems.Add("Inspections:PublicValueSource must be one line of at most 200 characters / 公开随机数来源应为一行文字(不超过200字)");
+        if (!TimeOnly.TryParseExact(o.PublicValueCutoff, "HH:mm", CultureInfo.InvariantCulture, DateTimeStyles.None, out _))
+            problems.Add("Inspections:PublicValueCutoff must be a time HH:mm / 快照冻结截止时间格式应为 HH:mm");
+        if (o.PublicRequestsPerMinute is < 1 or > 100_000) problems.Add("Inspections:PublicRequestsPerMinute must be 1-100000 / 公开页面访问频率上限应为 1-100000");
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
     }
 }

@@ -18,8 +18,17 @@ public static class InspectionsSetup
         builder.Services.AddCommand<InspectionCaseCommand>();
         builder.Services.AddSingleton<InspectionsView>();
         builder.Services.AddSingleton<IHomeWork, InspectionsHomeWork>();
+        builder.Services.AddSingleton<PlanSecrets>();
+        builder.Services.AddSingleton<SnapshotFreeze>();
+        builder.Services.AddSingleton<DrawProofs>();
+        builder.Services.Configure<Microsoft.AspNetCore.RateLimiting.RateLimiterOptions>(o =>
+            o.AddPolicy<string, PublicDrawsRateLimit>(PublicDrawsRateLimit.Name));
         builder.Services.AddCommand<PlanAddCommand>();
+        builder.Services.AddCommand<PlanEditCommand>();
+        builder.Services.AddCommand<PlanWithdrawCommand>();
+        builder.Services.AddCommand<DrawFreezeCommand>();
         builder.Services.AddCommand<DrawRunCommand>();
+        builder.Services.AddCommand<DrawExportProofCommand>();
         builder.Services.AddCommand<DrawVerifyCommand>();
         builder.Services.AddCommand<DrawCancelCommand>();
         builder.Services.AddCommand<InspectionResultsImportCommand>();
@@ -32,6 +41,7 @@ public static class InspectionsSetup
     public static WebApplication MapInspections(this WebApplication app)
     {
         DrawsPage.Map(app);
+        DrawsPublicPage.Map(app);
         return app;
     }
 }

@@ -10,10 +10,10 @@ namespace Lingyuan.Jobs.Inspections;
 /// are append-only, so the state is derived from them by <see cref="PlanLifecycle.StateSql"/> and
 /// <see cref="PlanLifecycle.DrawStateSql"/>, the only place that knows how.
 /// </summary>
-public enum PlanState { Scheduled, Drawn, Failed, Cancelled }
+public enum PlanState { Scheduled, Drawn, Failed, Cancelled, Withdrawn }
 
 /// <summary>What can be done to a plan or its draw.</summary>
-public enum PlanVerb { Draw, RecordFailure, Cancel, Publish }
+public enum PlanVerb { Draw, RecordFailure, Cancel, Publish, Freeze, Edit, Withdraw }
 
 /// <summary>A plan as loaded for a move: the plan, its state and its standing draw (when drawn).</summary>
 public sealed record LoadedPlan(Plan Plan, PlanState State, long? StandingDrawId);
@@ -41,6 +41,7 @@ public static class PlanLifecycle
             [PlanState.Drawn] = "有效",
             [PlanState.Failed] = "摇号失败",
             [PlanState.Cancelled] = "已撤销",
+            [PlanState.Withdrawn] = "已撤回",
         },
         [
             // The draw date is checked beside the move (PlanLifecycle is about records, the date about the promise to the public).
@@ -49,6 +50,12 @@ public static class PlanLifecycle
             new(PlanVerb.RecordFailure, [PlanState.Scheduled, PlanState.Failed, PlanState.Cancelled], PlanState.Failed, [], "记录摇号失败"),
             new(PlanVerb.Cancel, [PlanState.Drawn], PlanState.Cancelled, Changers, "撤销"),
             new(PlanVerb.Publish, [PlanState.Drawn], PlanState.Drawn, Changers, "登记公示"),
+            // The register snapshot is frozen (and its hash published) before the public random value exists;
+            // the daily job does it the day before the draw date, a person may do it earlier.
+            new(PlanVerb.Freeze, [PlanState.Scheduled, PlanState.Failed, PlanState.Cancelled], PlanState.Scheduled, Changers, "冻结名录快照"),
+            // Until its draw a plan may be changed (withdrawn and replaced by a plan with a fresh commitment) or withdrawn.
+            new(PlanVerb.Edit, [PlanState.Scheduled, PlanState.Failed], PlanState.Withdrawn, Changers, "修改"),
+            new(PlanVerb.Withdraw, [PlanState.Scheduled, PlanState.Failed, PlanState.Cancelled], PlanState.Withdrawn, Changers, "撤回"),
         ]);
 
     /// <summary>
@@ -61,6 +68,7 @@ public static class PlanLifecycle
     /// <summary>The state of the plan aliased <c>p</c>, as stored text (one SQL expression).</summary>
     public static readonly string StateSql = $"""
         CASE
+          WHEN EXISTS (SELECT 1 FROM app.plan_withdrawals sw WHERE sw.plan_id = p.id) THEN '{Table.Db(PlanState.Withdrawn)}'
           WHEN EXISTS (SELECT 1 FROM app.draws sd WHERE sd.plan_id = p.id AND {Standing("sd")}) THEN '{Table.Db(PlanState.Drawn)}'
           WHEN EXISTS (SELECT 1 FROM app.draw_failures sf WHERE sf.plan_id = p.id
                        AND sf.failed_at > coalesce((SELECT max(sc.cancelled_at) FROM app.draws sd JOIN app.draw_cancellations sc ON sc.draw_id = sd.id

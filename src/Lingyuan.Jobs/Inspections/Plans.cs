@@ -15,6 +15,11 @@ public sealed record PlanInput(
     int[]? Ratios = null, int? TeamSize = null, int? WorkloadCap = null, int? RotationLookbackMonths = null,
     string[]? Streets = null, string[]? Industries = null);
 
+/// <summary>What an edit changes; null keeps the old plan's value.</summary>
+public sealed record PlanChange(
+    string? Name = null, string? Period = null, DateOnly? DrawDate = null, int[]? Ratios = null, int? TeamSize = null,
+    int? WorkloadCap = null, int? RotationLookbackMonths = null, string[]? Streets = null, string[]? Industries = null);
+
 /// <summary>A scheduled plan as stored (the secret is never loaded with it).</summary>
 public sealed class Plan
 {
@@ -33,7 +38,10 @@ public sealed class Plan
     public DateOnly DrawDate { get; init; }
     public byte[] Commitment { get; init; } = [];
     public string CreatedBy { get; init; } = "";
+    /// <summary>When the commitment was published: the plan's creation (UTC).</summary>
     public DateTime CreatedAt { get; init; }
+    /// <summary>The plan this one replaced (an edit before the draw), if any.</summary>
+    public long? ReplacesPlanId { get; init; }
     /// <summary>The state as stored text (derived, see <see cref="PlanLifecycle.StateSql"/>).</summary>
     public string StateDb { get; init; } = "";
 
@@ -47,19 +55,25 @@ public sealed class Plan
 
 /// <summary>
 /// The Plans slice: scheduling a plan (<c>plan add</c>, <c>POST /hangfire/draws/plans</c>) with its seed
-/// commitment. Plans are records: never edited, never deleted (0030_inspections.sql).
+/// commitment; changing or withdrawing it before its draw (<c>plan edit|withdraw</c>, <c>POST …/plans/{id}/edit|withdraw</c>).
+/// Plan rows are records: never updated, never deleted (0030_inspections.sql); an edit is a withdrawal and a
+/// replacement with a fresh commitment (0140_draw_proof.sql).
 /// </summary>
-public sealed class InspectionPlans(Work work, IOptions<InspectionOptions> options, BureauClock clock)
+public sealed class InspectionPlans(Work work, IOptions<InspectionOptions> options, BureauClock clock, PlanSecrets secrets)
 {
     /// <summary>A plan's columns, for the table aliased <c>p</c> (the secret is never among them).</summary>
     public static readonly string Columns = $"""
         p.id, p.name, p.period, p.streets, p.industries, p.ratio_a AS RatioA, p.ratio_b AS RatioB, p.ratio_c AS RatioC, p.ratio_d AS RatioD,
         p.team_size AS TeamSize, p.workload_cap AS WorkloadCap, p.rotation_lookback_months AS RotationLookbackMonths,
-        p.draw_date AS DrawDate, p.commitment, p.created_by AS CreatedBy, p.created_at AS CreatedAt, {PlanLifecycle.StateSql} AS StateDb
+        p.draw_date AS DrawDate, p.commitment, p.created_by AS CreatedBy, p.created_at AS CreatedAt, p.replaces_plan_id AS ReplacesPlanId,
+        {PlanLifecycle.StateSql} AS StateDb
         """;
 
     /// <summary>Today in the bureau's time zone (<see cref="BureauClock"/>).</summary>
     public DateOnly Today => clock.Today;
+
+    /// <summary>A stored UTC time as people read it.</summary>
+    public string Format(DateTime utc) => clock.Format(new DateTimeOffset(DateTime.SpecifyKind(utc, DateTimeKind.Utc)));
 
     /// <summary>Each problem of the input, one line each (empty when valid).</summary>
     public List<string> Problems(PlanInput input)
@@ -78,47 +92,116 @@ public sealed class InspectionPlans(Work work, IOptions<InspectionOptions> optio
     }
 
     /// <summary>
-    /// Schedules a plan: a fresh 32-byte secret from the OS CSPRNG is stored and only its SHA-256
-    /// commitment is returned, to be published before the draw (commit–reveal, DOMAIN.md §1).
+    /// Schedules a plan: a fresh 32-byte secret from the OS CSPRNG is sealed (<see cref="PlanSecrets"/>) and only
+    /// its SHA-256 commitment is returned and published, now (commit–reveal, docs/draw-algorithm.md §1).
     /// </summary>
     public async Task<Plan> CreateAsync(PlanInput input, CancellationToken ct)
     {
         var problems = Problems(input);
         if (problems.Count > 0) throw new BadInputException(problems);
-        var o = options.Value;
-        var ratios = input.Ratios ?? o.DefaultRatios;
-        var secret = RandomNumberGenerator.GetBytes(32);
         return await work.RunAsync("inspection-plan.add", async uow =>
         {
-            long id;
-            try
-            {
-                id = await uow.ScalarAsync<long>(
-                    """
-                    INSERT INTO app.inspection_plans (name, period, streets, industries, ratio_a, ratio_b, ratio_c, ratio_d,
-                        team_size, workload_cap, rotation_lookback_months, draw_date, secret, commitment, created_by)
-                    VALUES (@Name, @Period, @streets, @industries, @a, @b, @c, @d, @team, @cap, @lookback, @DrawDate, @secret, sha256(@secret), @actor)
-                    RETURNING id
-                    """,
-                    new
-                    {
-                        Name = input.Name.Trim(), input.Period, input.DrawDate, secret, actor = uow.Acting.Actor,
-                        streets = Clean(input.Streets), industries = Clean(input.Industries),
-                        a = (short)ratios[0], b = (short)ratios[1], c = (short)ratios[2], d = (short)ratios[3],
-                        team = (short)(input.TeamSize ?? o.DefaultTeamSize), cap = input.WorkloadCap ?? o.DefaultWorkloadCap,
-                        lookback = (short)(input.RotationLookbackMonths ?? o.DefaultRotationLookbackMonths),
-                    });
-            }
-            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
-            {
-                throw new DomainRuleException($"a plan named '{input.Name.Trim()}' exists for {input.Period} / 该期间已有同名计划");
-            }
-            var plan = await GetAsync(uow, id) ?? throw new InvalidOperationException("plan vanished");
-            await uow.AuditAsync("inspection-plan.add", "inspection_plan", id.ToString(CultureInfo.InvariantCulture),
-                after: new { plan.Name, plan.Period, plan.Streets, plan.Industries, plan.RatiosText, plan.TeamSize, plan.WorkloadCap, plan.RotationLookbackMonths, DrawDate = plan.DrawDate.ToString("yyyy-MM-dd"), Commitment = plan.CommitmentHex });
+            var plan = await InsertAsync(uow, input, replaces: null);
+            await uow.AuditAsync("inspection-plan.add", "inspection_plan", plan.Id.ToString(CultureInfo.InvariantCulture), after: AuditView(plan));
             return plan;
-        }, ct);
+        }, ct, new WorkOptions { Lock = NamesLock });
     }
+
+    /// <summary>
+    /// Changes a plan before its draw: the plan is withdrawn (with the reason) and a new plan with the changed
+    /// fields and a fresh secret and commitment takes its place; both stay on record and on the public page.
+    /// Fields left null keep the old plan's values. Returns the new plan.
+    /// </summary>
+    public async Task<Plan> EditAsync(long planId, PlanChange change, string reason, CancellationToken ct)
+    {
+        reason = Reason(reason);
+        return await work.RunAsync("inspection-plan.edit", async uow =>
+        {
+            var (old, state, _) = await PlanLifecycle.LoadAsync(uow, planId);
+            PlanLifecycle.Table.Require(PlanVerb.Edit, state, planId.ToString(CultureInfo.InvariantCulture));
+            var input = new PlanInput(change.Name ?? old.Name, change.Period ?? old.Period, change.DrawDate ?? old.DrawDate,
+                change.Ratios ?? [old.RatioA, old.RatioB, old.RatioC, old.RatioD], change.TeamSize ?? old.TeamSize,
+                change.WorkloadCap ?? old.WorkloadCap, change.RotationLookbackMonths ?? old.RotationLookbackMonths,
+                change.Streets ?? old.Streets, change.Industries ?? old.Industries);
+            var problems = Problems(input);
+            if (problems.Count > 0) throw new BadInputException(problems);
+            var plan = await InsertAsync(uow, input, replaces: planId);
+            await WithdrawRowAsync(uow, planId, reason, replacedBy: plan.Id);
+            await uow.AuditAsync("inspection-plan.edit", "inspection_plan", planId.ToString(CultureInfo.InvariantCulture),
+                before: AuditView(old), after: AuditView(plan), details: reason);
+            return plan;
+        }, ct, new WorkOptions { Lock = NamesLock, RecordId = $"plan:{planId}" });
+    }
+
+    /// <summary>Withdraws a plan before its draw, with a reason; it stays on record (and on the public page) as withdrawn.</summary>
+    public async Task WithdrawAsync(long planId, string reason, CancellationToken ct)
+    {
+        reason = Reason(reason);
+        await work.RunAsync("inspection-plan.withdraw", async uow =>
+        {
+            var (plan, state, _) = await PlanLifecycle.LoadAsync(uow, planId);
+            PlanLifecycle.Table.Require(PlanVerb.Withdraw, state, planId.ToString(CultureInfo.InvariantCulture));
+            await WithdrawRowAsync(uow, planId, reason, replacedBy: null);
+            await uow.AuditAsync("inspection-plan.withdraw", "inspection_plan", planId.ToString(CultureInfo.InvariantCulture), before: AuditView(plan), details: reason);
+        }, ct, new WorkOptions { RecordId = $"plan:{planId}" });
+    }
+
+    private const string NamesLock = "inspection-plan-names";
+
+    private static string Reason(string? reason)
+    {
+        if (string.IsNullOrWhiteSpace(reason)) throw new UsageException("a reason is required / 须说明理由");
+        return Dashboard.TextRules.SingleLine(reason, "reason", "理由", Dashboard.TextRules.ReasonMaxLength).Trim();
+    }
+
+    private async Task WithdrawRowAsync(UnitOfWork uow, long planId, string reason, long? replacedBy)
+    {
+        // The plan's draw lock is not needed: a draw checks the plan's state under its own lock, and the
+        // withdrawal row makes the state "withdrawn" for every later look (one row per plan: a second one fails).
+        var inserted = await uow.ExecuteAsync(
+            """
+            INSERT INTO app.plan_withdrawals (plan_id, reason, replaced_by, withdrawn_by, withdrawn_at)
+            VALUES (@planId, @reason, @replacedBy, @actor, @now) ON CONFLICT (plan_id) DO NOTHING
+            """, new { planId, reason, replacedBy, actor = uow.Acting.Actor, now = clock.UtcNow });
+        if (inserted == 0) throw new DomainRuleException($"plan {planId} is withdrawn already / 该计划已撤回");
+    }
+
+    private async Task<Plan> InsertAsync(UnitOfWork uow, PlanInput input, long? replaces)
+    {
+        var o = options.Value;
+        var ratios = input.Ratios ?? o.DefaultRatios;
+        var name = input.Name.Trim();
+        var taken = await uow.ScalarAsync<bool>(
+            """
+            SELECT EXISTS (SELECT 1 FROM app.inspection_plans p WHERE p.name = @name AND p.period = @Period AND p.id IS DISTINCT FROM @replaces
+                           AND NOT EXISTS (SELECT 1 FROM app.plan_withdrawals w WHERE w.plan_id = p.id))
+            """, new { name, input.Period, replaces });
+        if (taken) throw new DomainRuleException($"a plan named '{name}' exists for {input.Period} / 该期间已有同名计划");
+        var secret = RandomNumberGenerator.GetBytes(32);
+        var id = await uow.ScalarAsync<long>(
+            """
+            INSERT INTO app.inspection_plans (name, period, streets, industries, ratio_a, ratio_b, ratio_c, ratio_d,
+                team_size, workload_cap, rotation_lookback_months, draw_date, sealed_secret, commitment, created_by, created_at, replaces_plan_id)
+            VALUES (@name, @Period, @streets, @industries, @a, @b, @c, @d, @team, @cap, @lookback, @DrawDate, @sealedSecret, sha256(@secret), @actor, @now, @replaces)
+            RETURNING id
+            """,
+            new
+            {
+                name, input.Period, input.DrawDate, secret, sealedSecret = secrets.Seal(secret), actor = uow.Acting.Actor, now = clock.UtcNow, replaces,
+                streets = Clean(input.Streets), industries = Clean(input.Industries),
+                a = (short)ratios[0], b = (short)ratios[1], c = (short)ratios[2], d = (short)ratios[3],
+                team = (short)(input.TeamSize ?? o.DefaultTeamSize), cap = input.WorkloadCap ?? o.DefaultWorkloadCap,
+                lookback = (short)(input.RotationLookbackMonths ?? o.DefaultRotationLookbackMonths),
+            });
+        CryptographicOperations.ZeroMemory(secret);
+        return await GetAsync(uow, id) ?? throw new InvalidOperationException("plan vanished");
+    }
+
+    private static object AuditView(Plan plan) => new
+    {
+        plan.Name, plan.Period, plan.Streets, plan.Industries, plan.RatiosText, plan.TeamSize, plan.WorkloadCap, plan.RotationLookbackMonths,
+        DrawDate = plan.DrawDate.ToString("yyyy-MM-dd"), Commitment = plan.CommitmentHex, plan.ReplacesPlanId,
+    };
 
     private static string[] Clean(string[]? names) =>
         (names ?? []).Select(s => s.Trim()).Where(s => s.Length > 0).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
@@ -127,7 +210,54 @@ public sealed class InspectionPlans(Work work, IOptions<InspectionOptions> optio
         uow.SingleOrDefaultAsync<Plan>($"SELECT {Columns} FROM app.inspection_plans p WHERE p.id = @id", new { id });
 
     /// <summary>The slice's endpoint: <c>POST /hangfire/draws/plans</c> (inspection and admin users).</summary>
-    internal static void Map(RouteGroupBuilder g) => g.MapPost("/plans", CreatePlan).RequireAuthorization(Policies.Inspection);
+    internal static void Map(RouteGroupBuilder g)
+    {
+        g.MapPost("/plans", CreatePlan).RequireAuthorization(Policies.Inspection);
+        g.MapPost("/plans/{planId:long}/edit", EditPlan).RequireAuthorization(Policies.Inspection);
+        g.MapPost("/plans/{planId:long}/withdraw", WithdrawPlan).RequireAuthorization(Policies.Inspection);
+    }
+
+    private static async Task<IResult> EditPlan(HttpContext ctx, long planId, InspectionPlans plans, InspectionsView view, CancellationToken ct)
+    {
+        if (!DrawsPage.CanChange(ctx)) return DrawsPage.Forbidden(ctx);
+        var f = await DrawsPage.FormAsync(ctx);
+        try
+        {
+            static int? Int(string? s, string what) => string.IsNullOrWhiteSpace(s) ? null
+                : int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : throw new UsageException($"{what}应为整数");
+            static string[]? List(string? s) => s is null ? null : s.Split([',', ',', '、'], StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            static string? Text(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
+            var drawDate = f["drawDate"].ToString();
+            var change = new PlanChange(Text(f["name"]), Text(f["period"]),
+                string.IsNullOrWhiteSpace(drawDate) ? null
+                    : DateOnly.TryParseExact(drawDate, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d) ? d : throw new UsageException("摇号日期应为 YYYY-MM-DD"),
+                Text(f["ratios"]) is { } r ? ParseRatios(r) : null, Int(f["teamSize"], "每组人数"), Int(f["cap"], "每人上限"), Int(f["rotationMonths"], "轮换回溯月数"),
+                List(f["streets"]), List(f["industries"]));
+            Plan plan;
+            using (DrawsPage.ActingAs(ctx)) plan = await plans.EditAsync(planId, change, f["reason"].ToString(), ct);
+            return await DrawsPage.IndexAsync(ctx, view, ct,
+                message: $"计划 {planId} 已撤回并由计划 {plan.Id} 取代;新的种子承诺值 {plan.CommitmentHex} 已公开,原计划及其承诺值仍留存并公开。");
+        }
+        catch (Exception e) when (e is UsageException or BadInputException or DomainRuleException)
+        {
+            return await DrawsPage.IndexAsync(ctx, view, ct, error: DrawsPage.Zh(e));
+        }
+    }
+
+    private static async Task<IResult> WithdrawPlan(HttpContext ctx, long planId, InspectionPlans plans, InspectionsView view, CancellationToken ct)
+    {
+        if (!DrawsPage.CanChange(ctx)) return DrawsPage.Forbidden(ctx);
+        try
+        {
+            var reason = (await DrawsPage.FormAsync(ctx))["reason"].ToString();
+            using (DrawsPage.ActingAs(ctx)) await plans.WithdrawAsync(planId, reason, ct);
+            return await DrawsPage.IndexAsync(ctx, view, ct, message: $"计划 {planId} 已撤回,计划及其种子承诺值仍留存并公开。");
+        }
+        catch (Exception e) when (e is UsageException or BadInputException or DomainRuleException)
+        {
+            return await DrawsPage.IndexAsync(ctx, view, ct, error: DrawsPage.Zh(e));
+        }
+    }
 
     private static async Task<IResult> CreatePlan(HttpContext ctx, InspectionPlans plans, InspectionsView view, CancellationToken ct)
     {
@@ -149,7 +279,7 @@ public sealed class InspectionPlans(Work work, IOptions<InspectionOptions> optio
                 Int(form.TeamSize, "每组人数"), Int(form.Cap, "每人上限"), Int(form.RotationMonths, "轮换回溯月数"), List(form.Streets), List(form.Industries));
             Plan plan;
             using (DrawsPage.ActingAs(ctx)) plan = await plans.CreateAsync(input, ct);
-            return await DrawsPage.IndexAsync(ctx, view, ct, message: $"已保存计划 {plan.Id},种子承诺值 {plan.CommitmentHex},请在摇号前公开。");
+            return await DrawsPage.IndexAsync(ctx, view, ct, message: $"已保存计划 {plan.Id},种子承诺值 {plan.CommitmentHex} 已于 {plans.Format(plan.CreatedAt)} 在公开页面公布。");
         }
         catch (Exception e) when (e is UsageException or BadInputException or DomainRuleException)
         {
@@ -216,6 +346,70 @@ public sealed class PlanAddCommand(InspectionPlans plans) : ICliCommand
         using (CliActor.Begin(args)) plan = await plans.CreateAsync(input, ct);
         Console.WriteLine($"plan {plan.Id}");
         Console.WriteLine($"commitment {plan.CommitmentHex}");
+        Console.WriteLine($"published {plans.Format(plan.CreatedAt)}");
+        return ExitCodes.Ok;
+    }
+}
+
+public sealed class PlanEditCommand(InspectionPlans plans) : ICliCommand
+{
+    public static CommandSpec Spec { get; } = new(
+        "plan edit",
+        "change a plan before its draw: withdrawn and replaced, with a fresh commitment / 修改未摇号的计划(原计划撤回,新计划重新生成承诺值)",
+        """
+        usage: Lingyuan.Jobs plan edit PLAN_ID --reason TEXT [--name TEXT] [--period P] [--draw-date DATE]
+                 [--ratios A=3,B=5,C=20,D=60] [--team-size N] [--cap N] [--rotation-months N]
+                 [--streets S1,S2] [--industries I1,I2] [--user NAME]
+        用法:  Lingyuan.Jobs plan edit 计划编号 --reason 理由 [要修改的选项]
+        Options not given keep the plan's values. The plan is withdrawn with the reason and a new plan takes
+        its place with a new secret and commitment; both stay on record and on the public page. Prints the new
+        plan's id and commitment. Refused once the plan has a standing draw.
+        未给出的选项保持不变;原计划撤回并留存,新计划重新生成并公开承诺值;已摇号的计划不能修改。
+        """,
+        ValueOptions: ["reason", "name", "period", "draw-date", "ratios", "team-size", "cap", "rotation-months", "streets", "industries", "user"]);
+
+    public async Task<int> RunAsync(CommandArgs args, CancellationToken ct)
+    {
+        var planId = args.PositionalId(0, "PLAN_ID");
+        args.ExpectPositionals(1);
+        var change = new PlanChange(
+            args.Option("name") is { } n ? Dashboard.TextRules.SingleLine(n, "--name", "计划名称", Dashboard.TextRules.NameMaxLength) : null,
+            args.Option("period"),
+            args.Option("draw-date") is { } d ? CliActor.Date(d, "draw-date") : null,
+            args.Option("ratios") is { } r ? InspectionPlans.ParseRatios(r) : null,
+            args.Option("team-size") is null ? null : CliActor.Int(args, "team-size"),
+            args.Option("cap") is null ? null : CliActor.Int(args, "cap"),
+            args.Option("rotation-months") is null ? null : CliActor.Int(args, "rotation-months"),
+            CliActor.List(args, "streets"), CliActor.List(args, "industries"));
+        Plan plan;
+        using (CliActor.Begin(args)) plan = await plans.EditAsync(planId, change, args.Option("reason") ?? "", ct);
+        Console.WriteLine($"plan {planId} withdrawn, replaced by plan {plan.Id} / 原计划已撤回");
+        Console.WriteLine($"plan {plan.Id}");
+        Console.WriteLine($"commitment {plan.CommitmentHex}");
+        Console.WriteLine($"published {plans.Format(plan.CreatedAt)}");
+        return ExitCodes.Ok;
+    }
+}
+
+public sealed class PlanWithdrawCommand(InspectionPlans plans) : ICliCommand
+{
+    public static CommandSpec Spec { get; } = new(
+        "plan withdraw",
+        "withdraw a plan before its draw, with a reason / 撤回未摇号的计划(须说明理由)",
+        """
+        usage: Lingyuan.Jobs plan withdraw PLAN_ID --reason TEXT [--user NAME]
+        用法:  Lingyuan.Jobs plan withdraw 计划编号 --reason 理由
+        The plan and its commitment stay on record and on the public page, marked withdrawn.
+        计划及其承诺值仍留存并在公开页面标明已撤回。
+        """,
+        ValueOptions: ["reason", "user"]);
+
+    public async Task<int> RunAsync(CommandArgs args, CancellationToken ct)
+    {
+        var planId = args.PositionalId(0, "PLAN_ID");
+        args.ExpectPositionals(1);
+        using (CliActor.Begin(args)) await plans.WithdrawAsync(planId, args.Option("reason") ?? "", ct);
+        Console.WriteLine($"plan {planId} withdrawn / 计划已撤回");
         return ExitCodes.Ok;
     }
 }

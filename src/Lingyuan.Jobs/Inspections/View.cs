@@ -20,6 +20,12 @@ public sealed class DrawRow
     public string? CancelReason { get; init; }
     public string? CancelledBy { get; init; }
     public DateTime? CancelledAt { get; init; }
+    /// <summary>When the plan's commitment was published (the plan's creation).</summary>
+    public DateTime CommitmentPublishedAt { get; init; }
+    /// <summary>When the snapshot the draw used was frozen (null for ly-draw-1 draws).</summary>
+    public DateTime? SnapshotFrozenAt { get; init; }
+    public string? PublicValue { get; init; }
+    public string? PublicSource { get; init; }
     /// <summary>The state as stored text (derived, see <see cref="PlanLifecycle.DrawStateSql"/>).</summary>
     public string StateDb { get; init; } = "";
 
@@ -66,18 +72,24 @@ public sealed class DrawResultRow
 
 /// <summary>What the draws page lists: plans, draws, recent failures, overdue inspections.</summary>
 public sealed record InspectionsOverview(
-    IReadOnlyList<Plan> Plans, IReadOnlyList<DrawRow> Draws, IReadOnlyList<DrawFailureRow> Failures, IReadOnlyList<OverdueRow> Overdue, bool CalendarMissing);
+    IReadOnlyList<Plan> Plans, IReadOnlyList<DrawRow> Draws, IReadOnlyList<DrawFailureRow> Failures, IReadOnlyList<OverdueRow> Overdue, bool CalendarMissing)
+{
+    /// <summary>When each plan may be drawn: commitment published, earliest by the lead time, frozen snapshot, public value date.</summary>
+    public IReadOnlyDictionary<long, DrawTiming> Timings { get; init; } = new Dictionary<long, DrawTiming>();
+}
 
 /// <summary>One draw as its page shows it: the record, the revealed secret, the drawn employers, inspectors without e-mail.</summary>
 public sealed record DrawDetail(DrawRow Draw, byte[] Secret, IReadOnlyList<DrawResultRow> Results, IReadOnlyList<string> InspectorsWithoutEmail);
 
 /// <summary>The View slice: the queries of the draws page (<c>/hangfire/draws</c>); reads only.</summary>
-public sealed class InspectionsView(Work work)
+public sealed class InspectionsView(Work work, Lingyuan.Jobs.Calendar.CalendarStore calendars, Microsoft.Extensions.Options.IOptions<InspectionOptions> options, Lingyuan.Jobs.Calendar.BureauClock clock)
 {
     private static readonly string DrawColumns = $"""
         d.id, d.plan_id AS PlanId, d.attempt, d.algorithm, d.draw_date AS DrawDate, d.snapshot_hash AS SnapshotHash, d.seed,
         d.result_hash AS ResultHash, d.employer_count AS EmployerCount, d.operator, d.started_at AS StartedAt, d.finished_at AS FinishedAt,
-        c.reason AS CancelReason, c.cancelled_by AS CancelledBy, c.cancelled_at AS CancelledAt, {PlanLifecycle.DrawStateSql} AS StateDb
+        c.reason AS CancelReason, c.cancelled_by AS CancelledBy, c.cancelled_at AS CancelledAt, {PlanLifecycle.DrawStateSql} AS StateDb,
+        (SELECT p.created_at FROM app.inspection_plans p WHERE p.id = d.plan_id) AS CommitmentPublishedAt,
+        (SELECT s.frozen_at FROM app.draw_snapshots s WHERE s.id = d.snapshot_id) AS SnapshotFrozenAt, d.public_value AS PublicValue, d.public_source AS PublicSource
         """;
 
     /// <summary>
@@ -111,8 +123,18 @@ public sealed class InspectionsView(Work work)
                 """, new { pageSize, offset });
             var missingCalendar = await uow.ScalarAsync<bool>(
                 "SELECT EXISTS (SELECT 1 FROM app.inspection_deadlines WHERE met_on IS NULL AND calendar_missing)");
-            return new InspectionsOverview(plans, draws, failures, overdue, missingCalendar);
+            var calendar = await calendars.LoadAsync(uow.Cancellation);
+            var timings = new Dictionary<long, DrawTiming>();
+            foreach (var p in plans.Where(p => PlanLifecycle.Table.Allows(PlanVerb.Freeze, p.State)))
+                timings[p.Id] = DrawTiming.Of(p, await SnapshotFreeze.OpenAsync(uow, p.Id), calendar, options.Value, clock);
+            return new InspectionsOverview(plans, draws, failures, overdue, missingCalendar) { Timings = timings };
         }, ct);
+
+    /// <summary>A stored UTC time as people read it ("2026-12-02 10:38 (北京时间)").</summary>
+    public string Format(DateTime utc) => clock.Format(new DateTimeOffset(DateTime.SpecifyKind(utc, DateTimeKind.Utc)));
+
+    /// <summary>One plan (any state), or null.</summary>
+    public Task<Plan?> PlanAsync(long planId, CancellationToken ct) => work.RunAsync("draws.view", uow => InspectionPlans.GetAsync(uow, planId), ct);
 
     /// <summary>Every plan, latest draw date first, with its state.</summary>
     public Task<List<Plan>> PlansAsync(CancellationToken ct) => work.RunAsync("draws.view", PlansAsync, ct);

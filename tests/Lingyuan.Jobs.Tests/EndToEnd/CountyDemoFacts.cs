@@ -43,9 +43,11 @@ public class CountyDemoFacts(CountyDemoFixture fx, ITestOutputHelper output) : I
     {
         await using var conn = await fx.DataSource.OpenConnectionAsync();
         var street = await conn.ExecuteScalarAsync<string>("SELECT street FROM app.employers GROUP BY street ORDER BY count(*) LIMIT 1");
-        var today = DateOnly.FromDateTime(DateTime.UtcNow.AddHours(8));
-        await fx.RunAsync($"plan add --name 县级演示抽查 --period {today:yyyy-MM} --draw-date {today:yyyy-MM-dd} --streets {street} --cap 40");
-        await fx.RunAsync("jobs run inspection-draws");
+        // A plan is drawn after its commitment's lead time, on a snapshot frozen before the public value:
+        // the plan is scheduled and frozen by an instance whose clock is three days back, then drawn now.
+        var plan = await Lingyuan.Jobs.Tests.Inspections.InspectionTestData.AddPlanAsync(fx, street!, [3, 5, 20, 60], cap: 40, name: "县级演示抽查");
+        await Lingyuan.Jobs.Tests.Inspections.InspectionTestData.FreezeAsync(fx, plan.Id);
+        await fx.RunAsync($"draw run {plan.Id} --public-value {Lingyuan.Jobs.Tests.Inspections.InspectionTestData.TestPublicValue.Replace(' ', ',')}");
         await fx.RunAsync("jobs run outbox-delivery");
 
         var drawn = (await conn.QueryAsync<string>(

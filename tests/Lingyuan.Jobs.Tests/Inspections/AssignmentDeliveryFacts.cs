@@ -18,7 +18,7 @@ public class AssignmentDeliveryFacts(DatabaseFixture db, ITestOutputHelper outpu
         var street = $"街道{Guid.NewGuid():N}"[..10];
         await AddEmployersAsync(db, street, ("凌源市第一建筑公司", 'D', false), ("凌源市第二建筑公司", 'D', false));
         var plan = await AddPlanAsync(db, street);
-        var run = await db.Services.GetRequiredService<DrawService>().RunAsync(plan.Id, false, CancellationToken.None);
+        var run = await DrawAsync(db, plan.Id);
         Assert.True(run.Succeeded);
 
         // The real delivery job sends the mail to the real SMTP server; the test reads the mailbox there.

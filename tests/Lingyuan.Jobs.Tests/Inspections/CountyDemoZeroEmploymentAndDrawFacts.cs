@@ -24,9 +24,10 @@ public sealed class CountyDemoZeroEmploymentAndDrawFacts(CountyDemoFixture db, I
         output.WriteLine($"seeded in {seeded.Elapsed.TotalSeconds:0} s: {string.Join(", ", seeded.Rows.Select(r => $"{r.Key} {r.Value}"))}");
 
         // The default plan: every setting from Inspections (ratios A 3 %, B 5 %, C 20 %, D 60 %; team of 2; the default cap).
-        var plans = db.Services.GetRequiredService<InspectionPlans>();
+        // Scheduled three days ago (the commitment's lead time), frozen then, drawn now with the public value.
+        var plans = InspectionTestData.PastApp(db).Services.GetRequiredService<InspectionPlans>();
         var plan = await plans.CreateAsync(new PlanInput("全市2026年第四季度双随机抽查", "2026-Q4", plans.Today), CancellationToken.None);
-        var run = await db.Services.GetRequiredService<DrawService>().RunAsync(plan.Id, false, CancellationToken.None);
+        var run = await InspectionTestData.DrawAsync(db, plan.Id);
         Assert.True(run.Succeeded, string.Join(" ", run.Report?.Advice ?? []));
         await using var conn = await db.DataSource.OpenConnectionAsync();
         var (drawn, maxLoad) = await conn.QuerySingleAsync<(int, int)>(

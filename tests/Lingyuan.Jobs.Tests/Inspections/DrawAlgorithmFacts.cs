@@ -44,7 +44,7 @@ public class DrawAlgorithmFacts(ITestOutputHelper output)
         var snapshot = DrawSnapshot.Decode(snapshotBytes);
         Assert.Equal(snapshotBytes, snapshot.Encode()); // the example is canonical
         var secret = Convert.FromHexString(inputs["secret"]);
-        var outcome = DrawAlgorithm.Run(snapshot, secret, long.Parse(inputs["plan_id"]), DateOnly.Parse(inputs["draw_date"]));
+        var outcome = DrawAlgorithm.Run(snapshot, secret, long.Parse(inputs["plan_id"]), DateOnly.Parse(inputs["draw_date"]), inputs.GetValueOrDefault("public_value"));
 
         Assert.True(outcome.Succeeded);
         Assert.Equal(Value("snapshot_sha256"), Convert.ToHexStringLower(outcome.SnapshotHash));
@@ -222,8 +222,8 @@ public class DrawAlgorithmFacts(ITestOutputHelper output)
         Cases.Sample(c =>
         {
             var secret = SHA256.HashData(c.Seed);
-            var a = DrawAlgorithm.Run(c.Snapshot, secret, 42, new DateOnly(2026, 5, 6));
-            var b = DrawAlgorithm.Run(DrawSnapshot.Decode(c.Snapshot.Encode()), secret.ToArray(), 42, new DateOnly(2026, 5, 6));
+            var a = DrawAlgorithm.Run(c.Snapshot, secret, 42, new DateOnly(2026, 5, 6), "1 2 3");
+            var b = DrawAlgorithm.Run(DrawSnapshot.Decode(c.Snapshot.Encode()), secret.ToArray(), 42, new DateOnly(2026, 5, 6), "1 2 3");
             Assert.Equal(a.Seed, b.Seed);
             Assert.Equal(a.ResultBytes(), b.ResultBytes());
             Assert.Equal(a.Unassignable.Select(u => u.Uscc), b.Unassignable.Select(u => u.Uscc));

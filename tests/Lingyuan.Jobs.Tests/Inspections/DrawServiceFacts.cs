@@ -41,6 +41,12 @@ public class DrawServiceFacts : IClassFixture<DrawServiceFacts.Fixture>
 
     private static string Street() => $"街道{Guid.NewGuid():N}"[..12];
 
+    private static async Task<bool> Attempt(Func<Task<DrawRun>> draw)
+    {
+        try { return (await draw()).Succeeded; }
+        catch (DomainRuleException) { return false; }
+    }
+
     [Fact]
     public async Task A_draw_records_snapshot_seed_and_results_and_queues_one_escaped_chinese_mail_with_an_ics_per_inspector()
     {
@@ -48,7 +54,7 @@ public class DrawServiceFacts : IClassFixture<DrawServiceFacts.Fixture>
         var usccs = await AddEmployersAsync(_db, street, ("凌源<script>alert(1)</script>建筑公司", 'A', false), ("凌源市热力公司", 'C', false), ("凌源市食品厂", 'B', true));
         var plan = await AddPlanAsync(_db, street);
 
-        var run = await Draws.RunAsync(plan.Id, onlyIfNone: false, CancellationToken.None);
+        var run = await DrawAsync(_db, plan.Id);
 
         Assert.True(run.Succeeded);
         await using var conn = await _db.DataSource.OpenConnectionAsync();
@@ -61,7 +67,7 @@ public class DrawServiceFacts : IClassFixture<DrawServiceFacts.Fixture>
         var stored = await conn.QuerySingleAsync<(byte[] Snapshot, byte[] Secret, byte[] Seed)>(
             "SELECT snapshot, secret, seed FROM app.draws WHERE id = @id", new { id = run.DrawId });
         Assert.Equal(plan.Commitment, System.Security.Cryptography.SHA256.HashData(stored.Secret));
-        Assert.StartsWith("ly-draw-1\n", Encoding.UTF8.GetString(stored.Snapshot));
+        Assert.StartsWith("ly-draw-2\n", Encoding.UTF8.GetString(stored.Snapshot));
 
         var mails = (await conn.QueryAsync<(long Id, string DedupeKey, string[] Recipients, string Subject, string TextBody, string HtmlBody)>(
             "SELECT id, dedupe_key, recipients, subject, text_body, html_body FROM app.outbox WHERE regarding_type = 'draw' AND regarding_id = @id",
@@ -98,7 +104,7 @@ public class DrawServiceFacts : IClassFixture<DrawServiceFacts.Fixture>
         var street = Street();
         await AddEmployersAsync(_db, street, ("甲公司", 'A', false), ("乙公司", 'B', false), ("丙公司", 'D', false));
         var plan = await AddPlanAsync(_db, street);
-        var run = await Draws.RunAsync(plan.Id, false, CancellationToken.None);
+        var run = await DrawAsync(_db, plan.Id);
 
         var (ok, okOutput) = await ServiceProcess.RunAsync(_db, $"draw verify {run.DrawId}");
         Assert.True(ok == 0, okOutput);
@@ -122,17 +128,23 @@ public class DrawServiceFacts : IClassFixture<DrawServiceFacts.Fixture>
     }
 
     [Fact]
-    public async Task A_plan_is_not_drawn_before_its_draw_date_by_hand_or_by_the_job()
+    public async Task A_plan_is_not_drawn_before_its_draw_date_by_hand_and_the_job_only_freezes_its_snapshot()
     {
+        // The job no longer draws (a draw needs the public value, which a person enters): it freezes the
+        // snapshot of tomorrow's plans, once, however often it runs.
         var street = Street();
         await AddEmployersAsync(_db, street, ("寅公司", 'C', false));
         var plans = _db.Services.GetRequiredService<InspectionPlans>();
         var plan = await plans.CreateAsync(new PlanInput("明日计划" + Guid.NewGuid().ToString("N")[..6], "2026-Q3", plans.Today.AddDays(1), null, null, null, null, [street]), CancellationToken.None);
 
-        await Assert.ThrowsAsync<DomainRuleException>(() => Draws.RunAsync(plan.Id, false, CancellationToken.None));
+        await Assert.ThrowsAsync<BadInputException>(() => Draws.RunAsync(plan.Id, Value, CancellationToken.None));
+        await _db.Services.GetRequiredService<InspectionDrawsJob>().RunAsync(CancellationToken.None);
         await _db.Services.GetRequiredService<InspectionDrawsJob>().RunAsync(CancellationToken.None);
         await using var conn = await _db.DataSource.OpenConnectionAsync();
         Assert.Equal(0, await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM app.draws WHERE plan_id = @id", new { id = plan.Id }));
+        Assert.Equal(1, await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM app.draw_snapshots WHERE plan_id = @id", new { id = plan.Id }));
+        Assert.Equal("job:inspection-draws", await conn.ExecuteScalarAsync<string>("SELECT frozen_by FROM app.draw_snapshots WHERE plan_id = @id", new { id = plan.Id }));
+        await Assert.ThrowsAsync<BadInputException>(() => Draws.RunAsync(plan.Id, Value, CancellationToken.None));
     }
 
     [Fact]
@@ -141,7 +153,7 @@ public class DrawServiceFacts : IClassFixture<DrawServiceFacts.Fixture>
         var street = Street();
         await AddEmployersAsync(_db, street, ("丁公司", 'C', false));
         var plan = await AddPlanAsync(_db, street);
-        var run = await Draws.RunAsync(plan.Id, false, CancellationToken.None);
+        var run = await DrawAsync(_db, plan.Id);
         await using var conn = await _db.DataSource.OpenConnectionAsync();
         foreach (var sql in new[]
                  {
@@ -162,9 +174,9 @@ public class DrawServiceFacts : IClassFixture<DrawServiceFacts.Fixture>
         var street = Street();
         await AddEmployersAsync(_db, street, ("戊公司", 'B', false), ("己公司", 'D', false));
         var plan = await AddPlanAsync(_db, street);
-        var first = await Draws.RunAsync(plan.Id, false, CancellationToken.None);
+        var first = await DrawAsync(_db, plan.Id);
 
-        await Assert.ThrowsAsync<DomainRuleException>(() => Draws.RunAsync(plan.Id, false, CancellationToken.None));
+        await Assert.ThrowsAsync<DomainRuleException>(() => Draws.RunAsync(plan.Id, Value, CancellationToken.None));
         await Assert.ThrowsAsync<UsageException>(() => Draws.CancelAsync(first.DrawId!.Value, "  ", CancellationToken.None));
         await using (var conn = await _db.DataSource.OpenConnectionAsync())
         {
@@ -177,7 +189,7 @@ public class DrawServiceFacts : IClassFixture<DrawServiceFacts.Fixture>
         }
 
         await Draws.CancelAsync(first.DrawId!.Value, "摇号时名录未更新", CancellationToken.None);
-        var second = await Draws.RunAsync(plan.Id, false, CancellationToken.None);
+        var second = await DrawAsync(_db, plan.Id);
 
         Assert.NotEqual(first.DrawId, second.DrawId);
         var draws = (await _db.Services.GetRequiredService<InspectionsView>().DrawsAsync(CancellationToken.None)).Where(d => d.PlanId == plan.Id).OrderBy(d => d.Attempt).ToList();
@@ -188,16 +200,20 @@ public class DrawServiceFacts : IClassFixture<DrawServiceFacts.Fixture>
     }
 
     [Fact]
-    public async Task The_draw_job_run_twice_and_concurrently_leaves_one_draw_per_plan()
+    public async Task Two_draws_of_one_plan_at_once_leave_one_draw_and_one_mail_per_inspector()
     {
+        // Was: the draw job run twice and concurrently. The job now freezes; two people drawing at once
+        // (two instances) are what can race: one waits for the plan's lock, then sees the other's draw.
         var street = Street();
         await AddEmployersAsync(_db, street, ("庚公司", 'A', false), ("辛公司", 'C', false));
         var plan = await AddPlanAsync(_db, street);
-        var job1 = _db.Services.GetRequiredService<InspectionDrawsJob>();
-        var job2 = _db.BuildApp().Services.GetRequiredService<InspectionDrawsJob>();
+        await FreezeAsync(_db, plan.Id);
+        var other = _db.BuildApp().Services;
 
-        await Task.WhenAll(job1.RunAsync(CancellationToken.None), job2.RunAsync(CancellationToken.None));
-        await job1.RunAsync(CancellationToken.None);
+        var runs = await Task.WhenAll(
+            Attempt(() => Draws.RunAsync(plan.Id, Value, CancellationToken.None)),
+            Attempt(() => other.GetRequiredService<DrawService>().RunAsync(plan.Id, Value, CancellationToken.None)));
+        Assert.Equal(1, runs.Count(r => r));
 
         await using var conn = await _db.DataSource.OpenConnectionAsync();
         Assert.Equal(1, await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM app.draws WHERE plan_id = @id", new { id = plan.Id }));
@@ -213,17 +229,20 @@ public class DrawServiceFacts : IClassFixture<DrawServiceFacts.Fixture>
         var street = Street();
         var usccs = await AddEmployersAsync(_db, street, ("壬公司", 'D', false));
         // Rotation (inspectors) is tested apart from the 12-month employer exclusion (issue #17), which would leave the
-        // employer out of the second plan altogether.
-        await using var app = _db.BuildApp(extra: new() { ["Inspections:ExcludeInspectedWithinMonths"] = "0" });
-        var draws = app.Services.GetRequiredService<DrawService>();
-        var first = await draws.RunAsync((await AddPlanAsync(_db, street)).Id, false, CancellationToken.None);
+        // employer out of the second plan altogether: both snapshots are frozen with the exclusion off.
+        await using var past = InspectionTestData.PastApp(_db, new() { ["Inspections:ExcludeInspectedWithinMonths"] = "0" });
+        var freeze = past.Services.GetRequiredService<SnapshotFreeze>();
+        var firstPlan = await AddPlanAsync(_db, street);
+        await freeze.FreezeAsync(firstPlan.Id, CancellationToken.None);
+        var first = await DrawAsync(_db, firstPlan.Id);
         await using var conn = await _db.DataSource.OpenConnectionAsync();
         var firstTeam = await TeamAsync(conn, first.DrawId!.Value);
 
-        // The rotation window is [draw date − look-back, draw date]: a second plan drawn the same day sees the first draw.
-        var plans = _db.Services.GetRequiredService<InspectionPlans>();
-        var later = await plans.CreateAsync(new PlanInput("后续计划" + Guid.NewGuid().ToString("N")[..6], "2026-Q3", plans.Today, [100, 100, 100, 100], 2, 20, 24, [street]), CancellationToken.None);
-        var second = await draws.RunAsync(later.Id, false, CancellationToken.None);
+        // The rotation window is [draw date − look-back, draw date]: a second plan of the same draw date, frozen
+        // after the first draw was recorded, sees the first draw.
+        var later = await AddPlanAsync(_db, street, name: "后续计划" + Guid.NewGuid().ToString("N")[..6]);
+        await freeze.FreezeAsync(later.Id, CancellationToken.None);
+        var second = await DrawAsync(_db, later.Id);
 
         var snapshot = Encoding.UTF8.GetString(await conn.ExecuteScalarAsync<byte[]>("SELECT snapshot FROM app.draws WHERE id = @id", new { id = second.DrawId }) ?? []);
         foreach (var b in firstTeam!) Assert.Contains($"R\t{b}\t{usccs[0]}\n", snapshot);
@@ -237,7 +256,7 @@ public class DrawServiceFacts : IClassFixture<DrawServiceFacts.Fixture>
         var street = Street();
         var usccs = await AddEmployersAsync(_db, street, ("=cmd|' /C calc'!A0", 'A', false), ("癸公司", 'B', false));
         var plan = await AddPlanAsync(_db, street);
-        var run = await Draws.RunAsync(plan.Id, false, CancellationToken.None);
+        var run = await DrawAsync(_db, plan.Id);
         var results = _db.Services.GetRequiredService<InspectionResults>();
         var today = plan.DrawDate.ToString("yyyy-MM-dd");
 
@@ -273,7 +292,7 @@ public class DrawServiceFacts : IClassFixture<DrawServiceFacts.Fixture>
         var street = Street();
         var usccs = await AddEmployersAsync(_db, street, ("子公司", 'A', false), ("丑公司", 'B', false));
         var plan = await AddPlanAsync(_db, street);
-        var run = await Draws.RunAsync(plan.Id, false, CancellationToken.None);
+        var run = await DrawAsync(_db, plan.Id);
         var deadlines = _db.Services.GetRequiredService<InspectionDeadlines>();
         var calendar = await _db.Services.GetRequiredService<Lingyuan.Jobs.Calendar.CalendarStore>().LoadAsync();
         var due = calendar.AddWorkingDays(plan.DrawDate, 60);
@@ -326,9 +345,15 @@ public class DrawServiceFacts : IClassFixture<DrawServiceFacts.Fixture>
         var id = long.Parse(output.Split('\n').Single(l => l.StartsWith("plan ")).Split(' ')[1]);
         var commitment = output.Split('\n').Single(l => l.StartsWith("commitment ")).Split(' ')[1].Trim();
         await using var conn = await _db.DataSource.OpenConnectionAsync();
-        var stored = await conn.QuerySingleAsync<(byte[] Secret, string[] Streets)>("SELECT secret, streets FROM app.inspection_plans WHERE id = @id", new { id });
-        Assert.Equal(commitment, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stored.Secret)));
-        Assert.DoesNotContain(Convert.ToHexStringLower(stored.Secret), output);
+        // The secret is sealed: the plan row holds no plain secret; unsealed, it matches the commitment.
+        var stored = await conn.QuerySingleAsync<(byte[]? Secret, byte[] Sealed, string[] Streets)>("SELECT secret, sealed_secret, streets FROM app.inspection_plans WHERE id = @id", new { id });
+        Assert.Null(stored.Secret);
+        var secret = await _db.Services.GetRequiredService<Lingyuan.Jobs.Database.Work>().RunAsync("test",
+            uow => _db.Services.GetRequiredService<PlanSecrets>().RevealAsync(uow, id), CancellationToken.None);
+        Assert.Equal(commitment, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(secret)));
+        Assert.DoesNotContain(Convert.ToHexStringLower(secret), output);
+        Assert.DoesNotContain(Convert.ToHexStringLower(secret), Convert.ToHexStringLower(stored.Sealed));
+        Assert.Contains("published ", output);
         Assert.Equal(["城关街道", "红山街道"], stored.Streets);
 
         var (bad, badOutput) = await ServiceProcess.RunAsync(_db, "plan add --name x --period 2026-13 --draw-date 2026-01-01 --team-size 1");

@@ -43,18 +43,32 @@ public class DrawsPageFacts(DatabaseFixture db) : IClassFixture<DatabaseFixture>
         var plan = await conn.QuerySingleAsync<(long Id, byte[] Commitment)>("SELECT id, commitment FROM app.inspection_plans WHERE name = '页面计划'");
         Assert.Contains(Convert.ToHexStringLower(plan.Commitment), createdHtml);
 
+        // The plan made now cannot be drawn today: its commitment has not been public for a working day yet.
+        var early = await inspector.PostAsync($"/hangfire/draws/plans/{plan.Id}/run", Form(token, ("publicValue", TestPublicValue), ("publicSource", Value.Source)));
+        Assert.Equal(HttpStatusCode.BadRequest, early.StatusCode);
+        Assert.Contains("须满 1 个工作日方可摇号", await early.Content.ReadAsStringAsync());
+        Assert.Equal(0, await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM app.draws WHERE plan_id = @id", new { id = plan.Id }));
+
+        // A plan whose commitment was published three days ago and whose snapshot was frozen then is drawn
+        // through the page with the public value (the plan's dates are made in the past; the clock is the only fake).
+        var past = await AddPlanAsync(db, street, [3, 5, 20, 100], name: "页面摇号计划");
+        await FreezeAsync(db, past.Id);
         var opPage = await operatorClient.GetStringAsync("/hangfire/draws");
         Assert.Contains(Convert.ToHexStringLower(plan.Commitment), opPage);
-        Assert.DoesNotContain("立即摇号", opPage);
+        Assert.DoesNotContain("name=\"publicValue\"", opPage);
         Assert.DoesNotContain("新建抽查计划", opPage);
-        var opRun = await operatorClient.PostAsync($"/hangfire/draws/plans/{plan.Id}/run", Form(opToken));
+        var opRun = await operatorClient.PostAsync($"/hangfire/draws/plans/{past.Id}/run", Form(opToken, ("publicValue", TestPublicValue), ("publicSource", Value.Source)));
         Assert.Equal(HttpStatusCode.Forbidden, opRun.StatusCode);
+        Assert.Contains("name=\"publicValue\"", await inspector.GetStringAsync("/hangfire/draws"));
 
-        var run = await inspector.PostAsync($"/hangfire/draws/plans/{plan.Id}/run", Form(token));
+        var run = await inspector.PostAsync($"/hangfire/draws/plans/{past.Id}/run", Form(token, ("publicValue", TestPublicValue), ("publicSource", Value.Source)));
         Assert.Equal(HttpStatusCode.Redirect, run.StatusCode);
         var detailPath = run.Headers.Location!.OriginalString;
         var detail = await operatorClient.GetStringAsync(detailPath);
         Assert.Contains("复核一致", detail);
+        Assert.Contains("承诺值公开时间", detail); // both times: the commitment's publication and the draw
+        Assert.Contains("摇号时间", detail);
+        Assert.Contains(TestPublicValue, detail);
         Assert.DoesNotContain("<img src=x", detail);
         Assert.Contains("&lt;img src=x", detail);
 

@@ -17,7 +17,8 @@ public class InfeasibleDrawFacts(DatabaseFixture db, ITestOutputHelper output) :
         foreach (var u in usccs) await AddConflictAsync(db, "JC-02", u);
         var plan = await AddPlanAsync(db, "城关街道");
 
-        var (code, text) = await ServiceProcess.RunAsync(db, $"draw run {plan.Id}");
+        await FreezeAsync(db, plan.Id);
+        var (code, text) = await ServiceProcess.RunAsync(db, $"draw run {plan.Id} --public-value {TestPublicValue.Replace(' ', ',')}");
         output.WriteLine(text);
 
         Assert.Equal(1, code);
@@ -36,7 +37,7 @@ public class InfeasibleDrawFacts(DatabaseFixture db, ITestOutputHelper output) :
         Assert.Contains("\"conflict\": [\"JC-02\"]", report);
         Assert.Contains("回避名录", report);
 
-        // The daily job retrying the unchanged register records nothing new and still sends nothing.
+        // The daily job freezes a new snapshot (the failure used the first); it records no failure and sends nothing.
         await db.Services.GetRequiredService<Lingyuan.Jobs.Inspections.InspectionDrawsJob>().RunAsync(CancellationToken.None);
         Assert.Equal(1, await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM app.draw_failures WHERE plan_id = @id", new { id = plan.Id }));
         Assert.Equal(0, await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM app.outbox"));

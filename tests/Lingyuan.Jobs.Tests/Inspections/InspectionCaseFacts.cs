@@ -63,7 +63,7 @@ public class InspectionCaseFacts : IClassFixture<InspectionCaseFacts.Fixture>
         var street = Street();
         var usccs = await AddEmployersAsync(_db, street, ("甲公司", 'A', false));
         var plan = await AddPlanAsync(_db, street);
-        var run = await _db.Services.GetRequiredService<DrawService>().RunAsync(plan.Id, false, CancellationToken.None);
+        var run = await InspectionTestData.DrawAsync(_db, plan.Id);
         var calendar = await _db.Services.GetRequiredService<CalendarStore>().LoadAsync();
         var start = openedAfter is { } n ? calendar.AddWorkingDays(plan.DrawDate, n).Date : plan.DrawDate;
         var cases = CasesAt(start.AddDays(1), out var app);
@@ -94,7 +94,7 @@ public class InspectionCaseFacts : IClassFixture<InspectionCaseFacts.Fixture>
         var street = Street();
         var usccs = await AddEmployersAsync(_db, street, ("乙公司", 'B', false));
         var plan = await AddPlanAsync(_db, street);
-        var run = await _db.Services.GetRequiredService<DrawService>().RunAsync(plan.Id, false, CancellationToken.None);
+        var run = await InspectionTestData.DrawAsync(_db, plan.Id);
         var id = run.DrawId!.Value;
         var cases = CasesAt(plan.DrawDate.AddDays(2), out var app);
         await using var appScope = app;
@@ -202,7 +202,7 @@ public class InspectionCaseFacts : IClassFixture<InspectionCaseFacts.Fixture>
 
         // The draw itself (default settings: ComplaintsForClassD 3) puts it in class D.
         var plan = await AddPlanAsync(_db, street, ratios: [0, 0, 0, 100]);
-        var run = await _db.Services.GetRequiredService<DrawService>().RunAsync(plan.Id, false, CancellationToken.None);
+        var run = await InspectionTestData.DrawAsync(_db, plan.Id);
         Assert.True(run.Succeeded);
         Assert.Equal("D", await conn.ExecuteScalarAsync<string>("SELECT risk_class FROM app.draw_results WHERE draw_id = @id AND uscc = @uscc", new { id = run.DrawId, uscc }));
     }

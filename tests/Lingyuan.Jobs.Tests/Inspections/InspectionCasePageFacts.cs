@@ -25,7 +25,7 @@ public class InspectionCasePageFacts(DatabaseFixture db) : IClassFixture<Databas
         await AddInspectorsAsync(db, $"{Guid.NewGuid():N}.test", ("CP-01", "甲", true), ("CP-02", "乙", true));
         var usccs = await AddEmployersAsync(db, street, ("戊公司", 'B', false), ("己公司", 'C', false));
         var plan = await AddPlanAsync(db, street);
-        var run = await db.Services.GetRequiredService<DrawService>().RunAsync(plan.Id, false, CancellationToken.None);
+        var run = await InspectionTestData.DrawAsync(db, plan.Id);
         var drawId = run.DrawId!.Value;
         var today = plan.DrawDate.ToString("yyyy-MM-dd");
 
@@ -66,7 +66,7 @@ public class InspectionCasePageFacts(DatabaseFixture db) : IClassFixture<Databas
         await AddInspectorsAsync(db, $"{Guid.NewGuid():N}.test", ("FX-01", "甲", true), ("FX-02", "乙", true), ("FX-03", "丙", true));
         await AddEmployersAsync(db, street, Enumerable.Range(1, 150).Select(i => ($"失败测试公司{i}", 'D', false)).ToArray());
         var plan = await AddPlanAsync(db, street, ratios: [100, 100, 100, 100], cap: 1);
-        var run = await db.Services.GetRequiredService<DrawService>().RunAsync(plan.Id, false, CancellationToken.None);
+        var run = await InspectionTestData.DrawAsync(db, plan.Id);
         Assert.False(run.Succeeded);
         await using var conn = await db.DataSource.OpenConnectionAsync();
         var stored = await conn.ExecuteScalarAsync<int>("SELECT octet_length(report::text) FROM app.draw_failures WHERE plan_id = @id", new { id = plan.Id });

@@ -1,12 +1,15 @@
 using Dapper;
 using Lingyuan.Jobs.Inspections;
 using Lingyuan.Jobs.Registers;
+using Lingyuan.Jobs.Hosting;
 using Lingyuan.Jobs.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
+using System.Runtime.CompilerServices;
 
 namespace Lingyuan.Jobs.Tests.Inspections;
 
 /// <summary>Register rows for inspection tests, written with plain SQL; each test scopes its plan to a street of its own.</summary>
-internal static class InspectionTestData
+public static class InspectionTestData
 {
     private static int _sequence;
 
@@ -52,9 +55,48 @@ internal static class InspectionTestData
         await conn.ExecuteAsync("INSERT INTO app.conflicts (badge_no, uscc, reason) VALUES (@badge, @uscc, '近亲属任职')", new { badge, uscc });
     }
 
+    /// <summary>A public value in canonical form (an example of 快乐8's 20 numbers), with the default source.</summary>
+    public const string TestPublicValue = "03 07 11 15 19 22 28 31 36 40 44 47 52 55 61 64 68 72 75 80";
+
+    public static PublicValue Value { get; } = new(TestPublicValue, InspectionOptions.DefaultPublicValueSource);
+
+    private static readonly ConditionalWeakTable<DatabaseFixture, WebApplication> PastApps = new();
+
+    /// <summary>
+    /// The application with its clock three days back (10:00 Beijing time): plans scheduled there had their
+    /// commitment published three days ago, and snapshots frozen there wait for the public value of that day.
+    /// Drawing needs both in the past (commitment lead time, public value drawn after the freeze), so tests
+    /// that draw at once schedule and freeze here; the TimeProvider is the only thing faked.
+    /// </summary>
+    public static WebApplication PastApp(DatabaseFixture db, Dictionary<string, string?>? settings = null) =>
+        settings is null ? PastApps.GetValue(db, d => Build(d, null)) : Build(db, settings);
+
+    private static WebApplication Build(DatabaseFixture db, Dictionary<string, string?>? settings)
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(DateTime.UtcNow.Date.AddDays(-3).AddHours(2), TimeSpan.Zero));
+        return db.BuildApp(AppRole.Cli, settings, s => s.AddSingleton<TimeProvider>(clock));
+    }
+
+    /// <summary>A plan whose commitment was published three days ago, dated two days ago (not frozen).</summary>
     public static Task<Plan> AddPlanAsync(DatabaseFixture db, string street, int[]? ratios = null, int teamSize = 2, int cap = 20, string? name = null)
     {
-        var plans = db.Services.GetRequiredService<InspectionPlans>();
-        return plans.CreateAsync(new PlanInput(name ?? $"测试计划 {Guid.NewGuid():N}"[..16], "2026-Q2", plans.Today, ratios ?? [100, 100, 100, 100], teamSize, cap, 24, [street]), CancellationToken.None);
+        var plans = PastApp(db).Services.GetRequiredService<InspectionPlans>();
+        return plans.CreateAsync(new PlanInput(name ?? $"测试计划 {Guid.NewGuid():N}"[..16], "2026-Q2", plans.Today.AddDays(1), ratios ?? [100, 100, 100, 100], teamSize, cap, 24, [street]), CancellationToken.None);
+    }
+
+    /// <summary>Freezes the plan's snapshot three days ago (on today's registers), unless one is waiting already.</summary>
+    public static async Task FreezeAsync(DatabaseFixture db, long planId)
+    {
+        var freeze = PastApp(db).Services.GetRequiredService<SnapshotFreeze>();
+        var work = db.Services.GetRequiredService<Lingyuan.Jobs.Database.Work>();
+        if (await work.RunAsync("test", uow => SnapshotFreeze.OpenAsync(uow, planId), CancellationToken.None) is null)
+            await freeze.FreezeAsync(planId, CancellationToken.None);
+    }
+
+    /// <summary>Freezes (in the past) and draws now with <see cref="Value"/>.</summary>
+    public static async Task<DrawRun> DrawAsync(DatabaseFixture db, long planId, IServiceProvider? services = null)
+    {
+        await FreezeAsync(db, planId);
+        return await (services ?? db.Services).GetRequiredService<DrawService>().RunAsync(planId, Value, CancellationToken.None);
     }
 }

@@ -14,6 +14,7 @@ public class PlanLifecycleFacts(DatabaseFixture db) : IClassFixture<DatabaseFixt
 {
     private DrawService Draws => db.Services.GetRequiredService<DrawService>();
     private InspectionsView View => db.Services.GetRequiredService<InspectionsView>();
+    private SnapshotFreeze Freeze => db.Services.GetRequiredService<SnapshotFreeze>();
 
     private async Task<PlanState> StateAsync(long planId) => (await View.PlansAsync(CancellationToken.None)).Single(p => p.Id == planId).State;
 
@@ -55,18 +56,18 @@ public class PlanLifecycleFacts(DatabaseFixture db) : IClassFixture<DatabaseFixt
         Assert.Equal(PlanState.Scheduled, await StateAsync(plan.Id));
 
         // No team of two: the failure is recorded and the plan stays due.
-        Assert.False((await Draws.RunAsync(plan.Id, false, CancellationToken.None)).Succeeded);
+        Assert.False((await DrawAsync(db, plan.Id)).Succeeded);
         Assert.Equal(PlanState.Failed, await StateAsync(plan.Id));
-        Assert.Contains(plan.Id, await Draws.DuePlansAsync(today, CancellationToken.None));
+        Assert.Contains(plan.Id, await Freeze.DueAsync(today, CancellationToken.None)); // the failure used its snapshot: a new one is due
 
         await using var conn = await db.DataSource.OpenConnectionAsync();
         await conn.ExecuteAsync("DELETE FROM app.conflicts WHERE badge_no = 'LC-02' AND uscc = @uscc", new { uscc });
         DrawRun run;
         using (Acting.Begin(new Acting("li.si", Acting.Web)))
-            run = await Draws.RunAsync(plan.Id, false, CancellationToken.None);
+            run = await DrawAsync(db, plan.Id);
         Assert.True(run.Succeeded);
         Assert.Equal(PlanState.Drawn, await StateAsync(plan.Id));
-        Assert.DoesNotContain(plan.Id, await Draws.DuePlansAsync(today, CancellationToken.None));
+        Assert.DoesNotContain(plan.Id, await Freeze.DueAsync(today, CancellationToken.None));
         Assert.Equal("li.si", await conn.ExecuteScalarAsync<string>("SELECT operator FROM app.draws WHERE id = @id", new { id = run.DrawId }));
         Assert.Equal("li.si", await conn.ExecuteScalarAsync<string>(
             "SELECT actor FROM app.audit_log WHERE action = 'draw.run' AND subject_id = @id", new { id = run.DrawId.ToString() }));
@@ -76,7 +77,7 @@ public class PlanLifecycleFacts(DatabaseFixture db) : IClassFixture<DatabaseFixt
         await Draws.CancelAsync(run.DrawId!.Value, "名录有误", CancellationToken.None);
         Assert.Equal(PlanState.Cancelled, await StateAsync(plan.Id));
         Assert.Equal(PlanState.Cancelled, (await View.DrawsAsync(CancellationToken.None)).Single(d => d.Id == run.DrawId).State);
-        Assert.Contains(plan.Id, await Draws.DuePlansAsync(today, CancellationToken.None));
+        Assert.Contains(plan.Id, await Freeze.DueAsync(today, CancellationToken.None));
 
         // The table's guards: a cancelled draw is not cancelled twice, nor are its results published.
         var twice = await Assert.ThrowsAsync<DomainRuleException>(() => Draws.CancelAsync(run.DrawId!.Value, "再次", CancellationToken.None));

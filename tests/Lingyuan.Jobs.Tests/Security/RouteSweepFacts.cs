@@ -36,7 +36,13 @@ public sealed class SweepFixture : DatabaseFixture
 /// </summary>
 public partial class RouteSweepFacts(SweepFixture fx, ITestOutputHelper output) : IClassFixture<SweepFixture>
 {
-    private static readonly string[] Public = ["/login", "/logout", "/healthz", "/denied", "/"];
+    // The draw proof pages are public on purpose (issue 20: anyone checks a draw without signing in); they
+    // serve only what docs/draw-algorithm.md publishes, rate-limited per address.
+    private static readonly string[] Public =
+    [
+        "/login", "/logout", "/healthz", "/denied", "/",
+        "/public/draws/", "/public/draws/1", "/public/draws/1/proof.txt", "/public/draws/1/snapshot.txt", "/public/draws/1/result.txt", "/public/draws/1/proof.zip",
+    ];
 
     private sealed record Route(string Method, string Path, string[]? AllowedRoles, bool Anonymous, string Pattern = "", System.Reflection.MethodInfo? Handler = null);
 

@@ -38,6 +38,12 @@ public sealed class WholeServiceFixture : DatabaseFixture
         }
         var today = DateOnly.FromDateTime(DateTime.UtcNow.AddHours(8));
         await RunAsync($"plan add --name {Payload.Replace(" ", "")} --period {today:yyyy-MM} --draw-date {today:yyyy-MM-dd}");
+        // The daily job no longer draws (the draw needs the public value a person enters): the demo's plan of
+        // today, published a week ago and frozen yesterday, is drawn here so that draw pages exist to crawl.
+        long duePlan;
+        await using (var conn = await DataSource.OpenConnectionAsync())
+            duePlan = await conn.ExecuteScalarAsync<long>("SELECT id FROM app.inspection_plans WHERE draw_date = @today ORDER BY id LIMIT 1", new { today });
+        await RunAsync($"draw run {duePlan} --public-value 03,07,11,15,19,22,28,31,36,40,44,47,52,55,61,64,68,72,75,80");
         foreach (var job in Services.GetRequiredService<JobCatalog>().All)
             await RunAsync($"jobs run {job.Id}", mayFail: job.Id == "outbox-delivery");
 
