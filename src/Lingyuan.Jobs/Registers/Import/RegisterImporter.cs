@@ -400,8 +400,8 @@ public sealed class RegisterImporter(Work work, ImportKinds kinds, BureauClock c
                 {
                     var near = names.Where(n => !kind.Columns.Any(k => k.Named(n)))
                         .FirstOrDefault(n => Distance(n.ToLowerInvariant(), c.Name) <= 2);
-                    problems.Add($"{file}:1: header: missing column '{c.Name}'" + (c.Chinese is null ? "" : $" ({c.Chinese})") + (near is null ? "" : $" (is '{Fields.Clip(near)}' a typo?)") +
-                                 $", found: {Fields.Clip(string.Join(", ", names), 400)}");
+                    problems.Add($"{file}:1: header: missing column '{c.Name}'" + (near is null ? "" : $" (is '{Fields.Clip(near)}' a typo?)") +
+                                 $", found: {Fields.Clip(string.Join(", ", names), 400)}" + (c.Chinese is null ? "" : $" / 缺少列:{c.Chinese}({c.Name})"));
                 }
             }
             if (problems.Count > 0) throw new BadInputException(problems);
