@@ -71,7 +71,7 @@ public static class HolidaysPage
                 <form method="post" action="{Root}/enter" id="holiday-enter">
                   {Layout.AntiforgeryField(ctx)}
                   <p>每行一天:日期 类型,类型写"放假"或"上班"(也可写 holiday / workday),例如 <code>{next}-01-01 放假</code>。录入的日子与已有的合并;全年工作日不在范围内则不予保存。</p>
-                  <textarea name="days" rows="12" cols="40" id="holiday-days">{entered ?? ""}</textarea>
+                  <textarea name="holiday_days" rows="12" cols="40" id="holiday-days">{entered ?? ""}</textarea>
                   <p><button type="submit" id="holiday-enter-submit">检查并保存</button></p>
                 </form>
                 """))}
@@ -84,7 +84,7 @@ public static class HolidaysPage
         HttpContext ctx, HolidayCalendar calendar, BureauClock clock, IOptions<HolidayOptions> options, RegisterImporter importer, CancellationToken ct)
     {
         var form = await ctx.Request.ReadFormAsync(ct);
-        var text = form["days"].ToString();
+        var text = form["holiday_days"].ToString();
         var csv = new StringBuilder("date,kind\n");
         foreach (var line in text.Split('\n'))
         {

@@ -355,9 +355,10 @@ public static partial class RequestSafety
 
     /// <summary>
     /// Form fields that are multi-line text (a textarea): TAB, CR and LF are allowed in them, in no other.
-    /// No page has one today; single-line fields are further checked by <see cref="TextRules"/> in the services.
+    /// <c>holiday_days</c>: the days of the holiday calendar typed one per line (Calendar/HolidaysPage). Single-line
+    /// fields are further checked by <see cref="TextRules"/> in the services.
     /// </summary>
-    public static readonly IReadOnlySet<string> MultiLineFields = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+    public static readonly IReadOnlySet<string> MultiLineFields = new HashSet<string>(["holiday_days"], StringComparer.OrdinalIgnoreCase);
 
     private static bool HasControl(string? s, bool multiLine)
     {

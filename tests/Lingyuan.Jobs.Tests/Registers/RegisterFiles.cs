@@ -9,7 +9,7 @@ namespace Lingyuan.Jobs.Tests.Registers;
 /// Builds register files for the tests. Identifiers are computed by an implementation written here from the
 /// formulas in DOMAIN.md (weights derived, not copied), so the validators are checked against a second source.
 /// </summary>
-internal static class RegisterFiles
+public static class RegisterFiles
 {
     public static readonly string[] PersonsHeader =
         ["id_number", "name", "household_no", "street", "community", "hukou", "able_to_work", "wants_work", "employment", "employment_since", "business_income"];

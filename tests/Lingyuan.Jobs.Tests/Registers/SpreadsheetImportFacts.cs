@@ -29,7 +29,7 @@ public sealed class SpreadsheetImportFacts(DatabaseFixture db) : IClassFixture<D
     private static readonly string[] EntitlementsZh = ["身份证号码", "待遇类别", "月发放金额", "起始月份", "终止月份", "暂停发放"];
 
     /// <summary>Six entitlements, rows 3 and 6 bad: a wrong ID check character and an amount with three decimals.</summary>
-    internal static string[][] EntitlementRows()
+    public static string[][] EntitlementRows()
     {
         var (badId, _, _) = WrongCheck(IdNumber(2));
         return
@@ -43,7 +43,7 @@ public sealed class SpreadsheetImportFacts(DatabaseFixture db) : IClassFixture<D
         ];
     }
 
-    internal static string WriteXlsx(string dir, string name, string[] header, IEnumerable<string[]> rows)
+    public static string WriteXlsx(string dir, string name, string[] header, IEnumerable<string[]> rows)
     {
         var path = Path.Combine(dir, name);
         var sheet = rows.Select(r => header.Select((h, i) => (h, v: (object?)r[i])).ToDictionary(p => p.h, p => p.v)).ToList();
