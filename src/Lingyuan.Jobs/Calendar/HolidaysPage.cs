@@ -28,8 +28,10 @@ public static class HolidaysPage
         app.MapPost(Root + "/enter", EnterAsync).RequireAuthorization(new AuthorizeAttribute { Roles = string.Join(",", EditRoles) });
     }
 
-    private static Task<IResult> ShowAsync(HttpContext ctx, HolidayCalendar calendar, BureauClock clock, IOptions<HolidayOptions> options, int? year, CancellationToken ct) =>
-        RenderAsync(ctx, calendar, clock, options, year, null, null, StatusCodes.Status200OK, ct);
+    private static async Task<IResult> ShowAsync(HttpContext ctx, HolidayCalendar calendar, BureauClock clock, IOptions<HolidayOptions> options, int? year, CancellationToken ct) =>
+        year is < 1900 or > 2999
+            ? Layout.Page(ctx, "节假日安排", Html.Of($"""<p class="error" role="alert">年份无效。</p><p><a href="{Root}">返回节假日安排</a></p>"""), StatusCodes.Status400BadRequest)
+            : await RenderAsync(ctx, calendar, clock, options, year, null, null, StatusCodes.Status200OK, ct);
 
     private static async Task<IResult> RenderAsync(
         HttpContext ctx, HolidayCalendar calendar, BureauClock clock, IOptions<HolidayOptions> options, int? year,
