@@ -33,6 +33,8 @@ public partial class Program
     {
         app.UseDashboard();
         app.MapHealth();
+        app.MapCalendar();
+        app.MapRegisters();
         app.MapNotifications();
         app.MapInspections();
         app.MapWageArrears();

@@ -31,6 +31,13 @@ public static partial class RequestSafety
     /// <summary>How much of a refused body is still read (and thrown away) so that the client gets the 413 answer.</summary>
     public const long DrainLimitBytes = 2 * UploadLimitBytes;
 
+    /// <summary>
+    /// Endpoint metadata (<c>.WithMetadata(new RequestSafety.UploadLimit(bytes))</c>) for a page that takes larger files
+    /// than <see cref="UploadLimitBytes"/> (register files: a county's persons register is about 130 MB). The page reads
+    /// the file as a stream; the form reader buffers it on disk, not in memory.
+    /// </summary>
+    public sealed record UploadLimit(long Bytes);
+
     private const string OriginalBodyKey = "Lingyuan.Jobs.RequestSafety.OriginalBody";
 
     /// <summary>Highest page number a list accepts (?page=); above it, or below 1, or not a number: 400.</summary>
@@ -201,7 +208,7 @@ public static partial class RequestSafety
     }
     private static string TooLargeMessage(HttpContext ctx) =>
         IsMultipart(ctx.Request)
-            ? string.Create(CultureInfo.InvariantCulture, $"上传的文件过大(上限 {UploadLimitBytes / 1024 / 1024} MB),已拒绝。更大的文件请使用命令行导入。")
+            ? string.Create(CultureInfo.InvariantCulture, $"上传的文件过大(上限 {(ctx.GetEndpoint()?.Metadata.GetMetadata<UploadLimit>()?.Bytes ?? UploadLimitBytes) / 1024 / 1024} MB),已拒绝。更大的文件请使用命令行导入。")
             : string.Create(CultureInfo.InvariantCulture, $"提交的内容过长(上限 {FormBodyLimitBytes / 1024} KB),已拒绝。");
 
     private static ILogger Log(HttpContext ctx) =>
@@ -320,10 +327,11 @@ public static partial class RequestSafety
 
             // Uploads only to pages behind sign-in: a page open to everyone (the sign-in form) takes a small form.
             var upload = IsMultipart(request) && ctx.GetEndpoint() is { } endpoint && endpoint.Metadata.GetMetadata<IAllowAnonymous>() is null;
-            var limit = upload ? UploadLimitBytes : FormBodyLimitBytes;
+            var uploadLimit = upload ? ctx.GetEndpoint()?.Metadata.GetMetadata<UploadLimit>()?.Bytes ?? UploadLimitBytes : UploadLimitBytes;
+            var limit = upload ? uploadLimit : FormBodyLimitBytes;
             // Kestrel's own cap is above the page's limit: a refused body is read to its end and thrown away,
             // so the browser gets the Chinese 413 instead of a reset connection. Beyond the cap the connection closes.
-            if (ctx.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size) size.MaxRequestBodySize = DrainLimitBytes;
+            if (ctx.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size) size.MaxRequestBodySize = Math.Max(DrainLimitBytes, 2 * uploadLimit);
             if (request.ContentLength > limit)
             {
                 await DrainAsync(ctx);
@@ -347,9 +355,10 @@ public static partial class RequestSafety
 
     /// <summary>
     /// Form fields that are multi-line text (a textarea): TAB, CR and LF are allowed in them, in no other.
-    /// No page has one today; single-line fields are further checked by <see cref="TextRules"/> in the services.
+    /// <c>holiday_days</c>: the days of the holiday calendar typed one per line (Calendar/HolidaysPage). Single-line
+    /// fields are further checked by <see cref="TextRules"/> in the services.
     /// </summary>
-    public static readonly IReadOnlySet<string> MultiLineFields = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+    public static readonly IReadOnlySet<string> MultiLineFields = new HashSet<string>(["holiday_days"], StringComparer.OrdinalIgnoreCase);
 
     private static bool HasControl(string? s, bool multiLine)
     {

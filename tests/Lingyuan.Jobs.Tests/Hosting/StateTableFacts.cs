@@ -20,6 +20,7 @@ public sealed partial class StateTableFacts(DatabaseFixture fx) : IClassFixture<
         { "zero-employment case", "app.zero_employment_cases", "state" },
         { "arrears procedure", "app.arrears_procedures", "state" },
         { "outbox message", "app.outbox", "state" },
+        { "register upload", "app.register_uploads", "state" },
     };
 
     private static IEnumerable<string> StatesOf(string lifecycle) => lifecycle switch
@@ -28,6 +29,7 @@ public sealed partial class StateTableFacts(DatabaseFixture fx) : IClassFixture<
         "zero-employment case" => CaseLifecycle.Table.States.Select(CaseLifecycle.Table.Db),
         "arrears procedure" => ProcedureLifecycle.Table.States.Select(ProcedureLifecycle.Table.Db),
         "outbox message" => Lingyuan.Jobs.Notifications.OutboxLifecycle.Table.States.Select(Lingyuan.Jobs.Notifications.OutboxLifecycle.Table.Db),
+        "register upload" => Lingyuan.Jobs.Registers.Upload.UploadLifecycle.Table.States.Select(Lingyuan.Jobs.Registers.Upload.UploadLifecycle.Table.Db),
         _ => throw new ArgumentOutOfRangeException(nameof(lifecycle)),
     };
 

@@ -319,13 +319,17 @@ public sealed class ImportBadInputFacts(DatabaseFixture db) : IClassFixture<Data
     {
         try
         {
-            foreach (var (name, eol, year) in new[] { ("cr.csv", "\r", 2097), ("lf.csv", "\n", 2098), ("crlf.csv", "\r\n", 2099) })
+            // Inspectors, a small register without a whole-file rule (a holidays file must now hold a plausible year, issue 19).
+            foreach (var (name, eol, n) in new[] { ("cr.csv", "\r", 1), ("lf.csv", "\n", 2), ("crlf.csv", "\r\n", 3) })
             {
-                var text = string.Join(eol, "date,kind", $"{year}-01-01,holiday", $"{year}-01-02,holiday", $"{year}-01-03,workday") + eol;
-                var result = await ImportAsync("holidays", Write(_dir, name, text));
+                var text = string.Join(eol, "badge_no,name,email,unit,street,active",
+                    $"EOL-{n}-1,甲,a{n}@lingyuan-demo.test,监察大队,城关街道,true",
+                    $"EOL-{n}-2,乙,b{n}@lingyuan-demo.test,监察大队,城关街道,true",
+                    $"EOL-{n}-3,丙,c{n}@lingyuan-demo.test,监察大队,城关街道,false") + eol;
+                var result = await ImportAsync("inspectors", Write(_dir, name, text));
                 Assert.True(result.Rows == 3 && result.Inserted == 3, $"{name}: {result}");
-                Assert.Equal(3, await CountAsync(db, $"SELECT count(*) FROM app.holidays WHERE extract(year FROM date) = {year}"));
-                Assert.Equal(1, await CountAsync(db, $"SELECT count(*) FROM app.holidays WHERE date = '{year}-01-03' AND kind = 'workday'"));
+                Assert.Equal(3, await CountAsync(db, $"SELECT count(*) FROM app.inspectors WHERE badge_no LIKE 'EOL-{n}-%'"));
+                Assert.Equal(1, await CountAsync(db, $"SELECT count(*) FROM app.inspectors WHERE badge_no = 'EOL-{n}-3' AND NOT active"));
             }
             // A CR-only persons file with a bad row is refused on the right line.
             var bad = Person(102); bad[5] = "town";
@@ -334,7 +338,7 @@ public sealed class ImportBadInputFacts(DatabaseFixture db) : IClassFixture<Data
         }
         finally
         {
-            await ExecuteAsync(db, "DELETE FROM app.holidays WHERE date >= '2097-01-01'");
+            await ExecuteAsync(db, "DELETE FROM app.inspectors WHERE badge_no LIKE 'EOL-%'");
         }
     }
 

@@ -155,7 +155,8 @@ public sealed class ImportFacts(DatabaseFixture db) : IClassFixture<DatabaseFixt
             ("life-events", Rows(["id_number", "event", "date"], [IdNumber(1), "eligibility_verified", "2026-03-02"])),
             ("arrears-cases", Rows(["case_no", "uscc", "workers_affected", "amount_owed", "max_months_owed", "order_issued_on", "pay_deadline", "paid_on", "incident", "credit_promise_on", "responsible_persons"],
                 ["LYQX-2026-0001", Uscc(1), "12", "56000.00", "4", "2026-03-01", "2026-03-31", "", "none", "", "项目经理 孙八"])),
-            ("holidays", Rows(["date", "kind"], ["2027-01-01", "holiday"], ["2026-01-04", "workday"])),
+            // A whole year: a holidays file must leave each year it touches with a plausible number of working days (issue 19).
+            ("holidays", [["date", "kind"], .. Holidays2027, ["2026-01-04", "workday"]]),
         };
         foreach (var (kind, rows) in files)
         {

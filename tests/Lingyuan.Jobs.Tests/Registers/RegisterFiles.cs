@@ -9,7 +9,7 @@ namespace Lingyuan.Jobs.Tests.Registers;
 /// Builds register files for the tests. Identifiers are computed by an implementation written here from the
 /// formulas in DOMAIN.md (weights derived, not copied), so the validators are checked against a second source.
 /// </summary>
-internal static class RegisterFiles
+public static class RegisterFiles
 {
     public static readonly string[] PersonsHeader =
         ["id_number", "name", "household_no", "street", "community", "hukou", "able_to_work", "wants_work", "employment", "employment_since", "business_income"];
@@ -99,6 +99,18 @@ internal static class RegisterFiles
         await using var cmd = db.DataSource.CreateCommand(sql);
         await cmd.ExecuteNonQueryAsync();
     }
+
+    /// <summary>
+    /// A made-up but plausible 2027 (the State Council's notice is not out when these tests were written): 25 days off,
+    /// 6 weekend working days, 249 working days in all.
+    /// </summary>
+    public static readonly string[][] Holidays2027 =
+    [
+        .. new[] { "2027-01-01" }.Concat(Enumerable.Range(5, 9).Select(d => $"2027-02-{d:D2}")).Append("2027-04-05")
+            .Concat(Enumerable.Range(1, 5).Select(d => $"2027-05-0{d}")).Append("2027-06-09").Append("2027-09-15")
+            .Concat(Enumerable.Range(1, 7).Select(d => $"2027-10-0{d}")).Select(d => new[] { d, "holiday" }),
+        .. new[] { "2027-02-14", "2027-02-20", "2027-04-25", "2027-05-08", "2027-09-26", "2027-10-09" }.Select(d => new[] { d, "workday" }),
+    ];
 
     public const string TruncateRegisters =
         "TRUNCATE app.employers, app.inspectors, app.conflicts, app.communities, app.persons, app.cards, app.entitlements, app.life_events, app.arrears_cases CASCADE";

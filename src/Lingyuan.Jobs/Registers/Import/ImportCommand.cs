@@ -7,7 +7,7 @@ public sealed class ImportCommand(RegisterImporter importer, ImportKinds kinds) 
 {
     public static CommandSpec Spec { get; } = new(
         "import",
-        "load a register file (CSV) / 导入名录文件(CSV)",
+        "load a register file (CSV or XLSX) / 导入名录文件(CSV 或 XLSX)",
         """
         usage: Lingyuan.Jobs import KIND FILE [--encoding utf-8|gb18030] [--dry-run] [--accept-valid --rejects OUT.csv [--force]]
         用法:  Lingyuan.Jobs import 类型 文件 [--encoding utf-8|gb18030] [--dry-run] [--accept-valid --rejects 输出.csv [--force]]
@@ -21,6 +21,9 @@ public sealed class ImportCommand(RegisterImporter importer, ImportKinds kinds) 
                           导入正确的行,错误行连同原因写入 --rejects 指定的文件
           --force         replace OUT.csv if it exists (without it an existing file is refused, exit 64); a device,
                           directory, symbolic link or pipe is always refused / 输出文件已存在时覆盖(不加则拒绝)
+        FILE is CSV (UTF-8 or GB18030) or an Excel workbook (.xlsx, its first sheet). Column names may be the English ones
+        or the Chinese headers of the templates (身份证号码, 待遇类别, …); the dashboard's 名录导入 page offers the templates.
+        文件可为 CSV 或 Excel(.xlsx,读取第一个工作表);列名可用英文或模板中的中文表头。
         Every field is checked (ID and USCC check characters, Luhn, dates, periods, amounts, enums). One line per
         problem on stderr, FILE:ROW: column: problem; with any problem nothing is imported (exit 65).
         Re-importing a file changes nothing; a changed row is updated and recorded in the audit log.

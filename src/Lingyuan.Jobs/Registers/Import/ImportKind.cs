@@ -10,6 +10,13 @@ namespace Lingyuan.Jobs.Registers.Import;
 public sealed record ImportColumn(string Name, string DbColumn, NpgsqlDbType DbType, FieldParser Parse, bool Optional = false)
 {
     public ImportColumn(string name, NpgsqlDbType dbType, FieldParser parse, bool optional = false) : this(name, name, dbType, parse, optional) { }
+
+    /// <summary>The Chinese header a bureau's spreadsheet uses (身份证号码); accepted beside <see cref="Name"/>, and the header of the templates.</summary>
+    public string? Chinese { get; init; }
+
+    /// <summary>Whether a header cell names this column, in English (any case) or in Chinese.</summary>
+    public bool Named(string header) =>
+        Name.Equals(header, StringComparison.OrdinalIgnoreCase) || (Chinese is not null && Chinese == header);
 }
 
 /// <summary>A problem that involves several fields of a row (e.g. a period ending before it starts).</summary>
@@ -45,6 +52,13 @@ public sealed record ImportKind(
     Func<ImportApplyContext, Task<(long Inserted, long Updated)>>? Apply = null)
 {
     public ImportColumn Column(string name) => Columns.First(c => c.Name == name);
+
+    /// <summary>
+    /// A rule over the whole file (e.g. a year of the holiday calendar has a plausible number of working days): runs in
+    /// the import's transaction once the valid rows are in <c>import_stage</c>, before anything is written, also under
+    /// --dry-run. Each returned line (without the file name) is a problem; with any, nothing is imported (exit 65).
+    /// </summary>
+    public Func<ImportApplyContext, Task<IReadOnlyList<string>>>? Check { get; init; }
 }
 
 /// <summary>What a kind's own <see cref="ImportKind.Apply"/> step gets: the import's open transaction and who asked.</summary>
@@ -65,6 +79,13 @@ public static class ImportKindRegistration
 {
     /// <summary>Makes <c>import NAME FILE</c> load files of this kind (e.g. inspection results, bank returns).</summary>
     public static IServiceCollection AddImportKind(this IServiceCollection services, ImportKind kind)
+    {
+        services.AddSingleton(kind);
+        return services;
+    }
+
+    /// <summary>A kind whose declaration needs services (e.g. settings for its <see cref="ImportKind.Check"/>).</summary>
+    public static IServiceCollection AddImportKind(this IServiceCollection services, Func<IServiceProvider, ImportKind> kind)
     {
         services.AddSingleton(kind);
         return services;

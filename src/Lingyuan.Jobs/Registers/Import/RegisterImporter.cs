@@ -13,12 +13,31 @@ using Sylvan.Data.Csv;
 namespace Lingyuan.Jobs.Registers.Import;
 
 public sealed record ImportRequest(
-    string Kind, string Path, string? Encoding = null, bool DryRun = false, string? RejectsPath = null, string Actor = "cli", bool Force = false);
+    string Kind, string Path, string? Encoding = null, bool DryRun = false, string? RejectsPath = null, string Actor = "cli", bool Force = false)
+{
+    /// <summary>The name problem lines give the file when <see cref="Path"/> is a copy of it (an upload, a converted spreadsheet).</summary>
+    public string? FileName { get; init; }
+
+    /// <summary>Told about once a second while rows stream, and once when the upsert starts (the upload page follows it).</summary>
+    public Func<ImportProgress, Task>? Progress { get; init; }
+}
+
+/// <summary>How far an import is: rows read, bytes of the file read (of <paramref name="TotalBytes"/>), and whether it is writing now.</summary>
+public readonly record struct ImportProgress(long Rows, long BytesRead, long TotalBytes, bool Upserting);
+
+/// <summary>One listed problem of a row: its number as a spreadsheet shows it, its key (personal identifiers masked), <c>column: problem</c>.</summary>
+public sealed record ImportProblem(int Row, string Key, string Problem);
 
 public sealed record ImportResult(string File, long Rows, long Inserted, long Updated, long Unchanged, long Rejected, bool DryRun)
 {
     /// <summary>With --accept-valid: the problems of the rejected rows, as the strict mode would have listed them.</summary>
     public IReadOnlyList<string> Problems { get; init; } = [];
+
+    /// <summary>The same problems, row by row, with the row's key masked where it is a personal identifier (for pages).</summary>
+    public IReadOnlyList<ImportProblem> Listed { get; init; } = [];
+
+    /// <summary>How many problems there were in all (only the first <see cref="RegisterImporter.MaxListedProblems"/> are listed).</summary>
+    public long ProblemCount { get; init; }
 
     public override string ToString()
     {
@@ -53,7 +72,24 @@ public sealed class RegisterImporter(Work work, ImportKinds kinds, BureauClock c
         if (!File.Exists(req.Path)) throw new UsageException($"no such file: {req.Path} / 文件不存在");
         // A rejects target that would be refused is refused now, before anything is imported.
         if (req.RejectsPath is not null) SafeFile.CheckTarget(req.RejectsPath, req.Force, "--rejects");
-        var file = Path.GetFileName(req.Path);
+        var file = req.FileName ?? Path.GetFileName(req.Path);
+        if (RegisterSpreadsheet.IsXlsx(req.Path))
+        {
+            // An Excel workbook becomes the CSV the engine reads (MiniExcel streams the sheet), row for row, so the
+            // same rules, row numbers, audit and all-or-nothing transaction apply to both.
+            if (req.Encoding is not null)
+                throw new UsageException("--encoding applies to CSV files; an XLSX workbook carries its own / XLSX 文件无需指定编码");
+            var csvPath = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"lingyuan-import-{Guid.NewGuid():N}.csv");
+            try
+            {
+                RegisterSpreadsheet.ToCsv(req.Path, csvPath, file, ct);
+                return await ImportAsync(req with { Path = csvPath, FileName = file }, progress, ct);
+            }
+            finally
+            {
+                File.Delete(csvPath);
+            }
+        }
         var encoding = RegisterFileEncoding.Detect(req.Path, req.Encoding);
         var ctx = new ParseContext(clock.Today);
         var acceptValid = req.RejectsPath is not null;
@@ -164,7 +200,8 @@ public sealed class RegisterImporter(Work work, ImportKinds kinds, BureauClock c
 
                     if (rowProblems.Count > 0)
                     {
-                        foreach (var p in rowProblems) problems.Add(rowNo, p);
+                        var key = problems.Listing ? KeyShown(csv, kind, header) : "";
+                        foreach (var p in rowProblems) problems.AddOfRow(rowNo, p, key);
                         if (acceptValid) rejects.Add(RejectRow(csv, header.FieldCount, rowNo, rowProblems));
                     }
                     else if (acceptValid || problems.Count == 0)
@@ -181,13 +218,18 @@ public sealed class RegisterImporter(Work work, ImportKinds kinds, BureauClock c
                         lastReport = started.Elapsed;
                         progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
                             $"{file}: {rows:N0} rows, {rows / started.Elapsed.TotalSeconds:N0} rows/s"));
+                        if (req.Progress is not null) await req.Progress(new ImportProgress(rows, stream.Position, stream.Length, false));
                     }
                 }
                 if (problems.Count > 0 && !acceptValid) throw problems.ToException();
                 await copy.CompleteAsync(ct);
             }
             loaded = started.Elapsed;
+            if (req.Progress is not null) await req.Progress(new ImportProgress(rows, stream.Length, stream.Length, true));
             await uow.ExecuteAsync("ANALYZE import_stage");
+            if (kind.Check is not null
+                && await kind.Check(new ImportApplyContext(conn, uow.Transaction, uow.Acting.Actor, file, req.DryRun, ct)) is { Count: > 0 } fileProblems)
+                throw new BadInputException([.. fileProblems.Select(p => $"{file}: {p}"), $"{file}: {fileProblems.Count:N0} problem(s); nothing was imported / 数据有误,未导入任何记录"]);
 
             if (kind.Apply is not null)
                 (inserted, updated) = await kind.Apply(new ImportApplyContext(conn, uow.Transaction, uow.Acting.Actor, file, req.DryRun, ct));
@@ -223,6 +265,8 @@ public sealed class RegisterImporter(Work work, ImportKinds kinds, BureauClock c
         return new ImportResult(file, rows, inserted, updated, written - inserted - updated, rejects.Count, req.DryRun)
         {
             Problems = problems.Count == 0 ? [] : problems.ToException().Problems.SkipLast(1).ToList(),
+            Listed = problems.Listed,
+            ProblemCount = problems.Count,
         };
     }
 
@@ -278,6 +322,22 @@ public sealed class RegisterImporter(Work work, ImportKinds kinds, BureauClock c
         }
     }
 
+    /// <summary>The row's key as a page may show it: ID numbers and bank accounts masked, other codes clipped.</summary>
+    private static string KeyShown(CsvDataReader csv, ImportKind kind, Header header)
+    {
+        var parts = new List<string>(kind.Key.Count);
+        foreach (var k in kind.Key)
+        {
+            var used = header.Used.FirstOrDefault(u => u.Column.Name == k);
+            if (used.Column is null || used.Ordinal >= csv.RowFieldCount) continue;
+            var raw = csv.GetString(used.Ordinal).Trim();
+            parts.Add(used.Column.Parse == Fields.ResidentId ? IdNumber.Mask(raw)
+                : used.Column.Parse == Fields.CardAccount ? BankAccount.Mask(raw)
+                : Fields.Clip(raw));
+        }
+        return string.Join(" + ", parts);
+    }
+
     private static string[] RejectRow(CsvDataReader csv, int fieldCount, int rowNo, List<string> rowProblems)
     {
         var row = new string[fieldCount + 2];
@@ -323,7 +383,7 @@ public sealed class RegisterImporter(Work work, ImportKinds kinds, BureauClock c
                 throw new BadInputException($"{file}:1: header: {QuoteProblem(ex)}");
             }
             // Rows without their header: say so, and quote nothing of the line, which is then someone's personal data.
-            if (!names.Any(n => kind.Columns.Any(c => c.Name.Equals(n, StringComparison.OrdinalIgnoreCase))))
+            if (!names.Any(n => kind.Columns.Any(c => c.Named(n))))
                 throw new BadInputException(
                     $"{file}:1: header: the first line is not a header row (none of its {names.Count} fields is a column name; is the header row missing?), " +
                     $"expected: {string.Join(", ", kind.Columns.Where(c => !c.Optional).Select(c => c.Name))} / 首行不是表头,缺少列名行");
@@ -335,13 +395,13 @@ public sealed class RegisterImporter(Work work, ImportKinds kinds, BureauClock c
             var used = new List<(ImportColumn, int)>();
             foreach (var c in kind.Columns)
             {
-                if (byName.TryGetValue(c.Name, out var ordinal)) used.Add((c, ordinal));
+                if (byName.TryGetValue(c.Name, out var ordinal) || (c.Chinese is { } zh && byName.TryGetValue(zh, out ordinal))) used.Add((c, ordinal));
                 else if (!c.Optional)
                 {
-                    var near = names.Where(n => !kind.Columns.Any(k => k.Name.Equals(n, StringComparison.OrdinalIgnoreCase)))
+                    var near = names.Where(n => !kind.Columns.Any(k => k.Named(n)))
                         .FirstOrDefault(n => Distance(n.ToLowerInvariant(), c.Name) <= 2);
                     problems.Add($"{file}:1: header: missing column '{c.Name}'" + (near is null ? "" : $" (is '{Fields.Clip(near)}' a typo?)") +
-                                 $", found: {Fields.Clip(string.Join(", ", names), 400)}");
+                                 $", found: {Fields.Clip(string.Join(", ", names), 400)}" + (c.Chinese is null ? "" : $" / 缺少列:{c.Chinese}({c.Name})"));
                 }
             }
             if (problems.Count > 0) throw new BadInputException(problems);
@@ -364,14 +424,26 @@ public sealed class RegisterImporter(Work work, ImportKinds kinds, BureauClock c
     private sealed class Problems(string file)
     {
         private readonly List<string> _lines = [];
+        private readonly List<ImportProblem> _listed = [];
         public int Count { get; private set; }
+
+        /// <summary>Whether the next problem will be listed (its row's key is worth working out).</summary>
+        public bool Listing => _lines.Count < MaxListedProblems;
+
+        public IReadOnlyList<ImportProblem> Listed => _listed;
 
         public void Add(int row, string column, string message) => Add(row, $"{column}: {message}");
 
-        public void Add(int row, string problem)
+        public void Add(int row, string problem) => AddOfRow(row, problem, "");
+
+        public void AddOfRow(int row, string problem, string key)
         {
             Count++;
-            if (_lines.Count < MaxListedProblems) _lines.Add($"{file}:{row}: {problem}");
+            if (_lines.Count < MaxListedProblems)
+            {
+                _lines.Add($"{file}:{row}: {problem}");
+                _listed.Add(new ImportProblem(row, key, problem));
+            }
         }
 
         public BadInputException ToException()
