@@ -24,7 +24,9 @@ ze_round() {
   awk '/^Time: / { print $2 / 1000 }' "$p-plain-proc.log" >>"$p-plain.s"
   psql_bench "$db" -c "DROP INDEX app.bench_household_plain" >/dev/null
   measure "$p-check" dotnet "$DLL" zero-employment check --dry-run --as-of 2026-11-28
-  awk -F'\t' '$1 == "2026-11-28" && $10 == "yes" { print $9 / 1000 }' "$p-check.log" >>"$p-scan.s"
+  # Columns by their header names, not positions (the check's output gains columns as the rules grow).
+  awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+               $1 == "2026-11-28" && $col["dry_run"] == "yes" { print $col["scan_ms"] / 1000 }' "$p-check.log" >>"$p-scan.s"
   [ -s "$p-scan.s" ] || { echo "no scan_ms in the dry run's output" >&2; cat "$p-check.log" >&2; return 1; }
 }
 

@@ -44,7 +44,7 @@ public class InspectionRuleFacts
     public void The_published_algorithm_cites_article_16_paragraph_2_for_avoidance()
     {
         var doc = File.ReadAllText(Path.Combine(RepoRoot(), "docs", "draw-algorithm.md"));
-        Assert.Contains("回避, art. 16 ¶2", doc);
+        Assert.Contains("回避, 劳动保障监察条例 art. 16 ¶2", doc);
         Assert.DoesNotContain("回避, art. 17", doc);
     }
 
