@@ -339,10 +339,15 @@ public sealed class InspectionDrawsJob(DrawService draws, BureauClock clock, ILo
         foreach (var planId in due)
         {
             var run = await draws.RunAsync(planId, onlyIfNone: true, ct);
-            if (!run.Succeeded && !run.Existing) failed++;
+            if (!run.Succeeded && !run.Existing)
+            {
+                failed++;
+                Hosting.Runs.RunReport.Problem($"draw-failed:{planId}", $"抽查计划 {planId} 摇号未能完成:{run.Unassignable.Count} 户单位无法组成检查组,未发送任何通知,请到“双随机抽查”页查看失败记录");
+            }
         }
-        // A failed draw is recorded with its report and shown on the dashboard; the job itself succeeds
-        // (retrying cannot help until the registers change; tomorrow's run tries again).
+        Hosting.Runs.RunReport.Done($"到期计划 {due.Count} 个,摇号失败 {failed} 个", new { due = due.Count, failed });
+        // A failed draw is recorded with its report; the run reports it as a problem, so it ends Failed
+        // (not retried: that cannot help until the registers change; tomorrow's run tries again) and alerts.
         if (due.Count > 0) log.LogInformation("{Due} plan(s) due, {Failed} failed", due.Count, failed);
     }
 }

@@ -7,7 +7,12 @@ namespace Lingyuan.Jobs.WageArrears;
 /// <summary>The daily run of the listing procedure: screening, notices, due decisions, expiries, reminders, the partner digest.</summary>
 public sealed class WageArrearsDailyJob(ArrearsProcedure procedure) : IRecurringJob
 {
-    public Task RunAsync(CancellationToken ct) => procedure.RunDailyAsync(ct);
+    public async Task RunAsync(CancellationToken ct)
+    {
+        var r = await procedure.RunDailyAsync(ct);
+        Hosting.Runs.RunReport.Done($"筛查 {r.Screened} 件,发出告知书 {r.NoticesSent} 件,作出决定 {r.Decided} 件,期满移出 {r.Expired} 件,提醒 {r.Reminders} 封,通报清单 {r.DigestLines} 条",
+            new { screened = r.Screened, notices = r.NoticesSent, decided = r.Decided, expired = r.Expired, reminders = r.Reminders, digest_lines = r.DigestLines });
+    }
 }
 
 public static class WageArrearsSetup
