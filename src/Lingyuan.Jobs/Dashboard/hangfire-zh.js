@@ -7,7 +7,18 @@
 
     // One name per thing: Hangfire's translation calls recurring jobs both 周期性作业 and 定期作业.
     var names = [['周期性作业', '定时任务'], ['定期作业', '定时任务']];
-    var exact = { 'N/A': '无', 'n/a': '无' };
+    // Texts Hangfire's translation leaves in English (state names in a job's history, its reasons, labels).
+    var exact = {
+        'N/A': '无', 'n/a': '无',
+        'Created': '已创建', 'Enqueued': '已入队', 'Processing': '执行中', 'Succeeded': '成功', 'Failed': '失败',
+        'Scheduled': '计划中', 'Deleted': '已删除', 'Awaiting': '等待中', 'Parameters': '参数', 'Queues': '队列',
+        'Latency:': '等待:', 'Duration:': '耗时:', 'Result:': '结果:', 'Server:': '服务器:', 'Worker:': '工作线程:',
+        'Latency': '等待', 'Duration': '耗时', 'Result': '结果', 'Server': '服务器', 'Worker': '工作线程',
+        'Triggered using recurring job manager': '由管理员手动触发',
+        'Triggered by recurring job scheduler': '按计划时间触发',
+        'Triggered by DelayedJobScheduler': '到达计划时间后触发',
+        'Enqueued as a continuation': '前序作业完成后入队'
+    };
 
     // Beijing time has no daylight saving: UTC+8 all year, whatever the browser's zone.
     function beijing(seconds) {
@@ -36,6 +47,7 @@
             var text = node.nodeValue;
             var trimmed = text.trim();
             if (exact.hasOwnProperty(trimmed)) { node.nodeValue = text.replace(trimmed, exact[trimmed]); continue; }
+            text = text.replace(/Retry attempt (\d+) of (\d+):/, '第 $1 次重试(共 $2 次):');
             for (var i = 0; i < names.length; i++)
                 if (text.indexOf(names[i][0]) >= 0) text = text.split(names[i][0]).join(names[i][1]);
             if (text !== node.nodeValue) node.nodeValue = text;

@@ -86,7 +86,7 @@ public partial class RunsBrowserFacts(RunsBrowserFixture fx, ITestOutputHelper o
         // Hangfire's own overview names the open alerts and who is signed in.
         await page.GotoAsync("/hangfire");
         Assert.Contains("未解除告警", await page.InnerTextAsync("body"));
-        Assert.Contains("crawl-operator", await page.InnerTextAsync("nav"));
+        Assert.Contains("crawl-operator(值班操作员(只读))", await page.InnerTextAsync("body"));
         await Browser.ScreenshotAsync(page, "hangfire-overview-operator");
         await page.GotoAsync("/hangfire/recurring");
         await Browser.ScreenshotAsync(page, "hangfire-recurring-operator");
@@ -106,8 +106,12 @@ public partial class RunsBrowserFacts(RunsBrowserFixture fx, ITestOutputHelper o
         "Hangfire", "PostgreSQL", "CSV", "XLSX", "UTF", "GB", "SHA", "SMTP", "TOTP", "ID", "Cron", "cron", "Lingyuan",
         // Units.
         "ms",
-        // Hangfire's server and queue identifiers.
-        "default", "vm",
+        // Hangfire's server and queue identifiers, and the job parameters it lists by name.
+        "default", "vm", "CurrentCulture", "CurrentUICulture", "RecurringJobId", "RetryCount", "Time",
+        // Case numbers (LYQX-2026-0001), the zone id Asia/Shanghai, configuration keys and file formats the pages explain.
+        "LYQX", "Asia", "Shanghai", "WageArrears", "PartnerRecipients", "Excel", "YYYY", "MM", "DD",
+        // Column names of the inspection-results file (docs: INTERFACES.md) and its finding codes.
+        "uscc", "completed_on", "finding", "compliant", "violation", "rectification_ordered", "summary",
     };
 
     [Fact]
