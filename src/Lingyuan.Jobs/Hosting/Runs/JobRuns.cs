@@ -30,6 +30,9 @@ public sealed class JobRuns(Work work, BureauClock clock, JobCatalog catalog, IO
     public const string Cli = "cli";
     public static readonly TimeSpan MailInterval = TimeSpan.FromHours(1);
 
+    /// <summary>Succeeded runs older than this are deleted (the outbox alone runs every minute); others are kept.</summary>
+    public static readonly TimeSpan Retention = TimeSpan.FromDays(90);
+
     public Task<long> StartAsync(string jobId, string? hangfireJobId, string channel, CancellationToken ct) =>
         work.RunAsync("runs.start", uow => uow.SingleAsync<long>(
             """
@@ -72,6 +75,13 @@ public sealed class JobRuns(Work work, BureauClock clock, JobCatalog catalog, IO
                     WHERE job_id = @jobId AND resolved_at IS NULL AND NOT (cause = ANY(@still))
                     """, new { jobId, runId, still, now = clock.UtcNow });
             }
+            if (result == RunResult.Succeeded)
+                await uow.ExecuteAsync(
+                    """
+                    DELETE FROM app.job_runs r
+                    WHERE r.job_id = @jobId AND r.result = 'succeeded' AND r.started_at < @cutoff
+                      AND NOT EXISTS (SELECT 1 FROM app.job_alerts a WHERE a.opened_by_run = r.id OR a.resolved_by_run = r.id)
+                    """, new { jobId, cutoff = clock.UtcNow - Retention });
             return new RunOutcome(runId, result, summary);
         }, ct, new WorkOptions { RecordId = runId.ToString(System.Globalization.CultureInfo.InvariantCulture) });
 
