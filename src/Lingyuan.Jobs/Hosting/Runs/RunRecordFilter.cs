@@ -21,7 +21,8 @@ namespace Lingyuan.Jobs.Hosting.Runs;
 /// </summary>
 public sealed class RunRecordFilter : JobFilterAttribute, IServerFilter, IElectStateFilter, IApplyStateFilter
 {
-    private const string ItemKey = "lingyuan.run";
+    // Per filter: a process that built several apps holds several filters, and a job's Items are shared by all.
+    private readonly string ItemKey = "lingyuan.run:" + Guid.NewGuid().ToString("N");
     private readonly ConcurrentDictionary<string, Finished> _finished = new();
     private readonly IServiceProvider services;
 
@@ -74,7 +75,7 @@ public sealed class RunRecordFilter : JobFilterAttribute, IServerFilter, IElectS
 
     public void OnPerformed(PerformedContext context)
     {
-        if (!context.Items.TryGetValue(ItemKey, out var s) || s is not Started started) return;
+        if (!context.Items.TryGetValue(ItemKey, out var s) || s is not Started started || !Mine(context.Storage)) return;
         started.Scope.Dispose();
         var error = context.Exception is { } e && !context.ExceptionHandled ? Unwrap(e) : null;
         try
