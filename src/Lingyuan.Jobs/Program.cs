@@ -3,6 +3,7 @@ using Lingyuan.Jobs.Dashboard;
 using Lingyuan.Jobs.Database;
 using Lingyuan.Jobs.Disbursements;
 using Lingyuan.Jobs.Hosting;
+using Lingyuan.Jobs.Hosting.Runs;
 using Lingyuan.Jobs.Inspections;
 using Lingyuan.Jobs.Notifications;
 using Lingyuan.Jobs.Registers;
@@ -35,6 +36,7 @@ public partial class Program
         app.MapHealth();
         app.MapCalendar();
         app.MapRegisters();
+        app.MapRuns();
         app.MapNotifications();
         app.MapInspections();
         app.MapWageArrears();

@@ -29,4 +29,7 @@ public sealed class BureauClock(TimeProvider time, IOptions<JobsOptions> jobs)
     /// <summary>An instant as people at the bureau read it: <c>2026-12-02 10:38 (北京时间)</c>.</summary>
     public string Format(DateTimeOffset instant) =>
         TimeZoneInfo.ConvertTime(instant, _zone).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) + " (北京时间)";
+
+    /// <summary>A stored UTC time (a <c>timestamptz</c> read as <see cref="DateTime"/>) as people at the bureau read it.</summary>
+    public string Format(DateTime utc) => Format(new DateTimeOffset(DateTime.SpecifyKind(utc, DateTimeKind.Utc)));
 }

@@ -130,12 +130,8 @@ public static class DashboardSetup
                 o.SlidingExpiration = true;
                 o.Events.OnValidatePrincipal = ctx => ctx.HttpContext.RequestServices.GetRequiredService<SessionStore>().ValidateAsync(ctx);
                 // A signed-in user without the role gets a plain 403, not a redirect that looks like success.
-                o.Events.OnRedirectToAccessDenied = async ctx =>
-                {
-                    ctx.Response.StatusCode = StatusCodes.Status403Forbidden;
-                    ctx.Response.ContentType = "text/plain; charset=utf-8";
-                    await ctx.Response.WriteAsync("您的账号无权执行此操作或访问此页面。\n");
-                };
+                o.Events.OnRedirectToAccessDenied = ctx => ErrorPages.WriteAsync(ctx.HttpContext, StatusCodes.Status403Forbidden,
+                    "无权访问", "您的账号无权执行此操作或访问此页面。如需权限,请联系系统管理员。");
             });
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(Policies.SignedIn, p => p.RequireAuthenticatedUser())
@@ -188,6 +184,7 @@ public static class DashboardSetup
         if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<DashboardOptions>>().Value.KnownProxies.Length > 0)
             app.UseForwardedHeaders();
         app.UseRequestSafety();
+        app.UseStatusCodePages(ErrorPages.RenderAsync);
         app.UseRequestLocalization();
         app.UseRateLimiter();
         app.UseAuthentication();
@@ -243,9 +240,7 @@ public static class DashboardSetup
             && !IsReadOnlyQuery(rest)
             && !ctx.RequestServices.GetServices<DashboardPage>().Any(p => rest.StartsWithSegments("/" + p.Path)))
         {
-            ctx.Response.StatusCode = StatusCodes.Status403Forbidden;
-            ctx.Response.ContentType = "text/plain; charset=utf-8";
-            await ctx.Response.WriteAsync("只读账号不能执行此操作。\n");
+            await ErrorPages.WriteAsync(ctx, StatusCodes.Status403Forbidden, "无权操作", "只读账号不能执行此操作。");
             return;
         }
         await next(ctx);
@@ -272,6 +267,7 @@ public static class DashboardSetup
                     : null;
             });
         }
+        NavigationMenu.Items.Add(Layout.HangfireUserItem);
     }
 
     private static void MapLogin(this WebApplication app)
@@ -285,6 +281,8 @@ public static class DashboardSetup
             var address = ClientAddress(ctx);
             var name = (form.UserName ?? "").Trim();
             var result = await users.AuthenticateAsync(name, form.Password, form.Code, "web", address, ctx.RequestAborted);
+            if (result.Outcome is SignInOutcome.Locked or SignInOutcome.Refused or SignInOutcome.Unhashable)
+                ctx.RequestServices.GetService<Hosting.Runs.JobMetrics>()?.SignInRefused(result.Outcome.ToString().ToLowerInvariant());
             switch (result.Outcome)
             {
                 case SignInOutcome.Locked:
@@ -326,9 +324,8 @@ public static class DashboardSetup
             await ctx.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
             return Results.Redirect("/login");
         }).AllowAnonymous();
-        app.MapGet("/denied", () => Results.Content(Layout.Bare("无权访问", Html.Of($"""
-            <p>您的账号无权访问该页面。<a href="/hangfire/home">返回我的工作</a></p>
-            """)).Value, "text/html; charset=utf-8", statusCode: StatusCodes.Status403Forbidden)).AllowAnonymous();
+        app.MapGet("/denied", (HttpContext ctx) => ErrorPages.WriteAsync(ctx, StatusCodes.Status403Forbidden,
+            "无权访问", "您的账号无权访问该页面。如需权限,请联系系统管理员。")).AllowAnonymous();
     }
 
     public const long LoginBodyLimit = 64 * 1024;

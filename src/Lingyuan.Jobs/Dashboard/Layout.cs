@@ -1,4 +1,5 @@
 using Hangfire;
+using Hangfire.Dashboard;
 using Microsoft.AspNetCore.Antiforgery;
 
 namespace Lingyuan.Jobs.Dashboard;
@@ -64,6 +65,18 @@ public static class Layout
             </body></html>
             """);
         return Results.Content(html.Value, "text/html; charset=utf-8", statusCode: status);
+    }
+
+    /// <summary>
+    /// Hangfire's own pages: who is signed in, as the last menu item, leading to the sign-out page
+    /// (<c>GET /logout</c> offers the button; signing out is a POST).
+    /// </summary>
+    public static MenuItem? HangfireUserItem(Hangfire.Dashboard.RazorPage page)
+    {
+        var user = page.Context.GetHttpContext().User;
+        if (user.Identity?.IsAuthenticated != true) return null;
+        var role = user.FindFirst(System.Security.Claims.ClaimTypes.Role)?.Value ?? "";
+        return new MenuItem($"{user.Identity.Name}({Roles.NameZh(role)})· 退出登录", "/logout");
     }
 
     /// <summary>A hidden antiforgery field for a form on a project page.</summary>

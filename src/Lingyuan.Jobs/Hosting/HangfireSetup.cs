@@ -1,6 +1,7 @@
 using Hangfire;
 using Hangfire.PostgreSql;
 using Hangfire.Storage;
+using Lingyuan.Jobs.Hosting.Runs;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -52,11 +53,12 @@ public static class HangfireSetup
     {
         builder.Services.AddSingleton<JobCatalog>();
         builder.Services.AddSingleton<Dashboard.IHomeWork, JobsHomeWork>();
-        builder.Services.AddHangfire((sp, config) => config
+        builder.Services.AddHangfire((sp, config) => DashboardAdditions.Once(config)
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()
             .UseFilter(new JobActingFilter(sp.GetRequiredService<ILoggerFactory>()))
+            .UseFilter(new Runs.RunRecordFilter(sp))
             .UsePostgreSqlStorage(
                 c => c.UseNpgsqlConnection(sp.GetRequiredService<NpgsqlDataSource>().ConnectionString),
                 new PostgreSqlStorageOptions
@@ -86,6 +88,7 @@ public static class HangfireSetup
 
         builder.Services.AddCommand<JobsListCommand>();
         builder.Services.AddCommand<JobsRunCommand>();
+        builder.AddRuns(role);
         return builder;
     }
 }
@@ -141,7 +144,7 @@ public sealed class JobsListCommand(JobCatalog catalog, JobStorage storage, IOpt
     }
 }
 
-public sealed class JobsRunCommand(JobCatalog catalog, IServiceProvider services, TimeProvider clock) : ICliCommand
+public sealed class JobsRunCommand(JobCatalog catalog, Runs.JobRunner runner, TimeProvider clock) : ICliCommand
 {
     public static CommandSpec Spec { get; } = new(
         "jobs run",
@@ -150,7 +153,10 @@ public sealed class JobsRunCommand(JobCatalog catalog, IServiceProvider services
         usage: Lingyuan.Jobs jobs run ID
         用法:  Lingyuan.Jobs jobs run 任务编号
         Runs the job now in this process and waits for it (jobs are idempotent: running one twice is safe).
-        在本进程中立即运行该任务并等待完成(任务是幂等的,重复运行是安全的)。
+        The run is recorded on the dashboard's 运行记录 page and its summary printed; exit 1 when part of
+        its work failed (the problems are listed, and alerted as from a scheduled run).
+        在本进程中立即运行该任务并等待完成(任务是幂等的,重复运行是安全的)。运行结果记入“运行记录”,
+        并输出摘要;部分工作未完成时退出码为 1。
         """);
 
     public async Task<int> RunAsync(CommandArgs args, CancellationToken ct)
@@ -160,10 +166,9 @@ public sealed class JobsRunCommand(JobCatalog catalog, IServiceProvider services
         var d = catalog.Find(id) ?? throw new UsageException(
             $"no recurring job '{id}'; known: {string.Join(", ", catalog.All.Select(j => j.Id))} / 没有该任务");
         var started = clock.GetTimestamp();
-        await using var scope = services.CreateAsyncScope();
-        var job = (IRecurringJob)scope.ServiceProvider.GetRequiredService(d.JobType);
-        await job.RunAsync(ct);
+        var outcome = await runner.RunNowAsync(d, ct);
         Console.WriteLine($"{d.Id} ({d.NameZh}) done in {clock.GetElapsedTime(started).TotalSeconds:0.0} s / 已完成");
-        return ExitCodes.Ok;
+        Console.WriteLine($"{Runs.RunResult.Label(outcome.Result)}:{outcome.Summary}");
+        return outcome.Result == Runs.RunResult.Succeeded ? ExitCodes.Ok : ExitCodes.Failure;
     }
 }

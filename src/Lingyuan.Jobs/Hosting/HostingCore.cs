@@ -20,6 +20,12 @@ public sealed class JobsOptions
     /// <summary>Optional cron overrides per recurring job id (e.g. <c>Jobs:Schedules:outbox-delivery</c>).</summary>
     public Dictionary<string, string> Schedules { get; set; } = [];
 
+    /// <summary>Who is mailed when a run fails, a draw cannot be made, mail fails or waits too long (<c>Jobs:AlertRecipients:0</c>, …).</summary>
+    public string[] AlertRecipients { get; set; } = [];
+
+    /// <summary>A pending message older than this is an alert (the outbox backlog).</summary>
+    public TimeSpan AlertBacklogAge { get; set; } = TimeSpan.FromMinutes(30);
+
     public TimeZoneInfo GetZone() => TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
 }
 
@@ -29,6 +35,11 @@ public sealed class JobsOptionsValidator : IValidateOptions<JobsOptions>
     {
         if (!TimeZoneInfo.TryFindSystemTimeZoneById(o.TimeZone, out _))
             return ValidateOptionsResult.Fail($"Jobs:TimeZone: '{o.TimeZone}' is not a known time zone, expected an IANA id such as Asia/Shanghai / 未知时区");
+        foreach (var r in o.AlertRecipients)
+            if (!System.Net.Mail.MailAddress.TryCreate(r, out _))
+                return ValidateOptionsResult.Fail($"Jobs:AlertRecipients: '{r}' is not an e-mail address / 告警收件地址无效");
+        if (o.AlertBacklogAge <= TimeSpan.Zero)
+            return ValidateOptionsResult.Fail("Jobs:AlertBacklogAge must be positive / 积压告警时长必须为正");
         foreach (var (id, cron) in o.Schedules)
             if (!CronIsValid(cron))
                 return ValidateOptionsResult.Fail($"Jobs:Schedules:{id}: '{cron}' is not a valid cron expression / cron 表达式无效");

@@ -176,7 +176,11 @@ public sealed class InspectionDeadlinesJob(InspectionDeadlines deadlines, Bureau
 {
     public const string Id = "inspection-deadlines";
 
-    public Task RunAsync(CancellationToken ct) => deadlines.RunAsync(clock.Today, ct);
+    public async Task RunAsync(CancellationToken ct)
+    {
+        var s = await deadlines.RunAsync(clock.Today, ct);
+        Hosting.Runs.RunReport.Done($"新建期限 {s.Created} 项,发送提醒 {s.Reminders} 封,新逾期 {s.NewlyOverdue} 项", new { created = s.Created, reminders = s.Reminders, newly_overdue = s.NewlyOverdue });
+    }
 }
 
 /// <summary>

@@ -362,8 +362,20 @@ public sealed class InspectionDrawsJob(SnapshotFreeze freeze, BureauClock clock,
         {
             // One plan's unreadable registers (or a plan withdrawn meanwhile) does not keep the others unfrozen.
             try { await freeze.FreezeAsync(planId, ct); frozen++; }
-            catch (DomainRuleException e) { log.LogWarning("plan {PlanId}: snapshot not frozen: {Reason}", planId, e.Message); }
+            catch (DomainRuleException e)
+            {
+                log.LogWarning("plan {PlanId}: snapshot not frozen: {Reason}", planId, e.Message);
+                Hosting.Runs.RunReport.Problem($"freeze-failed:{planId}", $"抽查计划 {planId} 的名录快照未能冻结:{Dashboard.UserText.Zh(e.Message)}");
+            }
         }
+        // A draw that could not be made (a person ran it; it failed as a whole) needs someone until the plan is
+        // drawn, edited or withdrawn: every daily run reports it, so it ends Failed and alerts (once an hour).
+        var failed = await freeze.UndrawnFailuresAsync(ct);
+        foreach (var (planId, unassignable) in failed)
+            Hosting.Runs.RunReport.Problem($"draw-failed:{planId}",
+                $"抽查计划 {planId} 摇号未能完成:{unassignable} 户单位无法组成检查组,未发送任何通知,请到“双随机抽查”页查看失败记录,调整后重新冻结快照并摇号");
+        Hosting.Runs.RunReport.Done($"到期计划 {due.Count} 个,冻结名录快照 {frozen} 个,摇号失败待处理 {failed.Count} 个",
+            new { due = due.Count, frozen, failed = failed.Count });
         if (due.Count > 0) log.LogInformation("{Frozen} of {Due} plan snapshot(s) frozen for tomorrow's draws", frozen, due.Count);
     }
 }

@@ -56,7 +56,8 @@ public static class DrawsPage
     /// </summary>
     internal static IDisposable ActingAs(HttpContext ctx) => Acting.Begin(new Acting(ctx.User.Identity?.Name ?? "unknown", Acting.Web));
 
-    private static Task<IResult> Index(HttpContext ctx, InspectionsView view, CancellationToken ct) => IndexAsync(ctx, view, ct);
+    private static Task<IResult> Index(HttpContext ctx, InspectionsView view, long? saved, CancellationToken ct) =>
+        IndexAsync(ctx, view, ct, message: saved is { } id ? $"已保存计划 {id},其种子承诺值已在公开页面公布(见下方计划表)。" : null);
 
     /// <summary>Rows per page of the draws, failures and overdue lists (the page once grew to 7 MB).</summary>
     public const int PageSize = 50;
@@ -68,6 +69,7 @@ public static class DrawsPage
         var (planList, drawList, failures, overdue, missingCalendar) = overview;
         var pager = Pager(page, drawList.Count == PageSize || failures.Count == PageSize || overdue.Count == PageSize);
         var canChange = CanChange(ctx);
+        var clock = ctx.RequestServices.GetRequiredService<Calendar.BureauClock>();
         var standing = drawList.Where(d => !d.Cancelled).ToDictionary(d => d.PlanId, d => d.Id);
 
         var planRows = planList.Select(p => Html.Of($"""
@@ -83,11 +85,11 @@ public static class DrawsPage
             """));
         var drawRows = drawList.Select(d => Html.Of($"""
             <tr><td><a href="{Base}/{d.Id}">{d.Id}</a></td><td>{d.PlanId}</td><td class="num">{d.Attempt}</td><td>{d.DrawDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}</td>
-            <td class="num">{d.EmployerCount}</td><td>{d.Operator}</td><td>{d.FinishedAt.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC</td>
+            <td class="num">{d.EmployerCount}</td><td>{d.Operator}</td><td>{clock.Format(d.FinishedAt)}</td>
             <td>{StateCell(d, "ok")}</td></tr>
             """));
         var failureRows = failures.Select(f => Html.Of($"""
-            <tr><td>{f.Id}</td><td>{f.PlanId}</td><td>{f.FailedAt.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC</td><td>{f.Operator}</td><td>{DrawFailureReport.Parse(f.Report).Render()}</td></tr>
+            <tr><td>{f.Id}</td><td>{f.PlanId}</td><td>{clock.Format(f.FailedAt)}</td><td>{f.Operator}</td><td>{DrawFailureReport.Parse(f.Report).Render()}</td></tr>
             """));
         var overdueRows = overdue.Select(o => Html.Of($"""
             <tr><td><a href="{Base}/{o.DrawId}">{o.DrawId}</a></td><td>{o.Name}</td><td>{o.Uscc}</td><td>{InspectionDeadlines.KindZh(o.Kind)}</td>
@@ -111,7 +113,7 @@ public static class DrawsPage
             """) : Html.Empty;
         var body = Html.Of($"""
             {(message is null ? Html.Empty : Html.Of($"<p class=\"ok\" role=\"status\">{message}</p>"))}
-            {(error is null ? Html.Empty : Html.Of($"<p class=\"error\" role=\"alert\">{error}</p>"))}
+            {(error is null ? Html.Empty : Html.Of($"<p class=\"error\" role=\"alert\">{UserText.Zh(error)}</p>"))}
             {(missingCalendar ? Html.Of($"<p class=\"warn\">部分期限跨入尚未导入节假日安排的年度(仅按周末推算),请导入下一年度节假日安排。</p>") : Html.Empty)}
             <p>依据国办发〔2015〕58号、国发〔2019〕5号及《劳动保障监察条例》第十六条(两名以上执法人员;第二款回避)、第十七条(六十个工作日内办结,经批准可延长三十个工作日)。承诺值为随机种子的 SHA-256,计划建立时即在公开页面公布;摇号前冻结名录快照并公布其哈希值;摇号使用快照冻结后才产生的公开随机数;摇号后公开种子,任何人可按公开算法复核。</p>
             <h2>抽查计划</h2>

@@ -155,6 +155,21 @@ public sealed class SnapshotFreeze(Work work, IOptions<InspectionOptions> option
             ORDER BY s.id DESC LIMIT 1
             """, new { planId });
 
+    /// <summary>
+    /// Plans whose latest draw attempt failed and that have no draw since (not withdrawn): the plan id and how
+    /// many employers could not get a team. A draw, an edit or a withdrawal ends it.
+    /// </summary>
+    public Task<List<(long PlanId, int Unassignable)>> UndrawnFailuresAsync(CancellationToken ct) =>
+        work.RunAsync("draw.failures-open", uow => uow.ListAsync<(long, int)>(
+            """
+            SELECT f.plan_id, coalesce((f.report ->> 'unassignable')::int, 0)
+            FROM app.draw_failures f
+            WHERE f.id = (SELECT max(id) FROM app.draw_failures g WHERE g.plan_id = f.plan_id)
+              AND NOT EXISTS (SELECT 1 FROM app.draws d WHERE d.plan_id = f.plan_id AND d.started_at > f.failed_at)
+              AND NOT EXISTS (SELECT 1 FROM app.plan_withdrawals w WHERE w.plan_id = f.plan_id)
+            ORDER BY f.plan_id
+            """), ct);
+
     /// <summary>Plans due for a freeze: draw date on or before <paramref name="until"/>, drawable, none waiting.</summary>
     public Task<List<long>> DueAsync(DateOnly until, CancellationToken ct) =>
         work.RunAsync("draw.freeze-due", uow => uow.ListAsync<long>(

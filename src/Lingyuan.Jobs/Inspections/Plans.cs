@@ -279,7 +279,8 @@ public sealed class InspectionPlans(Work work, IOptions<InspectionOptions> optio
                 Int(form.TeamSize, "每组人数"), Int(form.Cap, "每人上限"), Int(form.RotationMonths, "轮换回溯月数"), List(form.Streets), List(form.Industries));
             Plan plan;
             using (DrawsPage.ActingAs(ctx)) plan = await plans.CreateAsync(input, ct);
-            return await DrawsPage.IndexAsync(ctx, view, ct, message: $"已保存计划 {plan.Id},种子承诺值 {plan.CommitmentHex} 已于 {plans.Format(plan.CreatedAt)} 在公开页面公布。");
+            // Post/redirect/get: a reload of the page shows the plans, it does not post the form again.
+            return Results.Redirect($"{DrawsPage.Base}?saved={plan.Id}");
         }
         catch (Exception e) when (e is UsageException or BadInputException or DomainRuleException)
         {

@@ -13,6 +13,7 @@ public static class NotificationsSetup
         builder.Services.AddSingleton<OutboxDelivery>();
         builder.Services.AddSingleton<OutboxView>();
         builder.Services.AddSingleton<IHomeWork, OutboxHomeWork>();
+        builder.Services.AddSingleton<OutboxAlerts>();
         builder.Services.AddSingleton<OutboxRequeue>();
         builder.Services.AddSingleton<IOutboxSignal, OutboxTrigger>();
         builder.AddRecurringJob<OutboxDeliveryJob>(OutboxDeliveryJob.Id, "发送待发邮件", "* * * * *");

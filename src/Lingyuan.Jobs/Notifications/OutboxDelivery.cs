@@ -353,13 +353,14 @@ public sealed class OutboxDelivery(Work work, IOptions<SmtpOptions> options, Tim
 // No automatic retry: the next minute's run is the retry, and a run that found the server down stays
 // in Hangfire's "failed" list as the operator's signal (the messages themselves stay pending).
 [AutomaticRetry(Attempts = 0, LogEvents = false)]
-public sealed class OutboxDeliveryJob(OutboxDelivery delivery) : IRecurringJob
+public sealed class OutboxDeliveryJob(OutboxDelivery delivery, OutboxAlerts alerts) : IRecurringJob
 {
     public const string Id = "outbox-delivery";
 
     public async Task RunAsync(CancellationToken ct)
     {
         var report = await delivery.DeliverDueAsync(ct);
+        await alerts.ReportAsync(report, ct);
         if (report.ServerDown is not null)
             throw new ServiceUnavailableException(
                 $"SMTP server unreachable (Smtp:Host/Port), messages stay pending / 邮件服务器无法连接,邮件保留待发: {report.ServerDown}; {report}");

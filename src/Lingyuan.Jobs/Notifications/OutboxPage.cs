@@ -78,7 +78,7 @@ public static class OutboxPage
                       <td class="num">{r.Attempts}</td>
                       <td>{Time(r.CreatedAt)}</td>
                       <td>{(r.State == OutboxLifecycle.Sent ? Time(r.SentAt) : r.State == OutboxLifecycle.Failed ? Time(r.FailedAt) : Time(r.NextAttemptAt))}</td>
-                      <td class="{(r.State == OutboxLifecycle.Failed ? "error reason" : "reply")}">{r.LastReply}</td>
+                      <td class="{(r.State == OutboxLifecycle.Failed ? "error reason" : "reply")}"><code>{r.LastReply}</code></td>
                       {(isAdmin ? Html.Of($"<td>{RequeueButton(ctx, r)}</td>") : Html.Empty)}
                     </tr>
                     """))}

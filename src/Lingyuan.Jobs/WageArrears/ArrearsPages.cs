@@ -283,7 +283,7 @@ public static class ArrearsPages
         var (next, warning) = NextStep(c, today, pending);
         var body = Html.Of($"""
             <p><a href="{Root}">← 返回名单首页</a></p>
-            {(error is null ? Html.Empty : Html.Of($"<p class=\"error\" role=\"alert\">{error}</p>"))}
+            {(error is null ? Html.Empty : Html.Of($"<p class=\"error\" role=\"alert\">{UserText.Zh(error)}</p>"))}
             <p><strong>下一步:</strong>{next}{(warning is null ? Html.Empty : Html.Of($"<br><span class=\"error\">{warning}</span>"))}</p>
             <h2>案件</h2>
             <table>
@@ -334,10 +334,25 @@ public static class ArrearsPages
             <ul>{docs.Select(d => Html.Of($"<li><a href=\"{url}/documents/{d.Id}\">{d.Title}</a>({D(d.IssuedOn)})</li>"))}</ul>
             <h2>记录</h2>
             <table><tr><th>日期</th><th>事项</th><th>操作人</th><th>说明</th><th>记录时间</th></tr>
-            {events.Select(e => Html.Of($"<tr><td>{D(e.OnDate)}</td><td>{EventZh(e.Kind)}</td><td>{e.Actor}</td><td>{e.Details}</td><td>{e.At:yyyy-MM-dd HH:mm:ss}</td></tr>"))}
+            {events.Select(e => Html.Of($"<tr><td>{D(e.OnDate)}</td><td>{EventZh(e.Kind)}</td><td>{e.Actor}</td><td>{DetailsZh(e.Details)}</td><td>{clock.Format(new DateTimeOffset(DateTime.SpecifyKind(e.At, DateTimeKind.Utc)))}</td></tr>"))}
             </table>
             """);
         return Layout.Page(ctx, $"欠薪失信案件 {c.CaseNo}", body, status);
+    }
+
+    /// <summary>An event's stored note in the reader's words: rule codes, removal kinds and the statement period in Chinese.</summary>
+    internal static string? DetailsZh(string? details)
+    {
+        if (details is null) return null;
+        if (details.StartsWith("retested: ", StringComparison.Ordinal)
+            && details["retested: ".Length..] is "single_worker" or "multi_worker" or "incident" or "below_thresholds")
+            return "重新检验:" + ListingTest.RuleZh(ListingTest.Parse(details["retested: ".Length..]));
+        if (details.StartsWith("statement period ends ", StringComparison.Ordinal))
+            return $"陈述申辩期至 {details["statement period ends ".Length..]} 届满";
+        var colon = details.IndexOf(": ", StringComparison.Ordinal);
+        if (colon > 0 && details[..colon] is "expired" or "repaired" or "overturned")
+            return ArrearsNotices.RemovalZh(details[..colon]) + ":" + details[(colon + 2)..];
+        return details;
     }
 
     private static string EventZh(string kind) => kind switch

@@ -7,7 +7,13 @@ namespace Lingyuan.Jobs.WageArrears;
 /// <summary>The daily run of the listing procedure: screening and deadlines, staff reminders, the partner digest. It sends nothing to employers and decides nothing.</summary>
 public sealed class WageArrearsDailyJob(ArrearsProcedure procedure) : IRecurringJob
 {
-    public Task RunAsync(CancellationToken ct) => procedure.RunDailyAsync(ct);
+    public async Task RunAsync(CancellationToken ct)
+    {
+        var r = await procedure.RunDailyAsync(ct);
+        // The job only screens and reminds: notices, decisions and removals are people's acts (issue 16).
+        Hosting.Runs.RunReport.Done($"筛查 {r.Screened} 件,提醒 {r.Reminders} 封,通报清单 {r.DigestLines} 条(告知、决定与移出由工作人员办理)",
+            new { screened = r.Screened, reminders = r.Reminders, digest_lines = r.DigestLines });
+    }
 }
 
 public static class WageArrearsSetup

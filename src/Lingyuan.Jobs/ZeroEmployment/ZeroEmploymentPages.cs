@@ -206,7 +206,7 @@ public static class ZeroEmploymentPages
         }
         catch (Exception ex) when (ex is UsageException or DomainRuleException or BadInputException)
         {
-            return Layout.Page(ctx, "结案失败", Html.Of($"""<p class="error">{ex.Message}</p><p><a href="{Base}/cases/{id}">返回案件</a></p>"""), 400);
+            return Layout.Page(ctx, "结案失败", Html.Of($"""<p class="error">{UserText.Zh(ex.Message)}</p><p><a href="{Base}/cases/{id}">返回案件</a></p>"""), 400);
         }
         return Results.Redirect($"{Base}/cases/{id}");
     }

@@ -97,5 +97,10 @@ public static class ZeroEmploymentSetup
 /// <summary>The recurring job: thin, calls the check for today's date in the bureau's zone.</summary>
 public sealed class ZeroEmploymentCheckJob(ZeroEmploymentCheck check) : IRecurringJob
 {
-    public Task RunAsync(CancellationToken ct) => check.RunAsync(check.Today(), ct);
+    public async Task RunAsync(CancellationToken ct)
+    {
+        var r = await check.RunAsync(check.Today(), ct);
+        Hosting.Runs.RunReport.Done($"符合条件 {r.Qualifying} 户:新立案 {r.Opened} 户,已就业销案 {r.Cleared} 户,不再符合条件结案 {r.ClosedNoLongerQualifying} 户,提醒 {r.Reminded} 件,逾期 {r.Overdue} 件,邮件 {r.MessagesQueued} 封",
+            new { qualifying = r.Qualifying, opened = r.Opened, cleared = r.Cleared, closed = r.ClosedNoLongerQualifying, reminded = r.Reminded, overdue = r.Overdue, mails = r.MessagesQueued });
+    }
 }

@@ -38,8 +38,9 @@ public class DrawsPageFacts(DatabaseFixture db) : IClassFixture<DatabaseFixture>
         var token = await TestServer.AntiforgeryTokenAsync(inspector, "/hangfire/draws");
         var created = await inspector.PostAsync("/hangfire/draws/plans", Form(token,
             ("name", "页面计划"), ("period", "2026-Q2"), ("drawDate", today), ("ratios", "A=3,B=5,C=20,D=100"), ("teamSize", "2"), ("streets", street)));
-        var createdHtml = await created.Content.ReadAsStringAsync();
-        Assert.Equal(HttpStatusCode.OK, created.StatusCode);
+        // Post/redirect/get (issue #18): the answer is a redirect to the page, which names the saved plan.
+        Assert.Equal(HttpStatusCode.Redirect, created.StatusCode);
+        var createdHtml = await inspector.GetStringAsync(created.Headers.Location!.OriginalString);
         var plan = await conn.QuerySingleAsync<(long Id, byte[] Commitment)>("SELECT id, commitment FROM app.inspection_plans WHERE name = '页面计划'");
         Assert.Contains(Convert.ToHexStringLower(plan.Commitment), createdHtml);
 

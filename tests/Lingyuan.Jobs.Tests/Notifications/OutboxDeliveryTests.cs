@@ -95,7 +95,7 @@ public sealed class OutboxDeliveryTests(DatabaseFixture db) : IClassFixture<Data
             Assert.All(replies, r => Assert.Contains($"127.0.0.1:{server.Port}", r));
         }
         // The recurring job turns the outage into a failed Hangfire run (the operator's signal) and keeps the mail.
-        var job = new OutboxDeliveryJob(delivery);
+        var job = new OutboxDeliveryJob(delivery, app.Services.GetRequiredService<OutboxAlerts>());
         await Assert.ThrowsAsync<ServiceUnavailableException>(() => job.RunAsync(CancellationToken.None));
         Assert.Equal(new Dictionary<string, int> { ["pending"] = 30 }, await OutboxTestData.StatesAsync(db.DataSource, ids));
 

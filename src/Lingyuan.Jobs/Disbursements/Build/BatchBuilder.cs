@@ -295,6 +295,12 @@ public sealed class BatchBuildCommand(BatchBuilder builder) : ICliCommand
 public sealed class DisbursementBuildJob(BatchBuilder builder) : IRecurringJob
 {
     // Named here, as the draw and arrears jobs do, so `jobs run` from the CLI records the job too, not the shell user.
-    public Task RunAsync(CancellationToken ct) => builder.BuildDueAsync("job:disbursement-build", ct);
+    public async Task RunAsync(CancellationToken ct)
+    {
+        var results = await builder.BuildDueAsync("job:disbursement-build", ct);
+        var built = results.Where(r => r.Built).ToList();
+        Hosting.Runs.RunReport.Done(built.Count == 0 ? "没有需要生成的批次" : "已生成批次:" + string.Join("、", built.Select(r => $"{r.Period}(编号 {r.BatchId})")),
+            new { built = built.Count });
+    }
 }
 

@@ -209,13 +209,13 @@ public static class BatchesPage
 
     /// <summary>A review step refused (403 wrong person, 409 wrong state, 400 bad input).</summary>
     internal static IResult Refused(HttpContext ctx, long id, string message, int status) =>
-        Layout.Page(ctx, "操作被拒绝", Html.Of($"""<p class="error" role="alert">{message}</p><p><a href="/hangfire/batches/{id}">返回批次</a></p>"""), status);
+        Layout.Page(ctx, "操作被拒绝", Html.Of($"""<p class="error" role="alert">{UserText.Zh(message)}</p><p><a href="/hangfire/batches/{id}">返回批次</a></p>"""), status);
 
     /// <summary>An export or reconciliation refused by the batch's state or its hash (409).</summary>
     internal static IResult Refused(HttpContext ctx, string title, string message, bool alert) =>
         Layout.Page(ctx, title, alert
-            ? Html.Of($"<p class=\"error\" role=\"alert\">{message}</p>")
-            : Html.Of($"<p class=\"error\">{message}</p>"), 409);
+            ? Html.Of($"<p class=\"error\" role=\"alert\">{UserText.Zh(message)}</p>")
+            : Html.Of($"<p class=\"error\">{UserText.Zh(message)}</p>"), 409);
 
     internal static IResult ReconcileMissingFile(HttpContext ctx) =>
         Layout.Page(ctx, "对账失败", Html.Of($"<p class=\"error\">请选择银行回盘文件。</p>"), 400);

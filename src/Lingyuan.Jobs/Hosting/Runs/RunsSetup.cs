@@ -1,0 +1,21 @@
+using Lingyuan.Jobs.Dashboard;
+
+namespace Lingyuan.Jobs.Hosting.Runs;
+
+public static class RunsSetup
+{
+    public const string PagePath = "runs";
+
+    /// <summary>Run records, alerts and the 运行记录 page (issue #18); called from <c>AddHangfireJobs</c>.</summary>
+    public static WebApplicationBuilder AddRuns(this WebApplicationBuilder builder, AppRole role)
+    {
+        builder.AddMetricsExport(role);
+        builder.Services.AddMetrics();
+        builder.Services.AddSingleton<JobMetrics>();
+        builder.Services.AddSingleton<JobRuns>();
+        builder.Services.AddSingleton<JobRunner>();
+        builder.Services.AddSingleton<IHomeNotices, AlertNotices>();
+        builder.AddDashboardPage(PagePath, "运行记录", Roles.Admin, Roles.Operator);
+        return builder;
+    }
+}

@@ -1,0 +1,76 @@
+using Dapper;
+using Hangfire;
+using Hangfire.States;
+using Lingyuan.Jobs.Hosting;
+using Lingyuan.Jobs.Hosting.Runs;
+using Lingyuan.Jobs.Tests.Infrastructure;
+using static Lingyuan.Jobs.Tests.Inspections.InspectionTestData;
+
+namespace Lingyuan.Jobs.Tests.Runs;
+
+/// <summary>
+/// Through a real Hangfire worker: the run-record filter records the run, a run that needs attention ends
+/// Failed (not retried) with the Chinese list of what failed, a clean run ends Succeeded with its summary as
+/// the state's result, and takes the job's earlier failure out of Hangfire's failed list.
+/// </summary>
+public class HangfireRunFacts(DatabaseFixture db) : IClassFixture<DatabaseFixture>
+{
+    [Fact]
+    public async Task A_draw_that_cannot_be_made_ends_Failed_in_Hangfire_and_a_clean_run_ends_Succeeded_with_its_summary()
+    {
+        var domain = $"{Guid.NewGuid():N}.test";
+        await AddInspectorsAsync(db, domain, ("HF-01", "甲", true), ("HF-02", "乙", true));
+        var usccs = await AddEmployersAsync(db, "工作街道", ("工作一号公司", 'A', false));
+        foreach (var u in usccs) await AddConflictAsync(db, "HF-02", u);
+        await AddPlanAsync(db, "工作街道");
+
+        await using var server = await TestServer.StartAsync(db, AppRole.Worker);
+        var manager = server.App.Services.GetRequiredService<IRecurringJobManager>();
+        var monitoring = server.App.Services.GetRequiredService<JobStorage>().GetMonitoringApi();
+
+        manager.Trigger("inspection-draws");
+        var failedJob = await WaitForHangfireRunAsync(1);
+        var failedState = await WaitForStateAsync(monitoring, failedJob, FailedState.StateName);
+        Assert.Contains("部分工作未完成", failedState.Reason);
+        Assert.Contains("摇号未能完成", failedState.Data["ExceptionMessage"]);
+        await using (var conn = await db.DataSource.OpenConnectionAsync())
+        {
+            Assert.Equal(RunResult.Attention, await conn.ExecuteScalarAsync<string>(
+                "SELECT result FROM app.job_runs WHERE hangfire_job_id = @failedJob", new { failedJob }));
+            await conn.ExecuteAsync("DELETE FROM app.conflicts WHERE badge_no = 'HF-02'");
+        }
+
+        manager.Trigger("inspection-draws");
+        var cleanJob = await WaitForHangfireRunAsync(2);
+        var succeeded = await WaitForStateAsync(monitoring, cleanJob, SucceededState.StateName);
+        Assert.Contains("到期计划 1 个,摇号失败 0 个", succeeded.Data["Result"]);
+        await WaitForStateAsync(monitoring, failedJob, DeletedState.StateName);
+    }
+
+    private async Task<string> WaitForHangfireRunAsync(int count)
+    {
+        var until = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            await using var conn = await db.DataSource.OpenConnectionAsync();
+            var ids = (await conn.QueryAsync<string>(
+                "SELECT hangfire_job_id FROM app.job_runs WHERE channel = 'hangfire' AND job_id = 'inspection-draws' AND result <> 'running' ORDER BY id")).ToList();
+            if (ids.Count >= count) return ids[count - 1];
+            if (DateTime.UtcNow > until) throw new TimeoutException($"no finished Hangfire run #{count} of inspection-draws");
+            await Task.Delay(250);
+        }
+    }
+
+    private static async Task<Hangfire.Storage.Monitoring.StateHistoryDto> WaitForStateAsync(Hangfire.Storage.IMonitoringApi monitoring, string jobId, string state)
+    {
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var details = monitoring.JobDetails(jobId);
+            var current = details?.History.FirstOrDefault();
+            if (current?.StateName == state) return current;
+            if (DateTime.UtcNow > until) throw new TimeoutException($"job {jobId} is {current?.StateName}, expected {state}");
+            await Task.Delay(250);
+        }
+    }
+}
