@@ -59,10 +59,8 @@ public static class RegisterForms
             ["max_months_owed"] = "4", ["order_issued_on"] = "2026-10-08", ["pay_deadline"] = "2026-10-22", ["paid_on"] = "",
             ["incident"] = "none", ["credit_promise_on"] = "", ["responsible_persons"] = "王五",
         }),
-        new("arrears-workers", "欠薪劳动者明细", [Roles.Inspection], new Dictionary<string, string>
-        {
-            ["case_no"] = "LYJC-2026-001", ["worker_id"] = "211382********123X", ["amount_owed"] = "12000.00", ["months_owed"] = "4",
-        }),
+        // arrears-workers (per-worker amounts of an arrears case) is loaded with `import arrears-workers` for now: its
+        // rows name cases of the arrears-cases register, so a template's example row cannot stand on its own.
         new("persons", "人员名册", [], new Dictionary<string, string>
         {
             ["id_number"] = IdExample, ["name"] = "赵六", ["household_no"] = "HH2113820001", ["street"] = "红山街道",
