@@ -10,11 +10,16 @@ using Xunit.Abstractions;
 
 namespace Lingyuan.Jobs.BrowserTests.Runs;
 
-/// <summary>The small demo county, a worker and the dashboard in one process, every recurring job run once through Hangfire.</summary>
+/// <summary>
+/// The small demo county, the dashboard in this process and a worker of its own (a real `serve --role worker`
+/// process: Hangfire keeps its filters and storage in statics, which other browser fixtures of this process
+/// share), every recurring job run once through Hangfire.
+/// </summary>
 public sealed class RunsBrowserFixture : DatabaseFixture
 {
     public TestServer Server { get; private set; } = null!;
     public Browser Browser { get; } = new();
+    private ServiceProcess? _worker;
 
     public static readonly (string Name, string Role)[] Accounts =
     [
@@ -27,7 +32,8 @@ public sealed class RunsBrowserFixture : DatabaseFixture
         await base.InitializeAsync();
         var (code, output) = await ServiceProcess.RunAsync(this, "seed-demo --scale small --seed 7", dll: ServiceProcess.DemoDllPath);
         if (code != 0) throw new InvalidOperationException("seed-demo failed: " + output);
-        Server = await TestServer.StartAsync(this, AppRole.All, new() { ["Jobs:AlertRecipients:0"] = "duty@runs-browser.test" });
+        Server = await TestServer.StartAsync(this, AppRole.Dashboard, new() { ["Jobs:AlertRecipients:0"] = "duty@runs-browser.test" });
+        _worker = ServiceProcess.Start(this, "serve --role worker", new() { ["Jobs:AlertRecipients:0"] = "duty@runs-browser.test" });
         await Browser.InitializeAsync();
         var users = Server.App.Services.GetRequiredService<UserStore>();
         foreach (var (name, role) in Accounts)
@@ -45,7 +51,8 @@ public sealed class RunsBrowserFixture : DatabaseFixture
                 "SELECT DISTINCT job_id FROM app.job_runs WHERE channel = 'hangfire' AND result <> 'running'")).ToHashSet();
             if (catalog.All.All(d => done.Contains(d.Id))) break;
             if (DateTime.UtcNow > until)
-                throw new TimeoutException("not every job ran: missing " + string.Join(", ", catalog.All.Select(d => d.Id).Where(id => !done.Contains(id))));
+                throw new TimeoutException("not every job ran: missing " + string.Join(", ", catalog.All.Select(d => d.Id).Where(id => !done.Contains(id)))
+                    + "; worker output: " + _worker.Output);
             await Task.Delay(500);
         }
     }
@@ -60,6 +67,7 @@ public sealed class RunsBrowserFixture : DatabaseFixture
     public override async Task DisposeAsync()
     {
         await Browser.DisposeAsync();
+        if (_worker is not null) await _worker.DisposeAsync();
         await Server.DisposeAsync();
         await base.DisposeAsync();
     }

@@ -83,7 +83,7 @@ public class InspectionRuleFacts
         var o = new InspectionOptions();
         var (employers, inspectors, conflicts) = CountyLike(seed);
         var snapshot = DrawSnapshot.Create(new DrawParameters(o.DefaultRatios, o.DefaultTeamSize, o.DefaultWorkloadCap), employers, inspectors, conflicts, []);
-        var outcome = DrawAlgorithm.Run(snapshot, new byte[32], 1, new DateOnly(2026, 12, 2));
+        var outcome = DrawAlgorithm.Run(snapshot, new byte[32], 1, new DateOnly(2026, 12, 2), InspectionTestData.TestPublicValue);
         Assert.True(outcome.Succeeded, string.Join(" ", DrawFailureReport.Of(outcome, snapshot).Advice));
         Assert.True(outcome.Drawn.Count > 3_000, $"{outcome.Drawn.Count} drawn");
     }
@@ -93,7 +93,7 @@ public class InspectionRuleFacts
     {
         var (employers, inspectors, conflicts) = CountyLike(1);
         var snapshot = DrawSnapshot.Create(new DrawParameters([3, 5, 20, 60], 2, 20), employers, inspectors, conflicts, []);
-        var outcome = DrawAlgorithm.Run(snapshot, new byte[32], 1, new DateOnly(2026, 12, 2));
+        var outcome = DrawAlgorithm.Run(snapshot, new byte[32], 1, new DateOnly(2026, 12, 2), InspectionTestData.TestPublicValue);
         Assert.False(outcome.Succeeded);
         var report = DrawFailureReport.Of(outcome, snapshot);
         var json = report.ToJson();
