@@ -30,37 +30,37 @@ public static class ArrearsPages
         g.MapGet("/digests/{id:long}", DigestDocument);
         g.MapGet("/public", PublicPage);
         g.MapGet("/public.csv", PublicCsv);
-        g.MapPost("/cases/{caseNo}/notice", (HttpContext ctx, string caseNo, [FromForm] NoticeForm f, ArrearsActs a, CancellationToken ct) =>
-            Act(ctx, caseNo, user => a.IssueNoticeAsync(caseNo, user, f.Channel ?? "", f.ElectronicServiceAgreed == "on", ct)));
-        g.MapPost("/cases/{caseNo}/service", (HttpContext ctx, string caseNo, [FromForm] ServiceForm f, ArrearsActs a, CancellationToken ct) =>
-            Act(ctx, caseNo, user => a.RecordServiceAsync(caseNo, user, f.Method ?? "", f.ServedOn, f.Evidence, ct)));
-        g.MapPost("/cases/{caseNo}/statement", (HttpContext ctx, string caseNo, [FromForm] StatementForm f, ArrearsActs a, CancellationToken ct) =>
-            Act(ctx, caseNo, user => f.ReceivedOn is { } d ? a.RecordStatementAsync(caseNo, user, d, f.Summary ?? "", ct) : throw new DomainRuleException("请填写收到陈述申辩的日期")));
-        g.MapPost("/cases/{caseNo}/statement-check", (HttpContext ctx, string caseNo, [FromForm] CheckForm f, ArrearsActs a, CancellationToken ct) =>
-            Act(ctx, caseNo, user => a.CheckStatementAsync(caseNo, user, f.Upheld == "yes", f.Result ?? "", ct)));
-        g.MapPost("/cases/{caseNo}/proposal", (HttpContext ctx, string caseNo, [FromForm] DecisionForm f, ArrearsActs a, CancellationToken ct) =>
+        g.MapPost("/cases/{caseNo}/notice", (HttpContext ctx, string caseNo, [FromForm] NoticeForm? f, ArrearsActs a, CancellationToken ct) =>
+            Act(ctx, caseNo, user => a.IssueNoticeAsync(caseNo, user, f?.Channel ?? "", f?.ElectronicServiceAgreed == "on", ct)));
+        g.MapPost("/cases/{caseNo}/service", (HttpContext ctx, string caseNo, [FromForm] ServiceForm? f, ArrearsActs a, CancellationToken ct) =>
+            Act(ctx, caseNo, user => a.RecordServiceAsync(caseNo, user, f?.Method ?? "", f?.ServedOn, f?.Evidence, ct)));
+        g.MapPost("/cases/{caseNo}/statement", (HttpContext ctx, string caseNo, [FromForm] StatementForm? f, ArrearsActs a, CancellationToken ct) =>
+            Act(ctx, caseNo, user => f?.ReceivedOn is { } d ? a.RecordStatementAsync(caseNo, user, d, f?.Summary ?? "", ct) : throw new DomainRuleException("请填写收到陈述申辩的日期")));
+        g.MapPost("/cases/{caseNo}/statement-check", (HttpContext ctx, string caseNo, [FromForm] CheckForm? f, ArrearsActs a, CancellationToken ct) =>
+            Act(ctx, caseNo, user => a.CheckStatementAsync(caseNo, user, f?.Upheld == "yes", f?.Result ?? "", ct)));
+        g.MapPost("/cases/{caseNo}/proposal", (HttpContext ctx, string caseNo, [FromForm] DecisionForm? f, ArrearsActs a, CancellationToken ct) =>
             Act(ctx, caseNo, user => a.ProposeAsync(caseNo, user,
-                f.Decision == Table.Db(ProcedureState.Listed) ? DecisionKind.Listed
-                : f.Decision == Table.Db(ProcedureState.NotListed) ? DecisionKind.NotListed
-                : throw new DomainRuleException("请选择“列入名单”或“不予列入”"), f.Reason, ct)));
+                f?.Decision == Table.Db(ProcedureState.Listed) ? DecisionKind.Listed
+                : f?.Decision == Table.Db(ProcedureState.NotListed) ? DecisionKind.NotListed
+                : throw new DomainRuleException("请选择“列入名单”或“不予列入”"), f?.Reason, ct)));
         g.MapPost("/cases/{caseNo}/approve", (HttpContext ctx, string caseNo, ArrearsActs a, CancellationToken ct) =>
             Act(ctx, caseNo, user => a.ApproveAsync(caseNo, user, ct)));
-        g.MapPost("/cases/{caseNo}/return", (HttpContext ctx, string caseNo, [FromForm] ReasonForm f, ArrearsActs a, CancellationToken ct) =>
-            Act(ctx, caseNo, user => a.ReturnProposalAsync(caseNo, user, f.Reason ?? "", ct)));
-        g.MapPost("/cases/{caseNo}/extend", (HttpContext ctx, string caseNo, [FromForm] ReasonForm f, ArrearsActs a, CancellationToken ct) =>
-            Act(ctx, caseNo, user => a.ExtendAsync(caseNo, user, f.Reason ?? "", ct)));
+        g.MapPost("/cases/{caseNo}/return", (HttpContext ctx, string caseNo, [FromForm] ReasonForm? f, ArrearsActs a, CancellationToken ct) =>
+            Act(ctx, caseNo, user => a.ReturnProposalAsync(caseNo, user, f?.Reason ?? "", ct)));
+        g.MapPost("/cases/{caseNo}/extend", (HttpContext ctx, string caseNo, [FromForm] ReasonForm? f, ArrearsActs a, CancellationToken ct) =>
+            Act(ctx, caseNo, user => a.ExtendAsync(caseNo, user, f?.Reason ?? "", ct)));
         g.MapPost("/cases/{caseNo}/expire", (HttpContext ctx, string caseNo, ArrearsActs a, CancellationToken ct) =>
             Act(ctx, caseNo, user => a.RemoveExpiredAsync(caseNo, user, ct)));
-        g.MapPost("/cases/{caseNo}/removal-application", (HttpContext ctx, string caseNo, [FromForm] ApplicationForm f, ArrearsActs a, CancellationToken ct) =>
+        g.MapPost("/cases/{caseNo}/removal-application", (HttpContext ctx, string caseNo, [FromForm] ApplicationForm? f, ArrearsActs a, CancellationToken ct) =>
             Act(ctx, caseNo, user => f is { AppliedOn: { } ap, CorrectedOn: { } co, PromiseOn: { } pr }
-                ? a.ApplyRemovalAsync(caseNo, user, ap, co, f.Proof ?? "", pr, ct)
+                ? a.ApplyRemovalAsync(caseNo, user, ap, co, f?.Proof ?? "", pr, ct)
                 : throw new DomainRuleException("请填写申请日期、改正日期和信用承诺日期")));
-        g.MapPost("/cases/{caseNo}/removal-decision", (HttpContext ctx, string caseNo, [FromForm] RemovalForm f, ArrearsActs a, CancellationToken ct) =>
-            Act(ctx, caseNo, user => a.DecideRemovalAsync(caseNo, user, f.Grant == "yes", f.Reason, ct)));
-        g.MapPost("/cases/{caseNo}/removal-revocation", (HttpContext ctx, string caseNo, [FromForm] ReasonForm f, ArrearsActs a, CancellationToken ct) =>
-            Act(ctx, caseNo, user => a.RevokeRemovalAsync(caseNo, user, f.Reason ?? "", ct)));
-        g.MapPost("/cases/{caseNo}/overturn", (HttpContext ctx, string caseNo, [FromForm] ReasonForm f, ArrearsActs a, CancellationToken ct) =>
-            Act(ctx, caseNo, user => a.OverturnAsync(caseNo, user, f.Reason ?? "", ct)));
+        g.MapPost("/cases/{caseNo}/removal-decision", (HttpContext ctx, string caseNo, [FromForm] RemovalForm? f, ArrearsActs a, CancellationToken ct) =>
+            Act(ctx, caseNo, user => a.DecideRemovalAsync(caseNo, user, f?.Grant == "yes", f?.Reason, ct)));
+        g.MapPost("/cases/{caseNo}/removal-revocation", (HttpContext ctx, string caseNo, [FromForm] ReasonForm? f, ArrearsActs a, CancellationToken ct) =>
+            Act(ctx, caseNo, user => a.RevokeRemovalAsync(caseNo, user, f?.Reason ?? "", ct)));
+        g.MapPost("/cases/{caseNo}/overturn", (HttpContext ctx, string caseNo, [FromForm] ReasonForm? f, ArrearsActs a, CancellationToken ct) =>
+            Act(ctx, caseNo, user => a.OverturnAsync(caseNo, user, f?.Reason ?? "", ct)));
         g.MapPost("/run", RunNow);
     }
 
