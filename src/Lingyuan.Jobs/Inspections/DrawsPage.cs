@@ -89,7 +89,7 @@ public static class DrawsPage
             <td>{StateCell(d, "ok")}</td></tr>
             """));
         var failureRows = failures.Select(f => Html.Of($"""
-            <tr><td>{f.Id}</td><td>{f.PlanId}</td><td>{clock.Format(f.FailedAt)}</td><td>{f.Operator}</td><td>{DrawFailureReport.RenderStored(f.Report)}</td></tr>
+            <tr><td>{f.Id}</td><td>{f.PlanId}</td><td>{clock.Format(f.FailedAt)}</td><td>{f.Operator}</td><td>{DrawFailureReport.Parse(f.Report).Render()}</td></tr>
             """));
         var overdueRows = overdue.Select(o => Html.Of($"""
             <tr><td><a href="{Base}/{o.DrawId}">{o.DrawId}</a></td><td>{o.Name}</td><td>{o.Uscc}</td><td>{InspectionDeadlines.KindZh(o.Kind)}</td>
@@ -405,16 +405,6 @@ public sealed class DrawFailureReport
     private static string RatioAt(DrawFailureReport r, int i) => i < r.Ratios.Length ? r.Ratios[i].ToString(CultureInfo.InvariantCulture) : "?";
 
     /// <summary>The report as people read it on the draws page: one summary line, the advice, the first employers folded away.</summary>
-    /// <summary>A stored report as the page shows it; one that is not a report of either format is shown as it is, escaped.</summary>
-    public static Html RenderStored(string json)
-    {
-        try { return Parse(json).Render(); }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or KeyNotFoundException or FormatException)
-        {
-            return Html.Of($"<div class=\"warn\">失败记录格式无法识别:{(json.Length > 500 ? json[..500] + "…" : json)}</div>");
-        }
-    }
-
     public Html Render()
     {
         var reasons = string.Join(";", ByReason.OrderByDescending(x => x.Value).Select(x => $"{DrawService.ReasonZh(x.Key)} {x.Value} 人次"));
