@@ -137,7 +137,9 @@ public sealed class SpreadsheetImportFacts(DatabaseFixture db) : IClassFixture<D
                 Assert.Contains("2027年将有", refused.Problems[0]);
                 continue;
             }
-            var result = await ImportAsync(form.Kind, path, dryRun: true);
+            ImportResult result;
+            try { result = await ImportAsync(form.Kind, path, dryRun: true); }
+            catch (BadInputException e) { throw new Xunit.Sdk.XunitException($"{form.Kind}: {string.Join(" | ", e.Problems)}"); }
             Assert.True(result.Rows == 1 && result.Inserted == 1 && result.Rejected == 0, $"{form.Kind}: {result}");
         }
     }

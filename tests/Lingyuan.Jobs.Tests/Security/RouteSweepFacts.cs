@@ -66,6 +66,10 @@ public partial class RouteSweepFacts(SweepFixture fx, ITestOutputHelper output) 
                     foreach (var req in policy.Requirements.OfType<RolesAuthorizationRequirement>())
                         roles = [.. req.AllowedRoles];
             }
+            // A policy built in place (RequireAuthorization(p => p.RequireRole(...))) is metadata of its own.
+            foreach (var policy in e.Metadata.GetOrderedMetadata<AuthorizationPolicy>())
+                foreach (var req in policy.Requirements.OfType<RolesAuthorizationRequirement>())
+                    roles = [.. req.AllowedRoles];
             foreach (var m in methods) routes.Add(new Route(m, path, roles, anonymous, pattern, e.Metadata.GetMetadata<System.Reflection.MethodInfo>()));
         }
         return routes;

@@ -42,7 +42,7 @@ public static class RegisterForms
         {
             ["uscc"] = UsccExample, ["name"] = "凌源市示例建筑有限公司", ["street"] = "红山街道", ["community"] = "新华社区",
             ["industry"] = "建筑业", ["risk_class"] = "B", ["migrant_workers"] = "35", ["email"] = "hr@example.com",
-            ["legal_rep_name"] = "张三", ["legal_rep_id_number"] = IdExample, ["abnormal"] = "false",
+            ["legal_rep_name"] = "张三", ["legal_rep_id_number"] = IdExample, ["abnormal"] = "false", ["complaints"] = "0",
         }),
         new("inspectors", "执法人员名录", [Roles.Inspection], new Dictionary<string, string>
         {
