@@ -120,6 +120,9 @@ public partial class RunsBrowserFacts(RunsBrowserFixture fx, ITestOutputHelper o
         "LYQX", "Asia", "Shanghai", "WageArrears", "PartnerRecipients", "Excel", "YYYY", "MM", "DD",
         // Column names of the inspection-results file (docs: INTERFACES.md) and its finding codes.
         "uscc", "completed_on", "finding", "compliant", "violation", "rectification_ordered", "summary",
+        // Account names of the demo and the tests (demo-inspector, test), case-number prefixes (LYJC-…), and the
+        // holidays file's column names and kind codes, which the holidays page explains beside their Chinese.
+        "demo", "test", "LYJC", "date", "kind", "holiday", "workday",
     };
 
     [Fact]
