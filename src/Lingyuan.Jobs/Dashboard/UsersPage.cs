@@ -183,6 +183,11 @@ public static class UsersPage
         "user.change-password" => "本人修改密码",
         "user.totp-enrol" => "绑定动态口令",
         "user.totp-reset" => "重置动态口令",
+        "sign-in" => "登录",
+        "sign-in.failed" => "登录失败",
+        "sign-in.locked" => "登录被锁定",
+        "sign-out" => "退出登录",
+        "session.revoke-all" => "结束全部会话",
         _ => a,
     };
 }
