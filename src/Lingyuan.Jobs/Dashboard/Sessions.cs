@@ -49,7 +49,13 @@ public sealed class SessionStore(Work work, IOptions<DashboardOptions> options, 
                 """, new { hash = Hash(id), name = user.Name, role = user.Role, restriction, address });
             // Not uow.AuditAsync: the request signing in is still anonymous, the act is the user's own.
             await AuditLog.WriteAsync(uow.Connection, uow.Transaction, user.Name, "sign-in", "user", user.Name,
-                details: restriction is null ? $"address {address}" : $"address {address}; restricted to {restriction}", channel: "web");
+                details: $"来源地址 {address}" + restriction switch
+                {
+                    SessionClaims.ChangePassword => ";仅可修改密码(须先修改初始密码)",
+                    SessionClaims.EnrolTotp => ";仅可绑定动态口令(须先绑定)",
+                    null => "",
+                    _ => ";受限会话",
+                }, channel: "web");
         }, ct, new WorkOptions { RecordId = user.Name });
         var claims = new List<Claim>
         {
@@ -74,13 +80,22 @@ public sealed class SessionStore(Work work, IOptions<DashboardOptions> options, 
             // Not uow.AuditAsync: the caller names the actor (the user signing out) and a session is always a web one,
             // whichever door (a request, a test) ends it.
             if (user is not null)
-                await AuditLog.WriteAsync(uow.Connection, uow.Transaction, actor, reason == "logout" ? "sign-out" : "session.revoke", "user", user, details: reason, channel: "web");
+                await AuditLog.WriteAsync(uow.Connection, uow.Transaction, actor, reason == "logout" ? "sign-out" : "session.revoke", "user", user, details: ReasonZh(reason), channel: "web");
             return user;
         }, ct);
         return user is not null;
     }
 
     /// <summary>Ends every open session of a user, inside the caller's unit of work (with its audit row, as the acting person).</summary>
+    /// <summary>Why a session ended, as the users page's audit trail shows it (the stored reason stays a code).</summary>
+    public static string ReasonZh(string reason) => reason switch
+    {
+        "logout" => "本人退出登录",
+        "session upgraded after enrolment" => "绑定动态口令后换发新会话",
+        "keys rotate" => "密钥轮换,全部会话失效",
+        _ => reason,
+    };
+
     public static async Task<int> RevokeAllAsync(UnitOfWork uow, string userName, string reason)
     {
         var n = await uow.ExecuteAsync(

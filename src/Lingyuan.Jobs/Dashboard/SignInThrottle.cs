@@ -55,7 +55,7 @@ public sealed class SignInThrottle(Work work, IOptions<DashboardOptions> options
             await uow.ExecuteAsync("INSERT INTO app.sign_in_failures (user_name, client_address) VALUES (@userName, @address)", new { userName, address });
             // Explicit actors, not uow.AuditAsync: the request is anonymous; a failure is recorded against the
             // account it tried, a lockout as the system's own act, on the channel the attempt came through.
-            await AuditLog.WriteAsync(uow.Connection, uow.Transaction, userName, "sign-in.failed", "user", userName, details: $"{reason}; address {address}", channel: channel);
+            await AuditLog.WriteAsync(uow.Connection, uow.Transaction, userName, "sign-in.failed", "user", userName, details: $"{reason};来源地址 {address}", channel: channel);
             var (byUser, byAddress) = await uow.SingleAsync<(long, long)>(
                 """
                 SELECT (SELECT count(*) FROM app.sign_in_failures WHERE user_name = @userName AND at > now() - @window),
@@ -63,10 +63,10 @@ public sealed class SignInThrottle(Work work, IOptions<DashboardOptions> options
                 """, new { userName, address, window = o.LoginFailureWindow });
             if (byUser == o.LoginFailuresPerAccount)
                 await AuditLog.WriteAsync(uow.Connection, uow.Transaction, "system", "sign-in.lockout", "user", userName,
-                    details: $"{byUser} failures within {o.LoginFailureWindow}; account locked / 账号已临时锁定", channel: channel);
+                    details: $"{o.LoginFailureWindow.TotalMinutes:0} 分钟内失败 {byUser} 次,账号已临时锁定", channel: channel);
             if (byAddress == o.LoginFailuresPerAddress)
                 await AuditLog.WriteAsync(uow.Connection, uow.Transaction, "system", "sign-in.lockout", "address", address,
-                    details: $"{byAddress} failures within {o.LoginFailureWindow}; address locked / 地址已临时锁定", channel: channel);
+                    details: $"{o.LoginFailureWindow.TotalMinutes:0} 分钟内失败 {byAddress} 次,来源地址已临时锁定", channel: channel);
             // Keep the table small: failures older than a day count for nothing.
             if (Random.Shared.Next(200) == 0)
                 await uow.ExecuteAsync("DELETE FROM app.sign_in_failures WHERE at < now() - interval '1 day'");

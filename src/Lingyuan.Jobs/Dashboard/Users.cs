@@ -107,7 +107,7 @@ public sealed partial class UserStore(Work work, TwoFactor twoFactor, SignInThro
         var accountKey = name.Length <= 64 ? name : name[..64];
         if (!PasswordRules.IsHashable(password))
         {
-            await throttle.RecordFailureAsync(accountKey, address, channel, "password not hashable (empty, over 1 KB or not UTF-8)", ct);
+            await throttle.RecordFailureAsync(accountKey, address, channel, "密码无法校验(为空、超过 1 KB 或不是 UTF-8)", ct);
             return new SignInResult(SignInOutcome.Unhashable);
         }
         if (await throttle.CheckAsync(accountKey, address, ct) is { } locked)
@@ -118,13 +118,13 @@ public sealed partial class UserStore(Work work, TwoFactor twoFactor, SignInThro
         {
             // Hash anyway so a missing account costs the same time as a wrong password.
             Hasher.VerifyHashedPassword(new DashboardUser(name, "", "", false), DummyHash, password!);
-            await throttle.RecordFailureAsync(accountKey, address, channel, user is null ? "unknown account" : "account disabled", ct);
+            await throttle.RecordFailureAsync(accountKey, address, channel, user is null ? "账号不存在" : "账号已停用", ct);
             return new SignInResult(SignInOutcome.Refused);
         }
         var verdict = Hasher.VerifyHashedPassword(user, user.PasswordHash, password!);
         if (verdict == PasswordVerificationResult.Failed)
         {
-            await throttle.RecordFailureAsync(accountKey, address, channel, "wrong password", ct);
+            await throttle.RecordFailureAsync(accountKey, address, channel, "密码错误", ct);
             return new SignInResult(SignInOutcome.Refused);
         }
         if (user.TotpSecret is not null)
@@ -132,7 +132,7 @@ public sealed partial class UserStore(Work work, TwoFactor twoFactor, SignInThro
             var step = twoFactor.Match(twoFactor.Unprotect(user.TotpSecret), code);
             if (step is null || !await UseStepAsync(user.Name, step.Value, ct))
             {
-                await throttle.RecordFailureAsync(accountKey, address, channel, step is null ? "one-time code missing or wrong" : "one-time code used before", ct);
+                await throttle.RecordFailureAsync(accountKey, address, channel, step is null ? "动态口令缺失或错误" : "动态口令已使用过", ct);
                 return new SignInResult(SignInOutcome.Refused);
             }
         }

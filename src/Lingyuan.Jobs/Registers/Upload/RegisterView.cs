@@ -10,7 +10,7 @@ public sealed record RegisterSample(long Count, IReadOnlyList<string> Headers, I
 
 /// <summary>
 /// Reads a register through its import declaration (table and column names come from code, never from a request):
-/// ID numbers and bank accounts masked as on every page, money in yuan.
+/// ID numbers and bank accounts masked as on every page, money in yuan, yes/no as 是/否.
 /// </summary>
 public sealed class RegisterView(Work work)
 {
@@ -32,6 +32,7 @@ public sealed class RegisterView(Work work)
         c.Parse == Fields.ResidentId ? IdNumber.Mask(value)
         : c.Parse == Fields.CardAccount ? BankAccount.Mask(value)
         : c.DbColumn.EndsWith("_fen", StringComparison.Ordinal) && long.TryParse(value, CultureInfo.InvariantCulture, out var fen) ? Money.Yuan(fen)
+        : c.DbType == NpgsqlTypes.NpgsqlDbType.Boolean ? (value == "true" ? "是" : "否")
         : c.DbType == NpgsqlTypes.NpgsqlDbType.Date && c.Name.EndsWith("_period", StringComparison.Ordinal) && value.Length >= 7 ? value[..7]
         : value;
 }
