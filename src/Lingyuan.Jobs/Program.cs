@@ -28,6 +28,7 @@ public partial class Program
         builder.AddWageArrears();
         builder.AddDisbursements();
         builder.AddZeroEmployment();
+        builder.AddOverdueWatch();
     }
 
     public static void Map(WebApplication app)

@@ -14,6 +14,9 @@ public sealed class DisbursementOptions
     /// <summary>Time of day of the build on <see cref="BuildDay"/> (default 02:00, outside office hours).</summary>
     public TimeSpan BuildTime { get; set; } = TimeSpan.FromHours(2);
 
+    /// <summary>A due period still without a batch this long after its build time is an alert (issue #18).</summary>
+    public TimeSpan BuildLateAfter { get; set; } = TimeSpan.FromHours(2);
+
     /// <summary>
     /// <c>YYYY-MM</c>: the earliest period the recurring job catches up. Unset: from the earliest period
     /// that has any batch, or only the latest due period on an empty database.
@@ -43,6 +46,8 @@ public sealed class DisbursementOptionsValidator : IValidateOptions<Disbursement
             errors.Add($"Disbursements:BuildDay must be 1-28, got {o.BuildDay} / 发放批次生成日应为 1 到 28");
         if (o.BuildTime < TimeSpan.Zero || o.BuildTime >= TimeSpan.FromDays(1) || o.BuildTime.Seconds != 0)
             errors.Add($"Disbursements:BuildTime must be a time of day in whole minutes (HH:mm), got {o.BuildTime} / 生成时间无效");
+        if (o.BuildLateAfter <= TimeSpan.Zero)
+            errors.Add($"Disbursements:BuildLateAfter must be positive, got {o.BuildLateAfter} / 逾期告警时长必须为正");
         if (!string.IsNullOrEmpty(o.FirstPeriod) && o.GetFirstPeriod() is null)
             errors.Add($"Disbursements:FirstPeriod must be YYYY-MM, got '{o.FirstPeriod}' / 起始期别格式应为 YYYY-MM");
         if (o.AmountChangeAlertPercent is < 0 or > 10000)
@@ -70,6 +75,7 @@ public static class DisbursementsSetup
         builder.Services.AddSingleton<BatchView>();
         builder.Services.AddTransient<BatchBuildOnRequestJob>();
         builder.Services.AddSingleton<IHomeWork, BatchesHomeWork>();
+        builder.Services.AddSingleton<Hosting.Runs.IOverdueWatch, BatchLateWatch>();
         builder.Services.AddCommand<BatchBuildCommand>();
         builder.Services.AddCommand<BatchSubmitCommand>();
         builder.Services.AddCommand<BatchApproveCommand>();

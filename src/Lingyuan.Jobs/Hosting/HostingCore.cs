@@ -26,6 +26,9 @@ public sealed class JobsOptions
     /// <summary>A pending message older than this is an alert (the outbox backlog).</summary>
     public TimeSpan AlertBacklogAge { get; set; } = TimeSpan.FromMinutes(30);
 
+    /// <summary>A run still unfinished this long after its start is an alert (its process most likely ended).</summary>
+    public TimeSpan RunStuckAfter { get; set; } = TimeSpan.FromHours(6);
+
     public TimeZoneInfo GetZone() => TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
 }
 
@@ -40,6 +43,8 @@ public sealed class JobsOptionsValidator : IValidateOptions<JobsOptions>
                 return ValidateOptionsResult.Fail($"Jobs:AlertRecipients: '{r}' is not an e-mail address / 告警收件地址无效");
         if (o.AlertBacklogAge <= TimeSpan.Zero)
             return ValidateOptionsResult.Fail("Jobs:AlertBacklogAge must be positive / 积压告警时长必须为正");
+        if (o.RunStuckAfter <= TimeSpan.Zero)
+            return ValidateOptionsResult.Fail("Jobs:RunStuckAfter must be positive / 运行超时告警时长必须为正");
         foreach (var (id, cron) in o.Schedules)
             if (!CronIsValid(cron))
                 return ValidateOptionsResult.Fail($"Jobs:Schedules:{id}: '{cron}' is not a valid cron expression / cron 表达式无效");

@@ -34,7 +34,7 @@ public static class ZeroEmploymentPages
         ctx.User.IsInRole(Roles.Caseworker) ? view.ScopeOfAsync(ctx.User.Identity?.Name ?? "", ct) : Task.FromResult<string?>(null);
 
     private static Html ScopeNote(string? scope) => scope is null ? Html.Empty
-        : scope.Length == 0 ? Html.Of($"<p class=\"error\">您的账号没有登记电子邮箱,看不到任何社区。请管理员用 users set-email 登记与社区名册一致的邮箱。</p>")
+        : scope.Length == 0 ? Html.Of($"<p class=\"error\">您的账号没有登记电子邮箱,看不到任何社区。请管理员在“用户管理”页为您的账号登记与社区名册一致的电子邮箱。</p>")
         : Html.Of($"<p>仅显示社区名册中社区协理员邮箱为 {scope} 的社区。</p>");
 
     /// <summary>The caseworker's decision on a proposal: one reason, two buttons (a person's act, audited).</summary>

@@ -33,12 +33,28 @@ public sealed class JobRuns(Work work, BureauClock clock, JobCatalog catalog, IO
     /// <summary>Succeeded runs older than this are deleted (the outbox alone runs every minute); others are kept.</summary>
     public static readonly TimeSpan Retention = TimeSpan.FromDays(90);
 
+    public const string InterruptedSummary = "运行中断:运行它的进程在完成前退出(停机、部署或被终止),此后该任务已再次运行";
+
     public Task<long> StartAsync(string jobId, string? hangfireJobId, string channel, CancellationToken ct) =>
-        work.RunAsync("runs.start", uow => uow.SingleAsync<long>(
-            """
-            INSERT INTO app.job_runs (job_id, hangfire_job_id, channel, actor, started_at)
-            VALUES (@jobId, @hangfireJobId, @channel, @actor, @now) RETURNING id
-            """, new { jobId, hangfireJobId, channel, actor = uow.Acting.Actor, now = clock.UtcNow }), ct);
+        work.RunAsync("runs.start", async uow =>
+        {
+            // Hangfire runs a job again only when its earlier attempt's worker is gone: that attempt is over.
+            if (hangfireJobId is not null)
+                await CloseInterruptedAsync(uow, "hangfire_job_id = @hangfireJobId", new { hangfireJobId, now = clock.UtcNow });
+            return await uow.SingleAsync<long>(
+                """
+                INSERT INTO app.job_runs (job_id, hangfire_job_id, channel, actor, started_at)
+                VALUES (@jobId, @hangfireJobId, @channel, @actor, @now) RETURNING id
+                """, new { jobId, hangfireJobId, channel, actor = uow.Acting.Actor, now = clock.UtcNow });
+        }, ct);
+
+    private static Task<int> CloseInterruptedAsync(UnitOfWork uow, string where, object args) =>
+        uow.ExecuteAsync(
+            $"""
+            UPDATE app.job_runs SET result = 'failed', finished_at = @now, summary = '{InterruptedSummary}',
+                   error = 'interrupted: the process ended before the run finished'
+            WHERE result = 'running' AND {where}
+            """, args);
 
     /// <summary>
     /// Records how the run ended. <paramref name="finalFailure"/>: an error after which nothing retries
@@ -65,6 +81,10 @@ public sealed class JobRuns(Work work, BureauClock clock, JobCatalog catalog, IO
                 await RaiseAsync(uow, p.Cause, jobId, p.TextZh, runId);
             if (error is not null && finalFailure)
                 await RaiseAsync(uow, RunFailedCause(jobId), jobId, RunFailedText(jobId, error), runId);
+            // An earlier run of this job still "running" long after its start died with its process
+            // (the stuck-run watch reported it): this later run has finished, so that one is over.
+            await CloseInterruptedAsync(uow, "job_id = @jobId AND id < @runId AND started_at < @cutoff",
+                new { jobId, runId, now = clock.UtcNow, cutoff = clock.UtcNow - options.Value.RunStuckAfter });
             if (error is null)
             {
                 // What this run did not report again is over: a clean rerun clears every alert of its job.
