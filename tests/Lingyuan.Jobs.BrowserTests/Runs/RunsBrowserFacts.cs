@@ -109,7 +109,7 @@ public partial class RunsBrowserFacts(RunsBrowserFixture fx, ITestOutputHelper o
         // The test's own account names (crawl-admin, …) and job actors (job:inspection-draws, cli:…).
         "crawl", "admin", "operator", "finance", "inspection", "caseworker", "job", "cli", "web", "system",
         // Recurring job ids, shown beside their Chinese names as identifiers.
-        "outbox", "delivery", "draws", "deadlines", "disbursement", "build", "zero", "employment", "check", "wage", "arrears", "daily",
+        "outbox", "delivery", "draws", "deadlines", "disbursement", "build", "zero", "employment", "check", "wage", "arrears", "daily", "overdue", "watch",
         // Products, formats and standards named as such.
         "Hangfire", "PostgreSQL", "CSV", "XLSX", "UTF", "GB", "SHA", "SMTP", "TOTP", "ID", "Cron", "cron", "Lingyuan",
         // Units.
