@@ -33,6 +33,7 @@ public partial class Program
 
     public static void Map(WebApplication app)
     {
+        app.MapMetrics(); // first: a Metrics:Urls address answers the scrape and nothing else
         app.UseDashboard();
         app.MapHealth();
         app.MapCalendar();

@@ -105,7 +105,9 @@ bench_disbursements() {
     measure "$WORK/db-bound-reconcile-keyed" "${PSQL[@]}" -d bench_disb -c "\\copy bench_returns FROM '$WORK/returns.csv' (FORMAT csv, HEADER true)"
     psql_bench bench_disb -c "DROP TABLE bench_returns" -c "CHECKPOINT" >/dev/null
     measure "$WORK/db-reconcile" dotnet "$DLL" batch reconcile "$id" "$WORK/returns.csv"
-    # Checked in the database, not in the verb's wording (which may change).
+    # Checked in the database, not in the verb's wording (which may change). Analysed first: planned on the
+    # statistics of an empty outcomes table, this count joined by nested loop and ran for many minutes.
+    psql_bench bench_disb -c "ANALYZE app.disbursement_outcomes" >/dev/null
     [ "$(psql_bench bench_disb -tAc "SELECT b.state || ' ' || count(o.line_id) FROM app.disbursement_batches b
           LEFT JOIN app.disbursement_lines l ON l.batch_id = b.id LEFT JOIN app.disbursement_outcomes o ON o.line_id = l.id AND o.status = 'paid'
           WHERE b.id = $id GROUP BY b.state")" = "reconciled $payable" ] || { cat "$WORK/db-reconcile.log" >&2; return 1; }
@@ -120,9 +122,10 @@ bench_disbursements() {
   [ "$worker_lines" = "$rows" ] || { echo "the worker's build wrote $worker_lines lines, expected $rows" >&2; return 1; }
   build_rss=$(sort -n "$WORK/db-build.rss" | tail -1)
   bench_row "process start-up: batch build of a period already built" 1 "$(median "$WORK/db-startup.s")" 0 "$(sort -n "$WORK/db-startup.rss" | tail -1)"
-  bench_row "build a disbursement batch (first month)" "$rows" "$(median "$WORK/db-first.s")" "$(median "$WORK/db-bound.s")" "$(sort -n "$WORK/db-first.rss" | tail -1)"
-  bench_row "build a disbursement batch (with last month's lines)" "$rows" "$(median "$WORK/db-build.s")" "$(median "$WORK/db-bound.s")" "$build_rss"
-  bench_row "build a disbursement batch (third month: two months of lines and outcomes)" "$rows" "$(median "$WORK/db-third.s")" "$(median "$WORK/db-bound.s")" "$(sort -n "$WORK/db-third.rss" | tail -1)"
+  # QUALITY.md's bound for the build: the same INSERT … SELECT into a table with the line id and the one-payment key.
+  bench_row "build a disbursement batch (first month; bound: INSERT into a table with the same keys)" "$rows" "$(median "$WORK/db-first.s")" "$(median "$WORK/db-bound-keyed.s")" "$(sort -n "$WORK/db-first.rss" | tail -1)"
+  bench_row "build a disbursement batch (with last month's lines)" "$rows" "$(median "$WORK/db-build.s")" "$(median "$WORK/db-bound-keyed.s")" "$build_rss"
+  bench_row "build a disbursement batch (third month: two months of lines and outcomes)" "$rows" "$(median "$WORK/db-third.s")" "$(median "$WORK/db-bound-keyed.s")" "$(sort -n "$WORK/db-third.rss" | tail -1)"
   bench_row "build growth: full size vs 1/10 (ratio = growth, target ≤ 12)" "$rows" "$(median "$WORK/db-build.s")" "$(median "$WORK/db-small-build.s")" "$build_rss"
   bench_row "build growth, process start-up subtracted from both" "$rows" \
     "$(echo "$(median "$WORK/db-build.s") - $(median "$WORK/db-startup.s")" | bc -l)" \
@@ -131,6 +134,11 @@ bench_disbursements() {
   bench_row "export the bank file" "$payable" "$(median "$WORK/db-export.s")" "$(median "$WORK/db-bound-export.s")" "$(sort -n "$WORK/db-export.rss" | tail -1)"
   # QUALITY.md's bound: the COPY of that file into a table keyed by line reference (the same key the outcomes have).
   bench_row "reconcile a bank return file (bound: COPY into a table keyed by line_ref)" "$payable" "$(median "$WORK/db-reconcile.s")" "$(median "$WORK/db-bound-reconcile-keyed.s")" "$(sort -n "$WORK/db-reconcile.rss" | tail -1)"
+  # The verbs are processes of their own (the bounds are psql): the same two rows without the .NET start-up.
+  bench_row "export the bank file, process start-up subtracted" "$payable" \
+    "$(echo "$(median "$WORK/db-export.s") - $(median "$WORK/db-startup.s")" | bc -l)" "$(median "$WORK/db-bound-export.s")" "$(sort -n "$WORK/db-export.rss" | tail -1)"
+  bench_row "reconcile a bank return file, process start-up subtracted" "$payable" \
+    "$(echo "$(median "$WORK/db-reconcile.s") - $(median "$WORK/db-startup.s")" | bc -l)" "$(median "$WORK/db-bound-reconcile-keyed.s")" "$(sort -n "$WORK/db-reconcile.rss" | tail -1)"
   bench_row "floor (PostgreSQL alone): the build's bound INSERT into a table with the line id and the one-payment key, vs without keys" "$rows" "$(median "$WORK/db-bound-keyed.s")" "$(median "$WORK/db-bound.s")" "$(sort -n "$WORK/db-bound-keyed.rss" | tail -1)"
   bench_row "floor (PostgreSQL alone): the return file's COPY into a table keyed by line_ref, vs unkeyed" "$payable" "$(median "$WORK/db-bound-reconcile-keyed.s")" "$(median "$WORK/db-bound-reconcile.s")" "$(sort -n "$WORK/db-bound-reconcile-keyed.rss" | tail -1)"
   bench_row "worker memory: serve --role worker running disbursement-build (trigger → succeeded)" "$rows" "${worker#* }" 0 "${worker%% *}"

@@ -95,4 +95,29 @@ public class RunsPageFacts(DatabaseFixture db) : IClassFixture<DatabaseFixture>
         Assert.Contains("lingyuan_job_run_duration", text);
         Assert.Contains("lingyuan_outbox_pending", text);
     }
+    [Fact]
+    public async Task On_a_Metrics_Urls_address_the_scrape_needs_no_token_and_nothing_else_answers_there_while_the_main_address_still_asks_for_it()
+    {
+        var port = TestNet.FreePort();
+        var metricsPort = TestNet.FreePort();
+        await using var dash = ServiceProcess.Start(db, $"serve --role dashboard --urls http://127.0.0.1:{port}",
+            new() { ["Metrics:Urls"] = $"http://127.0.0.1:{metricsPort}" });
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var until = DateTime.UtcNow.AddMinutes(1);
+        HttpResponseMessage? scrape = null;
+        while (scrape is null)
+        {
+            try { scrape = await http.GetAsync($"http://127.0.0.1:{metricsPort}/metrics"); }
+            catch (HttpRequestException) when (DateTime.UtcNow < until && !dash.HasExited) { await Task.Delay(500); }
+        }
+        Assert.Equal(HttpStatusCode.OK, scrape.StatusCode);
+        Assert.Contains("lingyuan_outbox_pending", await scrape.Content.ReadAsStringAsync());
+
+        // The scraper's door opens nothing else: no dashboard, no login, no health check there.
+        foreach (var path in new[] { "/hangfire", "/login", "/healthz", "/public/draws" })
+            Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync($"http://127.0.0.1:{metricsPort}{path}")).StatusCode);
+        // The main address serves the dashboard and refuses the scrape without the token (none is set).
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync($"http://127.0.0.1:{port}/metrics")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"http://127.0.0.1:{port}/login")).StatusCode);
+    }
 }

@@ -108,6 +108,12 @@ public static class MetricsSetup
         var ports = o.MetricsUris().Select(u => u.Port).ToHashSet();
         app.Use(async (ctx, next) =>
         {
+            // A Metrics:Urls address is the scraper's door only: nothing else (the dashboard, health) answers there.
+            if (ports.Contains(ctx.Connection.LocalPort) && !ctx.Request.Path.Equals(o.Path, StringComparison.OrdinalIgnoreCase))
+            {
+                ctx.Response.StatusCode = StatusCodes.Status404NotFound;
+                return;
+            }
             if (ctx.Request.Path.Equals(o.Path, StringComparison.OrdinalIgnoreCase) && !Allowed(ctx, o, ports))
             {
                 ctx.Response.StatusCode = StatusCodes.Status401Unauthorized;

@@ -16,7 +16,6 @@ public static class RunsPage
 
     public static WebApplication MapRuns(this WebApplication app)
     {
-        app.MapMetrics();
         app.MapGet("/hangfire/runs", ListAsync).RequireAuthorization(new AuthorizeAttribute { Roles = $"{Roles.Admin},{Roles.Operator}" });
         return app;
     }
