@@ -53,23 +53,31 @@ public static class HangfireSetup
     {
         builder.Services.AddSingleton<JobCatalog>();
         builder.Services.AddSingleton<Dashboard.IHomeWork, JobsHomeWork>();
+        // This app's own storage and activator, registered before AddHangfire (which only adds its own when none
+        // is): Hangfire's defaults read the statics JobStorage.Current and JobActivator.Current after configuring
+        // them, so two apps starting in one process (the tests) could each be handed the other's database.
+        builder.Services.AddSingleton<JobStorage>(sp =>
+        {
+            var options = new PostgreSqlStorageOptions
+            {
+                SchemaName = Schema,
+                PrepareSchemaIfNecessary = true,
+                QueuePollInterval = TimeSpan.FromSeconds(1),
+                // A job still running after this is handed to another worker: jobs are idempotent anyway.
+                InvisibilityTimeout = TimeSpan.FromMinutes(30),
+                DistributedLockTimeout = TimeSpan.FromMinutes(1),
+            };
+            var connections = new Hangfire.PostgreSql.Factories.NpgsqlConnectionFactory(sp.GetRequiredService<NpgsqlDataSource>().ConnectionString, options);
+            return new PostgreSqlStorage(connections, options);
+        });
+        builder.Services.AddSingleton<JobActivator>(sp => new Hangfire.AspNetCore.AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
         builder.Services.AddHangfire((sp, config) => DashboardAdditions.Once(config)
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()
             .UseFilter(new JobActingFilter(sp.GetRequiredService<ILoggerFactory>()))
             .UseFilter(new Runs.RunRecordFilter(sp))
-            .UsePostgreSqlStorage(
-                c => c.UseNpgsqlConnection(sp.GetRequiredService<NpgsqlDataSource>().ConnectionString),
-                new PostgreSqlStorageOptions
-                {
-                    SchemaName = Schema,
-                    PrepareSchemaIfNecessary = true,
-                    QueuePollInterval = TimeSpan.FromSeconds(1),
-                    // A job still running after this is handed to another worker: jobs are idempotent anyway.
-                    InvisibilityTimeout = TimeSpan.FromMinutes(30),
-                    DistributedLockTimeout = TimeSpan.FromMinutes(1),
-                }));
+            .UseStorage(sp.GetRequiredService<JobStorage>()));
 
         if (role.RunsWorker())
         {
