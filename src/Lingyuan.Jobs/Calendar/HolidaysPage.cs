@@ -81,6 +81,9 @@ public static class HolidaysPage
         return Layout.Page(ctx, "节假日安排", body, status);
     }
 
+    private static string? HolidayHeader(string column) =>
+        Registers.Import.RegisterKinds.Holidays.Columns.FirstOrDefault(c => c.Name == column)?.Chinese;
+
     /// <summary>Days typed on the page go through the holidays import (the same rules, check and audit), as the person who typed them.</summary>
     private static async Task<IResult> EnterAsync(
         HttpContext ctx, HolidayCalendar calendar, BureauClock clock, IOptions<HolidayOptions> options, RegisterImporter importer, CancellationToken ct)
@@ -108,7 +111,7 @@ public static class HolidaysPage
         {
             var problems = Html.Of($"""
                 <div class="error" role="alert" id="holiday-problems"><p>未保存,请修改后重试(行号从第 2 行算起,对应录入的第 1 行):</p>
-                <ul>{ex.Problems.Select(p => Html.Of($"<li>{p}</li>"))}</ul></div>
+                <ul>{ex.Problems.Select(p => Html.Of($"<li>{Registers.Import.ProblemTextZh.Zh(p, HolidayHeader)}</li>"))}</ul></div>
                 """);
             return await RenderAsync(ctx, calendar, clock, options, null, problems, text, StatusCodes.Status400BadRequest, ct);
         }

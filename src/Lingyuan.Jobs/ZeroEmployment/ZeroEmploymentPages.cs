@@ -147,7 +147,7 @@ public static class ZeroEmploymentPages
         }
         catch (Exception ex) when (ex is UsageException or DomainRuleException or BadInputException)
         {
-            return Layout.Page(ctx, "操作失败", Html.Of($"""<p class="error">{ex.Message}</p><p><a href="{Base}/proposals">返回待确认</a></p>"""), 400);
+            return Layout.Page(ctx, "操作失败", Html.Of($"""<p class="error">{UserText.Zh(ex.Message)}</p><p><a href="{Base}/proposals">返回待确认</a></p>"""), 400);
         }
         return Results.Redirect($"{Base}/proposals");
     }

@@ -22,7 +22,9 @@ public sealed class ClerkDeskBrowserFacts(DatabaseFixture fixture) : IClassFixtu
     public async Task InitializeAsync()
     {
         await _browser.InitializeAsync();
-        _server = await TestServer.StartAsync(fixture);
+        // The bureau went live two months ago: the service's first month (before it, the old system paid).
+        var current = fixture.Services.GetRequiredService<BureauClock>().CurrentPeriod;
+        _server = await TestServer.StartAsync(fixture, extra: new() { ["Disbursements:FirstPeriod"] = Period.Of(current.FirstDay.AddMonths(-2)).ToString() });
     }
 
     public async Task DisposeAsync()

@@ -15,7 +15,9 @@ public sealed class DeskBatchFacts(DatabaseFixture fixture) : IClassFixture<Data
     public async Task InitializeAsync()
     {
         await _r.ResetAsync();
-        _server = await TestServer.StartAsync(fixture);
+        // The service's first month is three months back (before it, the old system paid).
+        var current = fixture.Services.GetRequiredService<BureauClock>().CurrentPeriod;
+        _server = await TestServer.StartAsync(fixture, extra: new() { ["Disbursements:FirstPeriod"] = Minus(current, 3).ToString() });
     }
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
@@ -43,6 +45,29 @@ public sealed class DeskBatchFacts(DatabaseFixture fixture) : IClassFixture<Data
     }
 
     [Fact]
+    public async Task Without_a_first_month_set_the_page_offers_only_the_months_the_service_owes_and_refuses_an_older_one()
+    {
+        // Pensions that started in 2015 (the demo's story): those years were paid before the service existed.
+        await _r.RecipientAsync(1, start: "2015-01-01");
+        await using var plain = await TestServer.StartAsync(fixture);
+        var latestDue = plain.App.Services.GetRequiredService<BatchBuilder>().LatestDuePeriod();
+        var finance = await plain.SignedInClientAsync("desk-owed-fin", Roles.Finance);
+
+        var page = WebUtility.HtmlDecode(await finance.GetStringAsync("/hangfire/batches"));
+        var catchUp = page.Split("id=\"catch-up\"")[1].Split("</div>")[0];
+        var offered = System.Text.RegularExpressions.Regex.Matches(catchUp, "data-period=\"([0-9-]+)\"").Select(m => m.Groups[1].Value).ToList();
+        var expected = new List<string>();
+        for (var p = latestDue; p <= Current; p = p.Next()) expected.Add(p.ToString());
+        Assert.Equal(expected, offered);
+        Assert.Contains("自本系统的第一个发放月份", page);
+
+        var refused = await PostAsync(finance, "/hangfire/batches", "/hangfire/batches/build", new() { ["period"] = "2015-01" });
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains($"2015-01 早于本系统的第一个发放月份({latestDue})", WebUtility.HtmlDecode(await refused.Content.ReadAsStringAsync()));
+        Assert.Equal(0L, await _r.ScalarAsync<long>("SELECT count(*) FROM app.disbursement_batches"));
+    }
+
+    [Fact]
     public async Task The_page_lists_the_catch_up_months_and_a_finance_user_builds_one_of_them()
     {
         var current = Current;
@@ -56,7 +81,7 @@ public sealed class DeskBatchFacts(DatabaseFixture fixture) : IClassFixture<Data
         foreach (var p in new[] { Minus(current, 3), Minus(current, 1), current })
             Assert.Contains($"data-period=\"{p}\"", catchUp);
         Assert.DoesNotContain($"data-period=\"{Minus(current, 2)}\"", catchUp); // it has its batch
-        Assert.DoesNotContain($"data-period=\"{Minus(current, 4)}\"", catchUp); // before the earliest entitlement
+        Assert.DoesNotContain($"data-period=\"{Minus(current, 4)}\"", catchUp); // before the service's first month
 
         // Not a future month, not a malformed one.
         Assert.Equal(HttpStatusCode.BadRequest, (await PostAsync(finance, "/hangfire/batches", "/hangfire/batches/build", new() { ["period"] = current.Next().ToString() })).StatusCode);

@@ -40,16 +40,27 @@ public sealed class BatchBuilder(Work work, BureauClock clock, IOptions<Disburse
         return local.DateTime >= due ? current : Period.Of(current.FirstDay.AddMonths(-1));
     }
 
-    public Task<IReadOnlyList<Period>> MissingDuePeriodsAsync(CancellationToken ct) =>
+    /// <summary>
+    /// The service's first month: <c>Disbursements:FirstPeriod</c>, else the earliest month any batch was built for,
+    /// else (an empty database) the latest due month. Months before it were paid by whatever came before the
+    /// service: neither the job nor the batches page ever builds them (they would be paid twice).
+    /// </summary>
+    public static async Task<Period> FirstOwedAsync(UnitOfWork uow, Period? configured, Period latestDue)
+    {
+        if (configured is { } c) return c;
+        var earliest = await uow.ScalarAsync<string?>("SELECT to_char(min(period), 'YYYY-MM') FROM app.disbursement_batches");
+        return Period.TryParse(earliest, out var e) && e < latestDue ? e : latestDue;
+    }
+
+    public Task<Period> FirstOwedPeriodAsync(CancellationToken ct) =>
+        work.RunAsync("batch first owed", uow => FirstOwedAsync(uow, options.Value.GetFirstPeriod(), LatestDuePeriod()), ct);
+
+    /// <param name="afterRunningBuild">Wait for a build in progress (its lock) first: what it is building is not missing.</param>
+    public Task<IReadOnlyList<Period>> MissingDuePeriodsAsync(CancellationToken ct, bool afterRunningBuild = false) =>
         work.RunAsync<IReadOnlyList<Period>>("batch due periods", async uow =>
         {
             var latest = LatestDuePeriod();
-            var first = options.Value.GetFirstPeriod();
-            if (first is null)
-            {
-                var earliest = await uow.ScalarAsync<string?>("SELECT to_char(min(period), 'YYYY-MM') FROM app.disbursement_batches");
-                first = Period.TryParse(earliest, out var e) ? e : latest;
-            }
+            Period? first = await FirstOwedAsync(uow, options.Value.GetFirstPeriod(), latest);
             var live = (await uow.ListAsync<string>(
                 $"SELECT to_char(period, 'YYYY-MM') FROM app.disbursement_batches WHERE {BatchLifecycle.LiveSql()} AND period BETWEEN @from AND @to",
                 new { from = first.Value.FirstDay, to = latest.FirstDay })).ToHashSet();
@@ -57,7 +68,7 @@ public sealed class BatchBuilder(Work work, BureauClock clock, IOptions<Disburse
             for (var p = first.Value; p <= latest; p = p.Next())
                 if (!live.Contains(p.ToString())) missing.Add(p);
             return missing;
-        }, ct);
+        }, ct, afterRunningBuild ? BuildWork : null);
 
     /// <summary>Builds the period's batch unless it has a live one; returns that batch either way.</summary>
     public async Task<BuildResult> BuildAsync(Period period, string actor, CancellationToken ct)

@@ -16,7 +16,7 @@ public sealed class BatchLateWatch(BatchBuilder builder, BureauClock clock, IOpt
     {
         var o = options.Value;
         var problems = new List<RunProblem>();
-        foreach (var p in await builder.MissingDuePeriodsAsync(ct))
+        foreach (var p in await builder.MissingDuePeriodsAsync(ct, afterRunningBuild: true))
         {
             var due = p.FirstDay.AddDays(o.BuildDay - 1).ToDateTime(TimeOnly.FromTimeSpan(o.BuildTime));
             if (clock.Now.DateTime < due + o.BuildLateAfter) continue;

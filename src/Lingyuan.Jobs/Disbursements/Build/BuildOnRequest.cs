@@ -15,7 +15,7 @@ public static class BuildOnRequest
 {
     internal static void Map(RouteGroupBuilder g)
     {
-        g.MapPost("/build", async (HttpContext ctx, IBackgroundJobClient jobs, BureauClock clock, CancellationToken ct) =>
+        g.MapPost("/build", async (HttpContext ctx, IBackgroundJobClient jobs, BatchBuilder builder, BureauClock clock, CancellationToken ct) =>
         {
             var form = await ctx.Request.ReadFormAsync(ct);
             var text = form["period"].ToString();
@@ -23,6 +23,9 @@ public static class BuildOnRequest
                 return Layout.Page(ctx, "期别无效", Html.Of($"""<p class="error" role="alert">期别格式应为 YYYY-MM(例如 2026-11)。</p><p><a href="/hangfire/batches">返回</a></p>"""), StatusCodes.Status400BadRequest);
             if (period > clock.CurrentPeriod)
                 return Layout.Page(ctx, "期别无效", Html.Of($"""<p class="error" role="alert">{period.ToString()} 尚未到来,只能生成本月({clock.CurrentPeriod.ToString()})及以前月份的批次。</p><p><a href="/hangfire/batches">返回</a></p>"""), StatusCodes.Status400BadRequest);
+            var first = await builder.FirstOwedPeriodAsync(ct);
+            if (period < first)
+                return Layout.Page(ctx, "期别无效", Html.Of($"""<p class="error" role="alert">{period.ToString()} 早于本系统的第一个发放月份({first.ToString()}):此前月份的待遇由原有方式发放,在此生成会重复发放。如确需从更早的月份开始,请系统管理员调整首个发放月份的设置。</p><p><a href="/hangfire/batches">返回</a></p>"""), StatusCodes.Status400BadRequest);
             var user = BatchesPage.UserName(ctx);
             jobs.Enqueue<BatchBuildOnRequestJob>(j => j.RunAsync(period.ToString(), user, CancellationToken.None));
             return Results.Redirect($"/hangfire/batches?requested={period}", permanent: false, preserveMethod: false);

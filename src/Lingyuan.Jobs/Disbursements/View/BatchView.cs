@@ -108,13 +108,14 @@ public sealed partial class BatchView(Work work)
     /// batch from the earliest entitlement's start (not before <c>Disbursements:FirstPeriod</c> when set) up to
     /// <paramref name="current"/>, oldest first.
     /// </summary>
-    public Task<List<Period>> CatchUpAsync(Period current, Period? floor, CancellationToken ct) =>
+    public Task<List<Period>> CatchUpAsync(Period current, Period? configuredFirst, Period latestDue, CancellationToken ct) =>
         work.RunAsync("batches catch-up", async uow =>
         {
             var earliest = await uow.ScalarAsync<DateOnly?>("SELECT min(start_period) FROM app.entitlements");
             if (earliest is null) return [];
             var first = Period.Of(earliest.Value);
-            if (floor is { } f && f > first) first = f;
+            var owed = await BatchBuilder.FirstOwedAsync(uow, configuredFirst, latestDue);
+            if (owed > first) first = owed;
             if (first > current) return [];
             var live = (await uow.ListAsync<string>(
                 $"SELECT to_char(period, 'YYYY-MM') FROM app.disbursement_batches WHERE {BatchLifecycle.LiveSql()} AND period BETWEEN @from AND @to",
@@ -214,11 +215,11 @@ public sealed partial class BatchView(Work work)
     /// <summary>The page's read-only endpoints (finance).</summary>
     internal static void Map(RouteGroupBuilder g)
     {
-        g.MapGet("", async (HttpContext ctx, BatchView view, IOptions<DisbursementOptions> options, Calendar.BureauClock clock, string? requested, CancellationToken ct) =>
+        g.MapGet("", async (HttpContext ctx, BatchView view, BatchBuilder builder, IOptions<DisbursementOptions> options, Calendar.BureauClock clock, string? requested, CancellationToken ct) =>
         {
             var (batches, byBenefit) = await view.ListAsync(ct);
             var current = clock.CurrentPeriod;
-            var catchUp = await view.CatchUpAsync(current, options.Value.GetFirstPeriod(), ct);
+            var catchUp = await view.CatchUpAsync(current, options.Value.GetFirstPeriod(), builder.LatestDuePeriod(), ct);
             return BatchesPage.List(ctx, options.Value.BuildDay, batches, byBenefit, catchUp, current, Period.TryParse(requested, out var r) ? r : null);
         });
         g.MapGet("/{id:long}/approve", async (HttpContext ctx, long id, BatchView view, CancellationToken ct) =>

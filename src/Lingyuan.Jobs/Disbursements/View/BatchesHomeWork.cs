@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 namespace Lingyuan.Jobs.Disbursements;
 
 /// <summary>Finance's part of the home page: batches to submit, batches another person submitted for approval, months without a batch.</summary>
-public sealed class BatchesHomeWork(BatchView view, BureauClock clock, IOptions<DisbursementOptions> options) : IHomeWork
+public sealed class BatchesHomeWork(BatchView view, BatchBuilder builder, BureauClock clock, IOptions<DisbursementOptions> options) : IHomeWork
 {
     private const string Area = "待遇发放";
 
@@ -15,7 +15,7 @@ public sealed class BatchesHomeWork(BatchView view, BureauClock clock, IOptions<
         if (!user.IsAny([Roles.Finance])) return [];
         var name = user.Identity?.Name ?? "";
         var (drafts, _, byOthers) = await view.WaitingAsync(name, ct);
-        var catchUp = await view.CatchUpAsync(clock.CurrentPeriod, options.Value.GetFirstPeriod(), ct);
+        var catchUp = await view.CatchUpAsync(clock.CurrentPeriod, options.Value.GetFirstPeriod(), builder.LatestDuePeriod(), ct);
         return
         [
             new(Area, "待核对并提交审批的批次(草稿)", drafts, "/hangfire/batches"),

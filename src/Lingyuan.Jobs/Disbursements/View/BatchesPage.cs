@@ -58,9 +58,9 @@ public static class BatchesPage
         return Html.Of($"""
             <h2>生成批次</h2>
             {(catchUp.Count == 0
-                ? Html.Of($"<p id=\"catch-up-none\">自最早的待遇起始月至本月({current.ToString()}),每个月份都已有批次。</p>")
+                ? Html.Of($"<p id=\"catch-up-none\">自本系统的第一个发放月份至本月({current.ToString()}),每个月份都已有批次。</p>")
                 : Html.Of($"""
-                    <p>以下月份尚无批次(自最早的待遇起始月至本月 {current.ToString()},共 {catchUp.Count} 个月{(catchUp.Count > shown.Count ? $",此处列出最早的 {shown.Count} 个" : "")}),建议按时间顺序生成:</p>
+                    <p>以下月份尚无批次(自本系统的第一个发放月份至本月 {current.ToString()},共 {catchUp.Count} 个月{(catchUp.Count > shown.Count ? $",此处列出最早的 {shown.Count} 个" : "")}),建议按时间顺序生成:</p>
                     <div id="catch-up">{Html.Join(shown.Select(p => Html.Of($"""<form method="post" action="/hangfire/batches/build" class="inline">{af}<input type="hidden" name="period" value="{p.ToString()}"><button type="submit" data-period="{p.ToString()}">生成 {p.ToString()}</button></form> """)))}</div>
                     """))}
             <form method="post" action="/hangfire/batches/build" id="build-month">{af}

@@ -127,10 +127,12 @@ public static class RegisterUploadPage
         return (row, form, null);
     }
 
-    private static async Task<IResult> ShowAsync(HttpContext ctx, long id, RegisterUploads uploads, BureauClock clock, CancellationToken ct)
+    private static async Task<IResult> ShowAsync(HttpContext ctx, long id, RegisterUploads uploads, ImportKinds kinds, BureauClock clock, CancellationToken ct)
     {
         var (r, f, refusal) = await LoadAsync(ctx, uploads, id, ct);
         if (refusal is not null) return refusal;
+        var columns = kinds.Find(r!.Kind)?.Columns ?? [];
+        string Zh(string problem) => ProblemTextZh.Zh(problem, name => columns.FirstOrDefault(c => c.Name == name)?.Chinese);
         var state = r!.StateValue;
         var running = state is UploadState.Uploaded or UploadState.Checking or UploadState.Importing;
         // The page follows the job: while it runs the browser reloads every two seconds (a header: the pages carry no script).
@@ -158,13 +160,13 @@ public static class RegisterUploadPage
             <h2>错误({N(r.ProblemCount)} 处)</h2>
             <table id="upload-problems">
             <tr><th>行</th><th>记录(脱敏)</th><th>列:问题</th></tr>
-            {r.ProblemTexts.Select((t, i) => Html.Of($"""<tr class="problem"><td class="num">{r.ProblemRows[i]}</td><td>{r.ProblemKeys[i]}</td><td>{t}</td></tr>"""))}
+            {r.ProblemTexts.Select((t, i) => Html.Of($"""<tr class="problem"><td class="num">{r.ProblemRows[i]}</td><td>{r.ProblemKeys[i]}</td><td>{Zh(t)}</td></tr>"""))}
             </table>
             {(r.ProblemCount > r.ProblemTexts.Length ? Html.Of($"<p>仅列出前 {r.ProblemTexts.Length} 处,其余见错误行文件。</p>") : Html.Empty)}
             """);
         var failure = r.Failure.Length == 0 ? Html.Empty : Html.Of($"""
             <div class="error" id="upload-failure" role="alert"><p>文件未通过检查,名录未作任何修改:</p>
-            <ul>{r.Failure.Select(l => Html.Of($"<li>{l}</li>"))}</ul></div>
+            <ul>{r.Failure.Select(l => Html.Of($"<li>{Zh(l)}</li>"))}</ul></div>
             """);
         var rejects = !r.HasRejects ? Html.Empty
             : Html.Of($"""<p><a href="{Root}/{r.Id}/rejects" id="download-rejects">下载错误行(CSV,含原因)</a></p>""");
