@@ -267,6 +267,18 @@ public static partial class RequestSafety
     {
         ctx.Response.Clear();
         ctx.Response.StatusCode = status;
+        if (ctx.Request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase))
+        {
+            // A person's browser: a page with the way back (refused before sign-in is read, so without the menu).
+            ctx.Response.ContentType = "text/html; charset=utf-8";
+            var back = ctx.Request.Headers.Referer.ToString() is { Length: > 0 } referer
+                && Uri.TryCreate(referer, UriKind.Absolute, out var r) && string.Equals(r.Authority, ctx.Request.Host.Value, StringComparison.OrdinalIgnoreCase)
+                && DashboardSetup.IsLocal(r.PathAndQuery)
+                ? Html.Of($"""<a href="{r.PathAndQuery}">返回上一页</a> · """) : Html.Empty;
+            await ctx.Response.WriteAsync(Layout.Bare("请求被拒绝", Html.Of(
+                $"""<p class="error" role="alert">{message}</p><p>{back}<a href="/hangfire">返回任务概览</a></p>""")).Value);
+            return;
+        }
         ctx.Response.ContentType = "text/plain; charset=utf-8";
         await ctx.Response.WriteAsync(message + "\n");
     }

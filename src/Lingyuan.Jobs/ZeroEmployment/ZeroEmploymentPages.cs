@@ -78,7 +78,7 @@ public static class ZeroEmploymentPages
             <tr><th>街道</th><th>社区</th><th>认定</th><th>清零</th><th>在办</th><th>逾期</th><th>清零天数中位数</th><th>待确认</th></tr>
             {rows.Select(r => Html.Of($"""
                 <tr data-street="{r.Street ?? ""}" data-community="{r.Community ?? ""}"{(r.Street is null ? Html.Raw(" style=\"font-weight:bold\"") : r.Community is null ? Html.Raw(" style=\"background:#f4f4f4\"") : Html.Empty)}>
-                <td>{r.Street ?? "全市合计"}</td><td>{(r.Street is not null && r.Community is null ? "街道小计" : r.Community)}</td>
+                <td>{r.Street ?? (scope is null ? "全市合计" : "合计(您负责的社区)")}</td><td>{(r.Street is not null && r.Community is null ? "街道小计" : r.Community)}</td>
                 <td class="num" data-col="identified">{r.Identified}</td><td class="num">{r.Cleared}</td><td class="num" data-col="open">{r.Open}</td>
                 <td class="num">{(r.Overdue > 0 ? Html.Of($"<span class=\"error\">{r.Overdue}</span>") : Html.Of($"{r.Overdue}"))}</td>
                 <td class="num">{(r.MedianDaysToClear is { } d ? d.ToString("0.#", CultureInfo.InvariantCulture) : "—")}</td>
@@ -113,13 +113,17 @@ public static class ZeroEmploymentPages
         return Layout.Page(ctx, "零就业家庭案件", body);
     }
 
-    private static async Task<IResult> Proposals(HttpContext ctx, ZeroEmploymentView view, CancellationToken ct)
+    private static async Task<IResult> Proposals(HttpContext ctx, ZeroEmploymentView view, long? done, string? decided, CancellationToken ct)
     {
         const int limit = 500;
+        var doneNote = done is { } d && decided is "confirm" or "reject"
+            ? Html.Of($"""<p class="ok" role="status" id="decided">已{(decided == "confirm" ? "确认认定" : "不予认定")}案件 {d},已记入操作记录。</p>""")
+            : Html.Empty;
         var scope = await ScopeAsync(ctx, view, ct);
         var list = await view.ProposalsAsync(scope, limit, ct);
         var body = Html.Of($"""
             <p><a href="{Base}">返回台账</a></p>
+            {doneNote}
             {ScopeNote(scope)}
             <p>每日排查提出的疑似零就业家庭,须由社区协理员入户核实后确认认定或不予认定(就业促进法第五十六条;就业服务与就业管理规定第四十至四十三条)。确认之日起计算清零期限;只有确认的家庭计入台账。{(list.Count == limit ? $"(仅显示最早的 {limit} 户)" : "")}</p>
             <table>
@@ -149,7 +153,7 @@ public static class ZeroEmploymentPages
         {
             return Layout.Page(ctx, "操作失败", Html.Of($"""<p class="error">{UserText.Zh(ex.Message)}</p><p><a href="{Base}/proposals">返回待确认</a></p>"""), 400);
         }
-        return Results.Redirect($"{Base}/proposals");
+        return Results.Redirect($"{Base}/proposals?done={id}&decided={decision}");
     }
 
     private static async Task<IResult> CasePage(HttpContext ctx, ZeroEmploymentView view, long id, CancellationToken ct)

@@ -59,10 +59,12 @@ public sealed class CaseworkerConfirmationBrowserTests(DatabaseFixture fixture) 
         await confirm.Locator("input[name=note]").FillAsync("入户核实:夫妻均失业,有就业意愿");
         await confirm.Locator("button[value=confirm]").ClickAsync();
         await Assertions.Expect(page.Locator("tr[data-household='H-BR-CONFIRM']")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator("#decided")).ToContainTextAsync("已确认认定案件");
         var reject = page.Locator("tr[data-household='H-BR-REJECT']");
         await reject.Locator("input[name=note]").FillAsync("入户核实:已在外地务工");
         await reject.Locator("button[value=reject]").ClickAsync();
         await Assertions.Expect(page.Locator("tr[data-household='H-BR-REJECT']")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator("#decided")).ToContainTextAsync("已不予认定案件");
         await Assertions.Expect(page.Locator("tr[data-household]")).ToHaveCountAsync(0);
         await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "2-proposals-decided.png"), FullPage = true });
 

@@ -229,6 +229,25 @@ public sealed partial class RequestSafetyFacts(RequestSafetyFixture fx, ITestOut
     // ---- finding 6 ----
 
     [Fact]
+    public async Task A_browser_refused_for_a_nul_character_gets_a_chinese_page_with_the_way_back_and_a_script_gets_plain_text()
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, "/hangfire/outbox?recipient=a%00b");
+        request.Headers.Accept.ParseAdd("text/html,application/xhtml+xml");
+        request.Headers.Referrer = new Uri(fx.Server.BaseAddress, "/hangfire/outbox");
+        var page = await fx.Admin.SendAsync(request);
+        Assert.Equal(HttpStatusCode.BadRequest, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.Contains("<h1>请求被拒绝</h1>", html);
+        Assert.Contains("请求包含无效字符", html);
+        Assert.Contains("<a href=\"/hangfire/outbox\">返回上一页</a>", html);
+        Assert.Contains("返回任务概览", html);
+
+        var plain = await fx.Admin.GetAsync("/hangfire/outbox?recipient=a%00b");
+        Assert.Equal("text/plain", plain.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
     public async Task Finding6_a_nul_or_control_character_in_a_search_or_form_field_answers_400_never_500()
     {
         var planId = await PlanAsync($"控制字符{Guid.NewGuid():N}"[..12]);
