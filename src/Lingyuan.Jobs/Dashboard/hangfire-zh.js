@@ -54,8 +54,18 @@
         }
     }
 
+    // The menu carries the project's pages too: at common widths it wraps to two rows, and Hangfire's fixed
+    // header would cover the top of the page. Keep the content below the header, whatever its height.
+    function clearHeader() {
+        var bar = document.querySelector('.navbar-fixed-top');
+        var content = document.querySelector('#wrap > .container');
+        if (bar && content) content.style.paddingTop = (bar.offsetHeight + 10) + 'px';
+    }
+
     $(function () {
         rename(document.body);
+        clearHeader();
+        $(window).on('resize', clearHeader);
         document.title = names.reduce(function (t, n) { return t.split(n[0]).join(n[1]); }, document.title);
         // The failed list's advice is C# (AutomaticRetry(...)); say instead what happens here.
         $('.alert').each(function () {

@@ -100,9 +100,10 @@ public sealed class RegisterUploadBrowserTests(RegisterUploadBrowserFixture fx) 
         var fromXlsx = await FlowAsync(page, xlsx, "entitlements-xlsx");
         Assert.Equal(2, fromXlsx.Problems.Length);
         Assert.StartsWith("3", fromXlsx.Problems[0]);
-        Assert.Contains("id_number: check character is", fromXlsx.Problems[0]);
+        // The page says it in Chinese, the column by its Chinese header (the rejects file keeps the CLI's English).
+        Assert.Contains("身份证号码(id_number):校验位是", fromXlsx.Problems[0]);
         Assert.StartsWith("6", fromXlsx.Problems[1]);
-        Assert.Contains("monthly_amount: '1.005' has 3 decimals", fromXlsx.Problems[1]);
+        Assert.Contains("月发放金额(monthly_amount):“1.005”有 3 位小数,最多 2 位(到分)", fromXlsx.Problems[1]);
         Assert.Equal(2, fromXlsx.RejectLines);
         Assert.Equal("4", fromXlsx.RegisterCount);
         Assert.Equal(4, fromXlsx.RegisterRows.Length);
