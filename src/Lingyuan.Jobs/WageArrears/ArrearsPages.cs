@@ -347,6 +347,8 @@ public static class ArrearsPages
         if (details.StartsWith("retested: ", StringComparison.Ordinal)
             && details["retested: ".Length..] is "single_worker" or "multi_worker" or "incident" or "below_thresholds")
             return "重新检验:" + ListingTest.RuleZh(ListingTest.Parse(details["retested: ".Length..]));
+        if (details is "single_worker" or "multi_worker" or "incident" or "below_thresholds")
+            return "适用规则:" + ListingTest.RuleZh(ListingTest.Parse(details));
         if (details.StartsWith("statement period ends ", StringComparison.Ordinal))
             return $"陈述申辩期至 {details["statement period ends ".Length..]} 届满";
         var colon = details.IndexOf(": ", StringComparison.Ordinal);
