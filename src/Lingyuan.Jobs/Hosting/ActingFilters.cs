@@ -36,3 +36,22 @@ public sealed class JobActingFilter(ILoggerFactory logs) : IServerFilter
         }
     }
 }
+
+/// <summary>
+/// Names the person who pressed 立即执行 on a recurring job (Hangfire's trigger runs in their request): the run
+/// record shows the run as 手动触发 by them instead of as the schedule's. A job the schedule or a feature
+/// creates (no signed-in request, or no recurring job) carries nothing.
+/// </summary>
+public sealed class TriggeredByFilter(IHttpContextAccessor http) : Hangfire.Client.IClientFilter
+{
+    public const string Parameter = "TriggeredBy";
+
+    public void OnCreating(Hangfire.Client.CreatingContext context)
+    {
+        if (http.HttpContext?.User.Identity is { IsAuthenticated: true, Name: { Length: > 0 } name }
+            && context.Parameters.ContainsKey("RecurringJobId"))
+            context.SetJobParameter(Parameter, name);
+    }
+
+    public void OnCreated(Hangfire.Client.CreatedContext context) { }
+}

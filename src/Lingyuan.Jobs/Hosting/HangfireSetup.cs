@@ -52,6 +52,7 @@ public static class HangfireSetup
     public static WebApplicationBuilder AddHangfireJobs(this WebApplicationBuilder builder, AppRole role)
     {
         builder.Services.AddSingleton<JobCatalog>();
+        builder.Services.AddHttpContextAccessor();
         builder.Services.AddSingleton<Dashboard.IHomeWork, JobsHomeWork>();
         // This app's own storage and activator, registered before AddHangfire (which only adds its own when none
         // is): Hangfire's defaults read the statics JobStorage.Current and JobActivator.Current after configuring
@@ -77,6 +78,7 @@ public static class HangfireSetup
             .UseRecommendedSerializerSettings()
             .UseFilter(new JobActingFilter(sp.GetRequiredService<ILoggerFactory>()))
             .UseFilter(new Runs.RunRecordFilter(sp))
+            .UseFilter(new TriggeredByFilter(sp.GetRequiredService<IHttpContextAccessor>()))
             .UseStorage(sp.GetRequiredService<JobStorage>()));
 
         if (role.RunsWorker())

@@ -50,6 +50,40 @@ public class HangfireRunFacts(DatabaseFixture db) : IClassFixture<DatabaseFixtur
         await WaitForStateAsync(monitoring, failedJob, DeletedState.StateName);
     }
 
+    [Fact]
+    public async Task A_run_an_admin_starts_by_hand_on_the_recurring_jobs_page_is_recorded_as_theirs_and_a_scheduled_one_as_the_jobs()
+    {
+        await using var server = await TestServer.StartAsync(db, AppRole.All);
+        var admin = await server.SignedInClientAsync("hand-admin", Lingyuan.Jobs.Dashboard.Roles.Admin);
+        var csrf = System.Text.RegularExpressions.Regex.Match(await admin.GetStringAsync("/hangfire/recurring"), "<meta name=\"csrf-token\" content=\"([^\"]*)\"").Groups[1].Value;
+        var trigger = new HttpRequestMessage(HttpMethod.Post, "/hangfire/recurring/trigger")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["jobs[]"] = "inspection-deadlines" }),
+        };
+        trigger.Headers.Add("RequestVerificationToken", csrf);
+        trigger.Headers.Add("Origin", server.BaseAddress.GetLeftPart(UriPartial.Authority));
+        Assert.True((await admin.SendAsync(trigger)).IsSuccessStatusCode);
+        // The schedule's own firing of another job, for contrast.
+        server.App.Services.GetRequiredService<IRecurringJobManager>().Trigger("zero-employment-check");
+
+        var until = DateTime.UtcNow.AddSeconds(60);
+        List<(string JobId, string Actor)> runs;
+        while (true)
+        {
+            await using var conn = await db.DataSource.OpenConnectionAsync();
+            runs = (await conn.QueryAsync<(string, string)>(
+                "SELECT job_id, actor FROM app.job_runs WHERE channel = 'hangfire' AND job_id IN ('inspection-deadlines', 'zero-employment-check') AND result <> 'running'")).ToList();
+            if (runs.Select(r => r.JobId).Distinct().Count() == 2) break;
+            if (DateTime.UtcNow > until) throw new TimeoutException("the two runs did not finish: " + string.Join(", ", runs));
+            await Task.Delay(250);
+        }
+        Assert.Contains(("inspection-deadlines", "hand-admin"), runs);
+        Assert.Contains(("zero-employment-check", "job:zero-employment-check"), runs);
+        var page = System.Net.WebUtility.HtmlDecode(await admin.GetStringAsync("/hangfire/runs"));
+        Assert.Contains("手动触发(hand-admin)", page);
+        Assert.Contains("计划任务", page);
+    }
+
     private async Task<string> WaitForHangfireRunAsync(int count)
     {
         var until = DateTime.UtcNow.AddSeconds(60);

@@ -35,7 +35,8 @@ public sealed class JobRuns(Work work, BureauClock clock, JobCatalog catalog, IO
 
     public const string InterruptedSummary = "运行中断:运行它的进程在完成前退出(停机、部署或被终止),此后该任务已再次运行";
 
-    public Task<long> StartAsync(string jobId, string? hangfireJobId, string channel, CancellationToken ct) =>
+    /// <param name="triggeredBy">The person who started a Hangfire run by hand (立即执行); recorded as the run's actor.</param>
+    public Task<long> StartAsync(string jobId, string? hangfireJobId, string channel, CancellationToken ct, string? triggeredBy = null) =>
         work.RunAsync("runs.start", async uow =>
         {
             // Hangfire runs a job again only when its earlier attempt's worker is gone: that attempt is over.
@@ -45,7 +46,7 @@ public sealed class JobRuns(Work work, BureauClock clock, JobCatalog catalog, IO
                 """
                 INSERT INTO app.job_runs (job_id, hangfire_job_id, channel, actor, started_at)
                 VALUES (@jobId, @hangfireJobId, @channel, @actor, @now) RETURNING id
-                """, new { jobId, hangfireJobId, channel, actor = uow.Acting.Actor, now = clock.UtcNow });
+                """, new { jobId, hangfireJobId, channel, actor = triggeredBy ?? uow.Acting.Actor, now = clock.UtcNow });
         }, ct);
 
     private static Task<int> CloseInterruptedAsync(UnitOfWork uow, string where, object args) =>

@@ -62,7 +62,8 @@ public sealed class RunRecordFilter : JobFilterAttribute, IServerFilter, IElectS
         var report = new RunReport();
         try
         {
-            var runId = services.GetRequiredService<JobRuns>().StartAsync(jobId, context.BackgroundJob.Id, JobRuns.Hangfire, context.CancellationToken.ShutdownToken)
+            var triggeredBy = context.GetJobParameter<string>(TriggeredByFilter.Parameter, allowStale: true);
+            var runId = services.GetRequiredService<JobRuns>().StartAsync(jobId, context.BackgroundJob.Id, JobRuns.Hangfire, context.CancellationToken.ShutdownToken, triggeredBy)
                 .GetAwaiter().GetResult();
             context.Items[ItemKey] = new Started(runId, jobId, report, report.Begin(), System.Diagnostics.Stopwatch.GetTimestamp());
         }

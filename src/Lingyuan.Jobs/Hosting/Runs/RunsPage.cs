@@ -67,7 +67,8 @@ public static class RunsPage
     {
         var css = r.Result switch { RunResult.Succeeded => "ok", RunResult.Running => "warn", _ => "error" };
         var took = r.FinishedAt is { } f ? Duration(f - r.StartedAt) : "";
-        var how = r.Channel == JobRuns.Cli ? "命令行" : "计划任务";
+        var how = r.Channel == JobRuns.Cli ? "命令行"
+            : r.Actor.StartsWith("job:", StringComparison.Ordinal) ? "计划任务" : $"手动触发({r.Actor})";
         var job = r.HangfireJobId is null ? Html.Empty : Html.Of($"""(<a href="/hangfire/jobs/details/{r.HangfireJobId}">作业 #{r.HangfireJobId}</a>)""");
         var detail = r.Error is null && r.Counters is "{}" or "" ? Html.Empty : Html.Of($"""
             <details><summary>技术信息</summary>
