@@ -41,6 +41,8 @@ public static class HangfireSetup
 {
     public const string Schema = "hangfire";
 
+    private static readonly object ConfigurationGate = new();
+
     public static WebApplicationBuilder AddRecurringJob<TJob>(this WebApplicationBuilder builder, string id, string nameZh, string cron)
         where TJob : class, IRecurringJob
     {
@@ -72,14 +74,21 @@ public static class HangfireSetup
             return new PostgreSqlStorage(connections, options);
         });
         builder.Services.AddSingleton<JobActivator>(sp => new Hangfire.AspNetCore.AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
-        builder.Services.AddHangfire((sp, config) => DashboardAdditions.Once(config)
-            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
-            .UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings()
-            .UseFilter(new JobActingFilter(sp.GetRequiredService<ILoggerFactory>()))
-            .UseFilter(new Runs.RunRecordFilter(sp))
-            .UseFilter(new TriggeredByFilter(sp.GetRequiredService<IHttpContextAccessor>()))
-            .UseStorage(sp.GetRequiredService<JobStorage>()));
+        builder.Services.AddHangfire((sp, config) =>
+        {
+            // Hangfire's configuration is process-wide and its filter list is not thread-safe: apps configuring at
+            // once (the tests start several) could lose a filter — an app whose run-record filter was lost records
+            // no run. One app at a time.
+            lock (ConfigurationGate)
+                DashboardAdditions.Once(config)
+                    .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+                    .UseSimpleAssemblyNameTypeSerializer()
+                    .UseRecommendedSerializerSettings()
+                    .UseFilter(new JobActingFilter(sp.GetRequiredService<ILoggerFactory>()))
+                    .UseFilter(new Runs.RunRecordFilter(sp))
+                    .UseFilter(new TriggeredByFilter(sp.GetRequiredService<IHttpContextAccessor>()))
+                    .UseStorage(sp.GetRequiredService<JobStorage>());
+        });
 
         if (role.RunsWorker())
         {
