@@ -77,8 +77,7 @@ public static class HangfireSetup
         builder.Services.AddHangfire((sp, config) =>
         {
             // Hangfire's configuration is process-wide and its filter list is not thread-safe: apps configuring at
-            // once (the tests start several) could lose a filter — an app whose run-record filter was lost records
-            // no run. One app at a time.
+            // once (the tests start several) take turns. (Each app's run-record filter stays: see its AllowMultiple.)
             lock (ConfigurationGate)
                 DashboardAdditions.Once(config)
                     .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)

@@ -19,6 +19,9 @@ namespace Lingyuan.Jobs.Hosting.Runs;
 /// </list>
 /// Ordered after <see cref="AutomaticRetryAttribute"/> (Order 20): a Failed candidate seen here is final.
 /// </summary>
+// AllowMultiple: Hangfire keeps only the last filter of a type that does not allow several, and its filter list is
+// process-wide — with two apps in one process (the tests), only the app configured last recorded its runs.
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true)]
 public sealed class RunRecordFilter : JobFilterAttribute, IServerFilter, IElectStateFilter, IApplyStateFilter
 {
     // Per filter: a process that built several apps holds several filters, and a job's Items are shared by all.
