@@ -44,7 +44,17 @@ public sealed class Browser : IAsyncLifetime
         await page.FillAsync("input[name=Password]", password);
         if (code is not null) await page.FillAsync("input[name=Code]", code);
         await page.ClickAsync("button[type=submit]");
-        await page.WaitForURLAsync(url => !url.Contains("/login", StringComparison.Ordinal));
+        try
+        {
+            // A minute: under a loaded CI machine hashing the password and rendering the home page can be slow.
+            await page.WaitForURLAsync(url => !url.Contains("/login", StringComparison.Ordinal), new() { Timeout = 60_000 });
+        }
+        catch (TimeoutException)
+        {
+            // Say why the sign-in page kept the person (wrong code, locked, …) rather than only that it timed out.
+            var said = await page.Locator(".error, [role=alert]").AllInnerTextsAsync();
+            throw new TimeoutException($"sign-in as {user} stayed on {page.Url}: {string.Join(" | ", said)}");
+        }
     }
 
     public static async Task<string> ScreenshotAsync(IPage page, string name)
