@@ -326,20 +326,12 @@ public sealed class DrawService(Work work, CalendarStore calendars, IOptions<Ins
         }
     }
 
-    private static async Task<IResult> Cancel(HttpContext ctx, long drawId, DrawService draws, InspectionsView view, CancellationToken ct)
-    {
-        if (!DrawsPage.CanChange(ctx)) return DrawsPage.Forbidden(ctx);
-        try
+    private static Task<IResult> Cancel(HttpContext ctx, long drawId, DrawService draws, InspectionsView view, CancellationToken ct) =>
+        DrawsPage.ActAsync(ctx, view, ct, async f =>
         {
-            var reason = (await DrawsPage.FormAsync(ctx))["reason"].ToString();
-            using (DrawsPage.ActingAs(ctx)) await draws.CancelAsync(drawId, reason, ct);
-            return await DrawsPage.IndexAsync(ctx, view, ct, message: $"摇号 {drawId} 已撤销,原记录与撤销理由均已留存。");
-        }
-        catch (Exception e) when (e is UsageException or DomainRuleException or BadInputException)
-        {
-            return await DrawsPage.IndexAsync(ctx, view, ct, error: e.Message);
-        }
-    }
+            await draws.CancelAsync(drawId, f["reason"].ToString(), ct);
+            return $"摇号 {drawId} 已撤销,原记录与撤销理由均已留存。";
+        });
 }
 
 /// <summary>

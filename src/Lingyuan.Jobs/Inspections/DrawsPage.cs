@@ -45,6 +45,26 @@ public static class DrawsPage
         return string.Join(";", text.Split(';').Select(t => t.LastIndexOf(" / ", StringComparison.Ordinal) is var i and >= 0 ? t[(i + 3)..] : t));
     }
 
+    /// <summary>
+    /// The plan and draw forms' one shape: inspection staff only; the form; the act as the signed-in person; the
+    /// overview with what was done, or with why not (the Chinese half of the refusal).
+    /// </summary>
+    internal static async Task<IResult> ActAsync(HttpContext ctx, InspectionsView view, CancellationToken ct, Func<IFormCollection, Task<string>> act)
+    {
+        if (!CanChange(ctx)) return Forbidden(ctx);
+        try
+        {
+            var form = await FormAsync(ctx);
+            string done;
+            using (ActingAs(ctx)) done = await act(form);
+            return await IndexAsync(ctx, view, ct, message: done);
+        }
+        catch (Exception e) when (e is UsageException or BadInputException or DomainRuleException)
+        {
+            return await IndexAsync(ctx, view, ct, error: Zh(e));
+        }
+    }
+
     internal static bool CanChange(HttpContext ctx) => ctx.User.IsInRole(Roles.Inspection) || ctx.User.IsInRole(Roles.Admin);
 
     internal static IResult Forbidden(HttpContext ctx) =>

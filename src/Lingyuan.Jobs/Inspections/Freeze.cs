@@ -216,21 +216,12 @@ public sealed class SnapshotFreeze(Work work, IOptions<InspectionOptions> option
     /// <summary>The slice's endpoint: freeze a plan's snapshot now (inspection and admin users).</summary>
     internal static void Map(RouteGroupBuilder g) => g.MapPost("/plans/{planId:long}/freeze", Freeze).RequireAuthorization(Policies.Inspection);
 
-    private static async Task<IResult> Freeze(HttpContext ctx, long planId, SnapshotFreeze freeze, InspectionsView view, CancellationToken ct)
-    {
-        if (!DrawsPage.CanChange(ctx)) return DrawsPage.Forbidden(ctx);
-        try
+    private static Task<IResult> Freeze(HttpContext ctx, long planId, SnapshotFreeze freeze, InspectionsView view, CancellationToken ct) =>
+        DrawsPage.ActAsync(ctx, view, ct, async _ =>
         {
-            FrozenSnapshot f;
-            using (DrawsPage.ActingAs(ctx)) f = await freeze.FreezeAsync(planId, ct);
-            return await DrawsPage.IndexAsync(ctx, view, ct,
-                message: $"计划 {planId} 的名录快照已冻结,哈希值 {Convert.ToHexStringLower(f.SnapshotHash)} 已公开;摇号须使用 {f.PublicSource}({f.PublicValueDate:yyyy-MM-dd})。");
-        }
-        catch (DomainRuleException e)
-        {
-            return await DrawsPage.IndexAsync(ctx, view, ct, error: DrawsPage.Zh(e));
-        }
-    }
+            var f = await freeze.FreezeAsync(planId, ct);
+            return $"计划 {planId} 的名录快照已冻结,哈希值 {Convert.ToHexStringLower(f.SnapshotHash)} 已公开;摇号须使用 {f.PublicSource}({f.PublicValueDate:yyyy-MM-dd})。";
+        });
 }
 
 public sealed class DrawFreezeCommand(SnapshotFreeze freeze) : ICliCommand

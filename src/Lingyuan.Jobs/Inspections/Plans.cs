@@ -217,11 +217,8 @@ public sealed class InspectionPlans(Work work, IOptions<InspectionOptions> optio
         g.MapPost("/plans/{planId:long}/withdraw", WithdrawPlan).RequireAuthorization(Policies.Inspection);
     }
 
-    private static async Task<IResult> EditPlan(HttpContext ctx, long planId, InspectionPlans plans, InspectionsView view, CancellationToken ct)
-    {
-        if (!DrawsPage.CanChange(ctx)) return DrawsPage.Forbidden(ctx);
-        var f = await DrawsPage.FormAsync(ctx);
-        try
+    private static Task<IResult> EditPlan(HttpContext ctx, long planId, InspectionPlans plans, InspectionsView view, CancellationToken ct) =>
+        DrawsPage.ActAsync(ctx, view, ct, async f =>
         {
             static int? Int(string? s, string what) => string.IsNullOrWhiteSpace(s) ? null
                 : int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : throw new UsageException($"{what}应为整数");
@@ -233,31 +230,16 @@ public sealed class InspectionPlans(Work work, IOptions<InspectionOptions> optio
                     : DateOnly.TryParseExact(drawDate, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d) ? d : throw new UsageException("摇号日期应为 YYYY-MM-DD"),
                 Text(f["ratios"]) is { } r ? ParseRatios(r) : null, Int(f["teamSize"], "每组人数"), Int(f["cap"], "每人上限"), Int(f["rotationMonths"], "轮换回溯月数"),
                 List(f["streets"]), List(f["industries"]));
-            Plan plan;
-            using (DrawsPage.ActingAs(ctx)) plan = await plans.EditAsync(planId, change, f["reason"].ToString(), ct);
-            return await DrawsPage.IndexAsync(ctx, view, ct,
-                message: $"计划 {planId} 已撤回并由计划 {plan.Id} 取代;新的种子承诺值 {plan.CommitmentHex} 已公开,原计划及其承诺值仍留存并公开。");
-        }
-        catch (Exception e) when (e is UsageException or BadInputException or DomainRuleException)
-        {
-            return await DrawsPage.IndexAsync(ctx, view, ct, error: DrawsPage.Zh(e));
-        }
-    }
+            var plan = await plans.EditAsync(planId, change, f["reason"].ToString(), ct);
+            return $"计划 {planId} 已撤回并由计划 {plan.Id} 取代;新的种子承诺值 {plan.CommitmentHex} 已公开,原计划及其承诺值仍留存并公开。";
+        });
 
-    private static async Task<IResult> WithdrawPlan(HttpContext ctx, long planId, InspectionPlans plans, InspectionsView view, CancellationToken ct)
-    {
-        if (!DrawsPage.CanChange(ctx)) return DrawsPage.Forbidden(ctx);
-        try
+    private static Task<IResult> WithdrawPlan(HttpContext ctx, long planId, InspectionPlans plans, InspectionsView view, CancellationToken ct) =>
+        DrawsPage.ActAsync(ctx, view, ct, async f =>
         {
-            var reason = (await DrawsPage.FormAsync(ctx))["reason"].ToString();
-            using (DrawsPage.ActingAs(ctx)) await plans.WithdrawAsync(planId, reason, ct);
-            return await DrawsPage.IndexAsync(ctx, view, ct, message: $"计划 {planId} 已撤回,计划及其种子承诺值仍留存并公开。");
-        }
-        catch (Exception e) when (e is UsageException or BadInputException or DomainRuleException)
-        {
-            return await DrawsPage.IndexAsync(ctx, view, ct, error: DrawsPage.Zh(e));
-        }
-    }
+            await plans.WithdrawAsync(planId, f["reason"].ToString(), ct);
+            return $"计划 {planId} 已撤回,计划及其种子承诺值仍留存并公开。";
+        });
 
     private static async Task<IResult> CreatePlan(HttpContext ctx, InspectionPlans plans, InspectionsView view, CancellationToken ct)
     {
@@ -284,8 +266,7 @@ public sealed class InspectionPlans(Work work, IOptions<InspectionOptions> optio
         }
         catch (Exception e) when (e is UsageException or BadInputException or DomainRuleException)
         {
-            var text = e is BadInputException b ? string.Join(";", b.Problems) : e.Message;
-            return await DrawsPage.IndexAsync(ctx, view, ct, error: text);
+            return await DrawsPage.IndexAsync(ctx, view, ct, error: DrawsPage.Zh(e));
         }
     }
 

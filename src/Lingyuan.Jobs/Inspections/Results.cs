@@ -208,7 +208,7 @@ public sealed class InspectionResults(Work work, BureauClock clock)
         }
         catch (DomainRuleException e)
         {
-            return await DrawsPage.IndexAsync(ctx, view, ct, error: e.Message);
+            return await DrawsPage.IndexAsync(ctx, view, ct, error: DrawsPage.Zh(e));
         }
         return Results.Redirect($"{DrawsPage.Base}/{drawId}");
     }
