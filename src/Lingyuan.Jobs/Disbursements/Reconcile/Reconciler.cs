@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Lingyuan.Jobs.Dashboard;
 using Lingyuan.Jobs.Database;
 using Lingyuan.Jobs.Hosting;
+using Npgsql;
 using NpgsqlTypes;
 using Sylvan.Data.Csv;
 
@@ -16,14 +18,17 @@ public sealed record ReconcileResult(long BatchId, long Rows, long Applied, long
 /// that is not a payable line of the batch, a duplicate, an amount other than the line's, an outcome
 /// contradicting one already recorded) the command fails with exit 65 and one line per problem, and nothing is
 /// applied. Re-applying the same file changes nothing.
-/// One pass: the batch's payable lines (id, amount and any recorded outcome; ~25 bytes a line with the check's) are read into
-/// memory under the batch's row lock — an approved batch's lines cannot change — and every row of the file
-/// (read with Sylvan.Data.Csv) is checked against them while the good ones stream into the outcomes through
-/// Npgsql's binary importer. The first problem stops the writing (the COPY is cancelled and the transaction
-/// rolled back) and the rest of the file is still checked, so every problem is listed. The outcomes' primary
-/// key still refuses a second outcome for a line.
+/// One pass over the file (read with Sylvan.Data.Csv): its well-formed rows stream into the outcomes through
+/// Npgsql's binary importer while the batch's payable lines (id, amount and any recorded outcome) are read on a
+/// second connection — an approved batch's lines cannot change, and the batch's row lock, held by this work,
+/// keeps any other reconciliation out — and every row is then checked against them before the COPY is completed.
+/// A problem cancels the COPY (the transaction rolls back; nothing is applied) and every problem is listed.
+/// Overlapping the two reads is what brings the verb within QUALITY.md's 2.0× of the bound: read first, then
+/// write, it took 2.2–2.6× (the line read alone ~0.5–0.8 s of 490,000 lines; ops/bench, 2026-12-02).
+/// When outcomes are already recorded (a second file for the batch) the lines are awaited first, so a row the
+/// bank repeats is not written twice. The outcomes' primary key still refuses a second outcome for a line.
 /// </summary>
-public sealed class Reconciler(Work work)
+public sealed class Reconciler(Work work, NpgsqlDataSource db, ILogger<Reconciler> log)
 {
     public static readonly string[] Columns = ["line_ref", "status", "amount", "bank_txn_ref", "failure_code", "failure_reason"];
     public const int MaxProblemsListed = 1000;
@@ -36,74 +41,119 @@ public sealed class Reconciler(Work work)
         using var reader = new StreamReader(file, new UTF8Encoding(false, true), detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16);
         var header = await ReadHeaderAsync(reader, fileName, ct);
         using var acting = Acting.Begin(Acting.Current with { Actor = actor });
-        return await work.RunAsync("batch reconcile", uow => ApplyAsync(uow, batchId, reader, header, fileName),
+        var clock = Stopwatch.StartNew();
+        var r = await work.RunAsync("batch reconcile", uow => ApplyAsync(uow, batchId, reader, header, fileName),
             ct, new WorkOptions { RecordId = BatchLifecycle.Id(batchId), Settings = ["jit = off"] });
+        log.LogInformation("batch {BatchId}: {Rows} return rows, {Applied} applied, in {Seconds:F2} s", batchId, r.Rows, r.Applied, clock.Elapsed.TotalSeconds);
+        return r;
     }
 
-    private static async Task<ReconcileResult> ApplyAsync(UnitOfWork uow, long batchId, StreamReader reader, List<string> header, string fileName)
+    private async Task<ReconcileResult> ApplyAsync(UnitOfWork uow, long batchId, StreamReader reader, List<string> header, string fileName)
     {
         var ct = uow.Cancellation;
         var b = await BatchLifecycle.LockAsync(uow, batchId);
         BatchLifecycle.Table.Require(BatchVerb.Reconcile, b.State, BatchLifecycle.Id(batchId));
 
-        var lines = await BatchLines.ReadAsync(uow.Connection, batchId, withOutcomes: b.OutcomeCount > 0, ct);
-        var check = new ReturnRowCheck(lines, batchId);
-        var col = Columns.Select(c => header.IndexOf(c)).ToArray();
-        long rows = 0, applied = 0, paid = 0, failed = 0;
-        var csv = Open(reader, fileName);
-        using (csv)
-        await using (var outcomes = await uow.Connection.BeginBinaryImportAsync(
-            "COPY app.disbursement_outcomes (line_id, batch_id, status, amount_fen, bank_txn_ref, failure_code, failure_reason) FROM STDIN (FORMAT binary)", ct))
+        using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var reading = ReadLinesAsync(batchId, withOutcomes: b.OutcomeCount > 0, stopReading.Token);
+        try
         {
-            outcomes.Timeout = TimeSpan.Zero;
-            // The file line each record starts on: the header is line 1, and a quoted line break is a line too.
-            long next = 2;
-            while (true)
+            var known = b.OutcomeCount > 0 ? await reading : null;
+            var check = new ReturnRowCheck(batchId);
+            long written = 0;
+            await using (var outcomes = await uow.Connection.BeginBinaryImportAsync(
+                "COPY app.disbursement_outcomes (line_id, batch_id, status, amount_fen, bank_txn_ref, failure_code, failure_reason) FROM STDIN (FORMAT binary)", ct))
             {
-                ct.ThrowIfCancellationRequested();
-                var line = next;
-                if (!ReadRecord(csv, fileName, line)) break;
-                var count = csv.RowFieldCount;
-                next += 1 + LineBreaks(csv, count);
-                if (count == 1 && csv.GetFieldSpan(0).IsEmpty) continue; // a blank line
-                rows++;
-                string Field(int i) => col[i] < count ? Value(csv, col[i]).Trim() : "";
-                var refText = Field(0);
-                var statusText = Field(1);
-                var amountText = Field(2);
-                long? lineId = long.TryParse(refText, NumberStyles.None, CultureInfo.InvariantCulture, out var lid) ? lid : null;
-                var status = statusText.Equals("paid", StringComparison.OrdinalIgnoreCase) ? "paid"
-                    : statusText.Equals("failed", StringComparison.OrdinalIgnoreCase) ? "failed" : null;
-                long? fen = Money.TryParseYuan(amountText, out var f) ? f : null;
-                if (count < header.Count) check.Problem(line, $"{count} columns, the header has {header.Count} / 列数与表头不符");
-                else if (lineId is null) check.Problem(line, $"line_ref: '{refText}' is not a line reference / 流水引用无效");
-                else if (status is null) check.Problem(line, $"status: '{statusText.ToLowerInvariant()}' is not paid or failed / 状态应为 paid 或 failed");
-                else if (fen is null) check.Problem(line, $"amount: '{amountText}' is not yuan with at most two decimals / 金额格式错误");
-                // Every row is checked; rows are written only while the file has shown no problem.
-                if (check.Row(line, lineId, status, fen) != RowVerdict.Apply || check.Count > 0) continue;
-
-                applied++;
-                if (status == "paid") paid++; else failed++;
-                // Synchronous writes: the importer buffers, and an await per field cost more than the row.
-                outcomes.StartRow();
-                outcomes.Write(lineId!.Value, NpgsqlDbType.Bigint);
-                outcomes.Write(batchId, NpgsqlDbType.Bigint);
-                outcomes.Write(status!, NpgsqlDbType.Text);
-                outcomes.Write(fen!.Value, NpgsqlDbType.Bigint);
-                TextOrNull(outcomes, Field(3));
-                TextOrNull(outcomes, Field(4));
-                TextOrNull(outcomes, Field(5));
+                outcomes.Timeout = TimeSpan.Zero;
+                written = WriteRows(reader, header, fileName, batchId, check, known, outcomes, ct);
+                var lines = known ?? await reading;
+                check.Check(lines);
+                if (check.Count > 0)
+                {
+                    var listed = check.Listed.Select(p => $"{fileName}:{p.Line}: {p.Problem}").ToList();
+                    if (check.Count > listed.Count) listed.Add($"{fileName}: … and {check.Count - listed.Count} more problems / 另有 {check.Count - listed.Count} 处问题");
+                    listed.Add($"{fileName}: nothing applied / 未应用任何记录");
+                    throw new BadInputException(listed); // the importer is disposed uncompleted: the server drops the rows
+                }
+                // Without a problem every written row is one to apply, and every row to apply was written.
+                if (written != check.Applied) throw new InvalidOperationException($"batch {batchId}: {written} outcome rows written, {check.Applied} checked to apply");
+                await outcomes.CompleteAsync(ct);
             }
-            if (check.Count > 0)
-            {
-                var listed = check.Listed.Select(p => $"{fileName}:{p.Line}: {p.Problem}").ToList();
-                if (check.Count > listed.Count) listed.Add($"{fileName}: … and {check.Count - listed.Count} more problems / 另有 {check.Count - listed.Count} 处问题");
-                listed.Add($"{fileName}: nothing applied / 未应用任何记录");
-                throw new BadInputException(listed); // the importer is disposed uncompleted: the server drops the rows
-            }
-            await outcomes.CompleteAsync(ct);
+            return await FinishAsync(uow, batchId, b.State, fileName, check.Rows, check.Applied, check.PaidCount, check.FailedCount);
         }
+        catch
+        {
+            // On an error before the lines were awaited they may still be on their way: stop the read and let its
+            // connection go back to the pool before the error goes on (the read's own failure, if any, is secondary).
+            await stopReading.CancelAsync();
+            try { await reading; } catch { }
+            throw;
+        }
+    }
 
+    /// <summary>
+    /// Reads the file's rows into the check and writes the well-formed ones to the outcomes while no row has
+    /// been malformed (and, when the lines are <paramref name="known"/>, not a row already recorded); returns
+    /// how many were written.
+    /// </summary>
+    private static long WriteRows(StreamReader reader, List<string> header, string fileName, long batchId, ReturnRowCheck check,
+        BatchLines? known, NpgsqlBinaryImporter outcomes, CancellationToken ct)
+    {
+        var col = Columns.Select(c => header.IndexOf(c)).ToArray();
+        long written = 0;
+        using var csv = Open(reader, fileName);
+        // The file line each record starts on: the header is line 1, and a quoted line break is a line too.
+        long next = 2;
+        while (true)
+        {
+            ct.ThrowIfCancellationRequested();
+            var line = next;
+            if (!ReadRecord(csv, fileName, line)) break;
+            var count = csv.RowFieldCount;
+            next += 1 + LineBreaks(csv, count);
+            if (count == 1 && csv.GetFieldSpan(0).IsEmpty) continue; // a blank line
+            string Field(int i) => col[i] < count ? Value(csv, col[i]).Trim() : "";
+            var refText = Field(0);
+            var statusText = Field(1);
+            var amountText = Field(2);
+            long? lineId = long.TryParse(refText, NumberStyles.None, CultureInfo.InvariantCulture, out var lid) ? lid : null;
+            var status = statusText.Equals("paid", StringComparison.OrdinalIgnoreCase) ? "paid"
+                : statusText.Equals("failed", StringComparison.OrdinalIgnoreCase) ? "failed" : null;
+            long? fen = Money.TryParseYuan(amountText, out var f) ? f : null;
+            var problem = count < header.Count ? $"{count} columns, the header has {header.Count} / 列数与表头不符"
+                : lineId is null ? $"line_ref: '{refText}' is not a line reference / 流水引用无效"
+                : status is null ? $"status: '{statusText.ToLowerInvariant()}' is not paid or failed / 状态应为 paid 或 failed"
+                : fen is null ? $"amount: '{amountText}' is not yuan with at most two decimals / 金额格式错误"
+                : null;
+            check.Add(line, lineId, status, fen, problem);
+            // Rows are written only while the file has shown no malformed row; the check at the end decides.
+            if (check.Malformed || (known is not null && known.IndexOf(lineId!.Value) is var i and >= 0 && known.Recorded(i) is not null)) continue;
+
+            written++;
+            // Synchronous writes: the importer buffers, and an await per field cost more than the row.
+            outcomes.StartRow();
+            outcomes.Write(lineId!.Value, NpgsqlDbType.Bigint);
+            outcomes.Write(batchId, NpgsqlDbType.Bigint);
+            outcomes.Write(status!, NpgsqlDbType.Text);
+            outcomes.Write(fen!.Value, NpgsqlDbType.Bigint);
+            TextOrNull(outcomes, Field(3));
+            TextOrNull(outcomes, Field(4));
+            TextOrNull(outcomes, Field(5));
+        }
+        return written;
+    }
+
+    /// <summary>The batch's payable lines, read on a connection of their own while the file streams on the work's.</summary>
+    private async Task<BatchLines> ReadLinesAsync(long batchId, bool withOutcomes, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using (var jitOff = new NpgsqlCommand("SET jit = off", conn)) await jitOff.ExecuteNonQueryAsync(ct);
+        return await BatchLines.ReadAsync(conn, batchId, withOutcomes, ct);
+    }
+
+    private static async Task<ReconcileResult> FinishAsync(UnitOfWork uow, long batchId, BatchState before, string fileName,
+        long rows, long applied, long paid, long failed)
+    {
         var recoveries = await Recoveries.ListNewAsync(uow);
         // Outcomes are unique per line and admitted only for payable lines of this batch, so counting them suffices.
         var newState = await uow.ScalarAsync<string>(
@@ -115,9 +165,9 @@ public sealed class Reconciler(Work work)
             WHERE id = @batchId
             RETURNING state
             """, new { batchId, applied, reconciled = BatchLifecycle.Table.Db(BatchState.Reconciled) });
-        var state = newState is null ? b.State : BatchLifecycle.Table.Parse(newState);
+        var state = newState is null ? before : BatchLifecycle.Table.Parse(newState);
         await uow.AuditAsync("disbursement.reconcile", "disbursement_batch", BatchLifecycle.Id(batchId),
-            before: new { state = BatchLifecycle.Table.Db(b.State) }, after: new { state = BatchLifecycle.Table.Db(state), rows, applied, paid, failed, recoveries },
+            before: new { state = BatchLifecycle.Table.Db(before) }, after: new { state = BatchLifecycle.Table.Db(state), rows, applied, paid, failed, recoveries },
             details: Path.GetFileName(fileName));
         return new ReconcileResult(batchId, rows, applied, paid, failed, recoveries, state);
     }
@@ -185,7 +235,7 @@ public sealed class Reconciler(Work work)
         return s.Contains('\r') ? s.Replace("\r\n", "\n").Replace('\r', '\n') : s;
     }
 
-    private static void TextOrNull(Npgsql.NpgsqlBinaryImporter importer, string value)
+    private static void TextOrNull(NpgsqlBinaryImporter importer, string value)
     {
         if (value.Length == 0) importer.WriteNull();
         else importer.Write(value, NpgsqlDbType.Text);
