@@ -1,3 +1,4 @@
+using Lingyuan.Jobs.BrowserTests.Infrastructure;
 using Lingyuan.Jobs.Dashboard;
 using Lingyuan.Jobs.Disbursements;
 using Lingyuan.Jobs.Tests.Disbursements;
@@ -73,16 +74,6 @@ public sealed class HoldReleaseBrowserTests(DatabaseFixture fixture) : IClassFix
         await releaser.ScreenshotAsync(new() { Path = Path.Combine(shots, "release-3-next-build-back-pays.png"), FullPage = true });
     }
 
-    private static async Task<IPage> SignInAsync(IBrowser browser, TestServer server, string user)
-    {
-        var context = await browser.NewContextAsync(new() { BaseURL = server.BaseAddress.ToString().TrimEnd('/'), Locale = "zh-CN" });
-        var page = await context.NewPageAsync();
-        await page.GotoAsync("/login");
-        await page.FillAsync("input[name=UserName]", user);
-        await page.FillAsync("input[name=Password]", TestSignIn.Password);
-        await page.FillAsync("input[name=Code]", (await TestSignIn.CodeAsync(server.App.Services, user))!);
-        await page.ClickAsync("form.login button[type=submit]");
-        await page.WaitForURLAsync("**/hangfire**");
-        return page;
-    }
+    private static Task<IPage> SignInAsync(IBrowser browser, TestServer server, string user) =>
+        Browser.SignedInPageAsync(browser, server, user);
 }

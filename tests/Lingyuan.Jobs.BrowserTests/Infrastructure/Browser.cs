@@ -57,6 +57,18 @@ public sealed class Browser : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// A new context of <paramref name="browser"/> (own cookies, in Chinese) signed in to the test server as
+    /// <paramref name="user"/>, with the test password and, when the user's role needs one, the current one-time code.
+    /// </summary>
+    public static async Task<IPage> SignedInPageAsync(IBrowser browser, TestServer server, string user, bool acceptDownloads = false)
+    {
+        var context = await browser.NewContextAsync(new() { BaseURL = server.BaseAddress.ToString().TrimEnd('/'), Locale = "zh-CN", AcceptDownloads = acceptDownloads });
+        var page = await context.NewPageAsync();
+        await SignInAsync(page, user, TestSignIn.Password, await TestSignIn.CodeAsync(server.App.Services, user));
+        return page;
+    }
+
     public static async Task<string> ScreenshotAsync(IPage page, string name)
     {
         var path = Path.Combine(TestEnv.ArtifactsDir, "screenshots", $"{name}.png");

@@ -1,3 +1,4 @@
+using Lingyuan.Jobs.BrowserTests.Infrastructure;
 using Dapper;
 using Lingyuan.Jobs.Dashboard;
 using Lingyuan.Jobs.Hosting;
@@ -105,17 +106,6 @@ public sealed class ArrearsListingBrowserTests(DatabaseFixture fixture) : IClass
         Assert.Contains("项目经理 李强", text);
     }
 
-    private static async Task<IPage> SignInAsync(IBrowser browser, TestServer server, string user)
-    {
-        var context = await browser.NewContextAsync(new() { BaseURL = server.BaseAddress.ToString().TrimEnd('/'), Locale = "zh-CN" });
-        var page = await context.NewPageAsync();
-        await page.GotoAsync("/login");
-        await page.FillAsync("input[name=UserName]", user);
-        await page.FillAsync("input[name=Password]", TestSignIn.Password);
-        if (await TestSignIn.CodeAsync(server.App.Services, user) is { } code)
-            await page.FillAsync("input[name=Code]", code);
-        await page.ClickAsync("form.login button[type=submit]");
-        await page.WaitForURLAsync("**/hangfire**");
-        return page;
-    }
+    private static Task<IPage> SignInAsync(IBrowser browser, TestServer server, string user) =>
+        Browser.SignedInPageAsync(browser, server, user);
 }
