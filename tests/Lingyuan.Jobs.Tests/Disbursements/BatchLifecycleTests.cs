@@ -256,6 +256,26 @@ public sealed class BatchLifecycleTests(DatabaseFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task A_file_of_malformed_rows_lists_the_first_thousand_and_counts_the_rest_after_a_good_row()
+    {
+        await _r.RecipientAsync(1, amountFen: 100_000);
+        var id = await ApprovedBatchAsync();
+        await ExportAsync(id);
+        var l = await _r.LinesAsync(id);
+        var text = new StringBuilder("line_ref,status,amount,bank_txn_ref,failure_code,failure_reason\n");
+        for (var k = 1; k <= 1500; k++) text.Append(CultureInfo.InvariantCulture, $"L-{k},paid,1.00,,,\n");
+        // The one good line comes last, and a duplicate of it after: counted as a problem among the unlisted.
+        text.Append(CultureInfo.InvariantCulture, $"{l[0].Id},paid,1000.00,T1,,\n{l[0].Id},paid,1000.00,T1,,\n");
+
+        var ex = await Assert.ThrowsAsync<BadInputException>(() => Reconciler.ReconcileAsync(id, Csv(text.ToString()), "r.csv", "test", default));
+        Assert.Equal(1002, ex.Problems.Count);
+        Assert.Equal("r.csv:2: line_ref: 'L-1' is not a line reference / 流水引用无效", ex.Problems[0]);
+        Assert.Equal("r.csv:1001: line_ref: 'L-1000' is not a line reference / 流水引用无效", ex.Problems[999]);
+        Assert.Equal("r.csv: … and 501 more problems / 另有 501 处问题", ex.Problems[1000]);
+        Assert.Equal(0, await _r.ScalarAsync<long>("SELECT count(*) FROM app.disbursement_outcomes"));
+    }
+
+    [Fact]
     public async Task A_complete_return_file_reconciles_the_batch_and_a_rerun_changes_nothing()
     {
         await _r.RecipientAsync(1, amountFen: 100_000);

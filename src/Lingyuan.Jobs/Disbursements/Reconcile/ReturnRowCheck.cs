@@ -21,6 +21,7 @@ internal sealed class ReturnRowCheck(long batchId)
     private readonly List<Row> _rows = [];
     private readonly List<string> _formatProblems = []; // the first ones, in file order; a malformed row beyond them is only counted
     private readonly Dictionary<long, long> _unknownFirstSeen = [];
+    private long _unlistedWithoutReference; // malformed rows with no reference beyond the listed format problems
     private long[] _firstSeen = []; // file line where each batch line was first referenced; 0: not yet
 
     /// <summary>Problems found (format problems as rows are added; the rest once checked); only the first <see cref="Reconciler.MaxProblemsListed"/> are kept.</summary>
@@ -30,7 +31,7 @@ internal sealed class ReturnRowCheck(long batchId)
     public bool Malformed { get; private set; }
 
     /// <summary>Rows added (blank lines are not rows).</summary>
-    public long Rows => _rows.Count;
+    public long Rows => _rows.Count + _unlistedWithoutReference;
 
     public long Applied { get; private set; }
     public long PaidCount { get; private set; }
@@ -50,6 +51,9 @@ internal sealed class ReturnRowCheck(long batchId)
         {
             Malformed = true;
             if (_formatProblems.Count < Reconciler.MaxProblemsListed) _formatProblems.Add(formatProblem!);
+            // Beyond the listed ones a row without a reference matters only as a number: a file of garbage
+            // keeps no memory per row.
+            else if (lineId is null) { _unlistedWithoutReference++; return; }
         }
         _rows.Add(new Row
         {
@@ -62,6 +66,7 @@ internal sealed class ReturnRowCheck(long batchId)
     public void Check(BatchLines lines)
     {
         _firstSeen = new long[lines.Count];
+        Count += _unlistedWithoutReference; // never listed: the first problems listed come before them
         var formatProblem = 0;
         foreach (var row in _rows)
         {
