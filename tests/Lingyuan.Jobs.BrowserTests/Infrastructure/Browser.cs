@@ -46,8 +46,10 @@ public sealed class Browser : IAsyncLifetime
         await page.ClickAsync("button[type=submit]");
         try
         {
-            // A minute: under a loaded CI machine hashing the password and rendering the home page can be slow.
-            await page.WaitForURLAsync(url => !url.Contains("/login", StringComparison.Ordinal), new() { Timeout = 60_000 });
+            // A minute: under a loaded CI machine hashing the password can be slow. Signed in is having left the
+            // sign-in page (the navigation committed); waiting for the home page's load event as well once failed
+            // with the browser already on /hangfire/home.
+            await page.WaitForURLAsync(url => !url.Contains("/login", StringComparison.Ordinal), new() { Timeout = 60_000, WaitUntil = WaitUntilState.Commit });
         }
         catch (TimeoutException)
         {
