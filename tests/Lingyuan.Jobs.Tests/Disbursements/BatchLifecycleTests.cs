@@ -318,6 +318,28 @@ public sealed class BatchLifecycleTests(DatabaseFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task A_back_paid_month_after_a_late_reported_death_is_listed_for_recovery_with_the_current_month()
+    {
+        // March held (card inactive), April pays April and March's back-pay (a line whose month is not its batch's).
+        var dies = await _r.RecipientAsync(1, amountFen: 180_000);
+        await _r.ExecAsync("UPDATE app.cards SET financial_status = 'inactive' WHERE id_number = @dies", new { dies });
+        await Builder.BuildAsync(P("2026-03"), "test", default);
+        await _r.ExecAsync("UPDATE app.cards SET financial_status = 'active', updated_at = now() WHERE id_number = @dies", new { dies });
+        var apr = await ApprovedBatchAsync("2026-04");
+        await ExportAsync(apr);
+        // Death on 02-20 reported only after April's bank file went out: both months paid after it are recovered.
+        await _r.ExecAsync("INSERT INTO app.life_events VALUES (@dies, 'death', '2026-02-20')", new { dies });
+        var l = await _r.LinesAsync(apr);
+        Assert.Equal(["back_pay", "regular"], l.Select(x => x.Kind).Order().ToArray());
+        var result = await Reconciler.ReconcileAsync(apr, Csv("line_ref,status,amount,bank_txn_ref,failure_code,failure_reason\n"
+            + string.Concat(l.Select(x => $"{x.Id},paid,1800.00,T{x.Id},,\n"))), "r.csv", "test", default);
+        Assert.Equal(2, result.NewRecoveries);
+        Assert.Equal(["2026-03", "2026-04"], (await _r.ScalarAsync<string>(
+            "SELECT string_agg(to_char(l.period, 'YYYY-MM'), ',' ORDER BY l.period) FROM app.disbursement_recoveries r JOIN app.disbursement_lines l ON l.id = r.line_id WHERE r.id_number = @dies",
+            new { dies })).Split(','));
+    }
+
+    [Fact]
     public async Task A_failed_payment_is_reissued_once_after_the_card_changes_and_never_paid_twice()
     {
         var id = await _r.RecipientAsync(1, amountFen: 150_000);

@@ -46,7 +46,7 @@ internal static class BankLines
     private static string Select(long batchId) => string.Create(CultureInfo.InvariantCulture, $"""
         SELECT {Columns}
         FROM app.disbursement_lines
-        WHERE batch_id = {batchId} AND status = 'payable'
+        WHERE {BatchLineRange.Where(batchId)} AND status = 'payable'
         ORDER BY id
         """);
 

@@ -32,9 +32,9 @@ internal sealed class BatchLines
         var select = withOutcomes
             ? $"""
               SELECT l.id, l.amount_fen, o.status FROM app.disbursement_lines l LEFT JOIN app.disbursement_outcomes o ON o.line_id = l.id
-              WHERE l.batch_id = {batchId} AND l.status = 'payable' ORDER BY l.id
+              WHERE {BatchLineRange.Where(batchId, "l")} AND l.status = 'payable' ORDER BY l.id
               """
-            : $"SELECT id, amount_fen, NULL::text FROM app.disbursement_lines WHERE batch_id = {batchId} AND status = 'payable' ORDER BY id";
+            : $"SELECT id, amount_fen, NULL::text FROM app.disbursement_lines WHERE {BatchLineRange.Where(batchId)} AND status = 'payable' ORDER BY id";
         var lines = new BatchLines();
         await using var export = await conn.BeginBinaryExportAsync($"COPY ({select}) TO STDOUT (FORMAT binary)", ct);
         // Synchronous reads: a row is three small fields, nearly always in Npgsql's buffer already.
