@@ -51,6 +51,15 @@ public static class HangfireSetup
         return builder;
     }
 
+    /// <summary>
+    /// The storage's connection string: the app's, with Npgsql's automatic preparation. Hangfire runs the same
+    /// few statements for every job; prepared, PostgreSQL parses and plans each once per connection instead of
+    /// once per job (3,000 jobs: 33-36 s → 30-32 s, ops/bench lab, 2026-12-02). Only Hangfire's own connections:
+    /// its tables change only with a package upgrade, at a restart, so no prepared statement outlives its table's shape.
+    /// </summary>
+    public static string StorageConnectionString(string appConnectionString) =>
+        new NpgsqlConnectionStringBuilder(appConnectionString) { MaxAutoPrepare = 32 }.ConnectionString;
+
     public static WebApplicationBuilder AddHangfireJobs(this WebApplicationBuilder builder, AppRole role)
     {
         builder.Services.AddSingleton<JobCatalog>();
@@ -70,7 +79,8 @@ public static class HangfireSetup
                 InvisibilityTimeout = TimeSpan.FromMinutes(30),
                 DistributedLockTimeout = TimeSpan.FromMinutes(1),
             };
-            var connections = new Hangfire.PostgreSql.Factories.NpgsqlConnectionFactory(sp.GetRequiredService<NpgsqlDataSource>().ConnectionString, options);
+            var connections = new Hangfire.PostgreSql.Factories.NpgsqlConnectionFactory(
+                StorageConnectionString(sp.GetRequiredService<NpgsqlDataSource>().ConnectionString), options);
             return new PostgreSqlStorage(connections, options);
         });
         builder.Services.AddSingleton<JobActivator>(sp => new Hangfire.AspNetCore.AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
