@@ -318,6 +318,22 @@ public sealed class BatchLifecycleTests(DatabaseFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task A_NUL_in_a_text_field_of_the_return_file_is_a_problem_on_its_line_and_nothing_is_applied()
+    {
+        // Found by hand on the batch page: a NUL in bank_txn_ref reached the COPY, and PostgreSQL's refusal was a 500.
+        await _r.RecipientAsync(1, amountFen: 300_000);
+        await _r.RecipientAsync(2);
+        var id = await ApprovedBatchAsync();
+        await ExportAsync(id);
+        var l = await _r.LinesAsync(id);
+        var ex = await Assert.ThrowsAsync<BadInputException>(() => Reconciler.ReconcileAsync(id, Csv(
+            $"line_ref,status,amount,bank_txn_ref,failure_code,failure_reason\n{l[0].Id},paid,3000.00,T1,,\n{l[1].Id},failed,2500.00,,E01,户名\0不符\n"),
+            "r.csv", "test", default));
+        Assert.Equal(["r.csv:3: failure_reason: contains a NUL character / 含有空字符(NUL)", "r.csv: nothing applied / 未应用任何记录"], ex.Problems);
+        Assert.Equal(0L, await _r.ScalarAsync<long>("SELECT count(*) FROM app.disbursement_outcomes"));
+    }
+
+    [Fact]
     public async Task A_back_paid_month_after_a_late_reported_death_is_listed_for_recovery_with_the_current_month()
     {
         // March held (card inactive), April pays April and March's back-pay (a line whose month is not its batch's).

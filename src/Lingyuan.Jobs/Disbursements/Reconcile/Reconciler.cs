@@ -121,10 +121,14 @@ public sealed class Reconciler(Work work, NpgsqlDataSource db, ILogger<Reconcile
             var status = statusText.Equals("paid", StringComparison.OrdinalIgnoreCase) ? "paid"
                 : statusText.Equals("failed", StringComparison.OrdinalIgnoreCase) ? "failed" : null;
             long? fen = Money.TryParseYuan(amountText, out var f) ? f : null;
+            string[] text = [Field(3), Field(4), Field(5)];
+            // PostgreSQL text cannot hold NUL: refused here, on its line, before the COPY would fail the whole file.
+            var nul = Array.FindIndex(text, t => t.Contains('\0'));
             var problem = count < header.Count ? $"{count} columns, the header has {header.Count} / 列数与表头不符"
                 : lineId is null ? $"line_ref: '{refText}' is not a line reference / 流水引用无效"
                 : status is null ? $"status: '{statusText.ToLowerInvariant()}' is not paid or failed / 状态应为 paid 或 failed"
                 : fen is null ? $"amount: '{amountText}' is not yuan with at most two decimals / 金额格式错误"
+                : nul >= 0 ? $"{Columns[3 + nul]}: contains a NUL character / 含有空字符(NUL)"
                 : null;
             check.Add(line, lineId, status, fen, problem);
             // Rows are written only while the file has shown no malformed row; the check at the end decides.
@@ -137,9 +141,7 @@ public sealed class Reconciler(Work work, NpgsqlDataSource db, ILogger<Reconcile
             outcomes.Write(batchId, NpgsqlDbType.Bigint);
             outcomes.Write(status!, NpgsqlDbType.Text);
             outcomes.Write(fen!.Value, NpgsqlDbType.Bigint);
-            TextOrNull(outcomes, Field(3));
-            TextOrNull(outcomes, Field(4));
-            TextOrNull(outcomes, Field(5));
+            foreach (var t in text) TextOrNull(outcomes, t);
         }
         return written;
     }
