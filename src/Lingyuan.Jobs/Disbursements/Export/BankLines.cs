@@ -16,8 +16,9 @@ namespace Lingyuan.Jobs.Disbursements;
 /// compares the two on generated text.
 /// </summary>
 /// <remarks>
-/// Speed (ops/bench, scale 0.5, 490,000 lines, 2026-12-02): 1.92 s against 0.81 s for psql's own <c>COPY … TO
-/// STDOUT</c> — 2.37×, or 1.57× with the .NET process start-up (0.65 s) subtracted, against QUALITY.md's 1.5×.
+/// Speed (ops/bench, 980,000 lines, median of 3, 2026-12-02): 2.63 s against 1.54 s for psql's own <c>COPY … TO
+/// STDOUT</c> of the same range — 1.71×, or 1.36× with the .NET process start-up (0.54 s) subtracted, against
+/// QUALITY.md's 1.5×. Writing it synchronously, or as PostgreSQL's own csv text (the same bytes), was no faster.
 /// The hand-written binary COPY decoder this replaces measured 1.29× start-up subtracted: the library costs about
 /// 0.3 s on a county's monthly file, kept (issue #15: no hand-written protocol code for a second a month).
 /// </remarks>

@@ -25,7 +25,7 @@ public sealed record ReconcileResult(long BatchId, long Rows, long Applied, long
 /// A problem cancels the COPY (the transaction rolls back; nothing is applied) and every problem is listed.
 /// Why overlap: read first, the 490,000 lines of the bench took 0.5–0.8 s before the file's first row was looked at;
 /// overlapped, the verb was ~0.15 s faster in 5 of 5 paired runs (ops/bench lab, 2026-12-02), for ~20 MB more.
-/// It is still above QUALITY.md's 2.0× at 1 M lines (2.43× with start-up, 2.07× without; one run).
+/// At 1 M lines it is 2.12× the bound with the process start-up, 1.76× without (QUALITY.md: 2.0×; ops/bench, median of 3, 2026-12-02).
 /// When outcomes are already recorded (a second file for the batch) the lines are awaited first, so a row the
 /// bank repeats is not written twice. The outcomes' primary key still refuses a second outcome for a line.
 /// </summary>
