@@ -106,9 +106,14 @@ static void Trigger(string recurringId)
     deadline = DateTime.UtcNow.AddMinutes(15);
     while (true)
     {
-        var state = monitor.JobDetails(jobId)?.History.FirstOrDefault()?.StateName;
+        var history = monitor.JobDetails(jobId)?.History ?? [];
+        var state = history.FirstOrDefault()?.StateName;
         if (state == "Succeeded") break;
-        if (state is "Failed" or "Deleted") throw new InvalidOperationException($"job {jobId} ({recurringId}) ended {state}");
+        // A failure is moved on to Scheduled (a retry minutes later): the first failure ends the measurement.
+        var failed = history.FirstOrDefault(h => h.StateName == "Failed");
+        if (failed is not null)
+            throw new InvalidOperationException($"job {jobId} ({recurringId}) failed: {failed.Data["ExceptionType"]}: {failed.Data["ExceptionMessage"]}");
+        if (state == "Deleted") throw new InvalidOperationException($"job {jobId} ({recurringId}) was deleted");
         if (DateTime.UtcNow > deadline) throw new TimeoutException($"job {jobId} ({recurringId}) did not succeed within 15 minutes");
         Thread.Sleep(100);
     }
