@@ -19,14 +19,23 @@ public static class DatabaseSetup
 
     public static WebApplicationBuilder AddDatabase(this WebApplicationBuilder builder)
     {
+        // A missing or malformed connection string stops whatever needs the database (exit 64, one line), not
+        // what does not: --help lists the verbs on a machine not configured yet.
         var cs = builder.Configuration.GetConnectionString("Jobs");
+        NpgsqlConnectionStringBuilder? csb = null;
+        UsageException? problem = null;
         if (string.IsNullOrWhiteSpace(cs))
-            throw new UsageException($"{ConnectionStringKey} is not set (appsettings.json or ConnectionStrings__Jobs) / 未配置数据库连接串");
-        NpgsqlConnectionStringBuilder csb;
-        try { csb = new NpgsqlConnectionStringBuilder(cs); }
-        catch (ArgumentException ex) { throw new UsageException($"{ConnectionStringKey}: {ex.Message} / 数据库连接串无效"); }
-        csb.ApplicationName ??= "Lingyuan.Jobs";
-        builder.Services.AddNpgsqlDataSource(csb.ConnectionString);
+            problem = new UsageException($"{ConnectionStringKey} is not set (appsettings.json or ConnectionStrings__Jobs) / 未配置数据库连接串");
+        else
+            try { csb = new NpgsqlConnectionStringBuilder(cs); }
+            catch (ArgumentException ex) { problem = new UsageException($"{ConnectionStringKey}: {ex.Message} / 数据库连接串无效"); }
+        if (csb is not null)
+        {
+            csb.ApplicationName ??= "Lingyuan.Jobs";
+            builder.Services.AddNpgsqlDataSource(csb.ConnectionString);
+        }
+        else
+            builder.Services.AddSingleton<NpgsqlDataSource>(_ => throw problem!);
         builder.Services.AddOptions<DatabaseOptions>().BindConfiguration("Database").ValidateOnStart();
         builder.Services.AddSingleton<Migrator>();
         builder.Services.AddSingleton<Work>();

@@ -91,6 +91,12 @@ public static class CommandLine
 
     private static int PrintGeneralHelp(CliTool? tool)
     {
+        try { return WriteGeneralHelp(tool); }
+        catch (Exception ex) { return Report(ex); }
+    }
+
+    private static int WriteGeneralHelp(CliTool? tool)
+    {
         using var app = BuildCli(tool);
         var sb = new StringBuilder();
         sb.AppendLine(tool?.Title ?? "Lingyuan.Jobs — scheduled jobs of the Lingyuan HRSS bureau / 凌源市人社局定时任务服务");

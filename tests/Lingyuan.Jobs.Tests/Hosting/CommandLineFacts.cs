@@ -66,6 +66,26 @@ public class CommandLineFacts(DatabaseFixture db) : IClassFixture<DatabaseFixtur
     }
 
     [Fact]
+    public async Task Without_a_connection_string_help_still_lists_the_verbs_and_a_verb_stops_with_one_line_and_exit_64()
+    {
+        var unset = new Dictionary<string, string?> { ["ConnectionStrings:Jobs"] = "" };
+        var (code, output) = await ServiceProcess.RunAsync(db, "--help", unset);
+        Assert.Equal(0, code);
+        Assert.Contains("users add", output);
+        Assert.DoesNotContain("   at ", output);
+        foreach (var verb in new[] { "jobs list", "serve --role worker" })
+        {
+            var (verbCode, verbOutput) = await ServiceProcess.RunAsync(db, verb, unset);
+            Assert.Equal(64, verbCode);
+            Assert.Contains("未配置数据库连接串", verbOutput);
+            Assert.DoesNotContain("   at ", verbOutput);
+        }
+        var (badCode, badOutput) = await ServiceProcess.RunAsync(db, "jobs list", new() { ["ConnectionStrings:Jobs"] = "Host=x;Frobnicate=1" });
+        Assert.Equal(64, badCode);
+        Assert.Contains("数据库连接串无效", badOutput);
+    }
+
+    [Fact]
     public async Task Users_add_reads_the_password_from_stdin_and_refuses_a_duplicate()
     {
         var (code, output) = await ServiceProcess.RunAsync(db, "users add zhangsan --role finance", stdin: Infrastructure.TestSignIn.Password + "\n");
