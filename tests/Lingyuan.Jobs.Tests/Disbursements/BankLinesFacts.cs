@@ -9,24 +9,18 @@ using Npgsql;
 namespace Lingyuan.Jobs.Tests.Disbursements;
 
 /// <summary>
-/// The bank file's D lines are written by Sylvan's CSV writer (<see cref="BankLines"/>); approvals made
-/// before that hashed PostgreSQL's own <c>COPY … (FORMAT csv)</c> output. Both must give the same bytes for
-/// any text: commas, quotes, CR, LF, backslashes, <c>\.</c>, empty strings, NULLs, Chinese, amounts with any
-/// fen, and a name longer than the reading block.
+/// The bank file's D lines (<see cref="BankLines"/>, PostgreSQL's CSV copy): the exact bytes of awkward values
+/// (docs/bank-file.md), and for generated text — commas, quotes, CR, LF, backslashes, <c>\.</c>, empty strings,
+/// NULLs, Chinese, amounts with any fen, a name longer than a read block — a file that reads back (RFC 4180) to
+/// the very values, whose SHA-256 is the one returned.
 /// </summary>
 public class BankLinesFacts(DatabaseFixture db) : IClassFixture<DatabaseFixture>
 {
-    private const string PostgresCsv = """
-        COPY (SELECT 'D', id, bank_code, bank_account, account_name,
-                     (amount_fen / 100)::text || '.' || lpad((amount_fen % 100)::text, 2, '0'), benefit
-              FROM bank_lines_t ORDER BY id) TO STDOUT (FORMAT csv)
-        """;
-
     private static readonly Gen<string?> Text = Gen.OneOf(
         Gen.Const((string?)null),
         Gen.Const((string?)""),
         Gen.Const((string?)"\\."),
-        Gen.Char[",\"\r\n\\. a0中文张三·é'"].Array[0, 12].Select(c => (string?)new string(c)),
+        Gen.Char[",\"\r\n\\. a0中文张三·é'#"].Array[0, 12].Select(c => (string?)new string(c)),
         Gen.Char['\u0001', '\u9fff'].Array[0, 20].Select(c => (string?)new string(c))); // any character PostgreSQL stores (no NUL, no lone surrogate)
 
     private static readonly Gen<Row[]> Rows = Gen.Select(Text, Text, Text, Gen.Long[0, 100_000_000_00L], Text)
@@ -36,9 +30,29 @@ public class BankLinesFacts(DatabaseFixture db) : IClassFixture<DatabaseFixture>
     public sealed record Row(string? Code, string? Account, string? Name, long Fen, string? Benefit);
 
     [Fact]
-    public async Task Lines_are_the_bytes_of_PostgreSQLs_CSV_copy()
+    public async Task Awkward_values_are_written_as_the_bank_file_format_says()
     {
-        Rows.Sample(rows => AssertSameAsync(db.DataSource, rows).GetAwaiter().GetResult(), iter: 60);
+        var rows = new[]
+        {
+            new Row("102", "6217000000000001", "张三", 150_001, "enterprise_pension"),
+            new Row("102", "62,17", "王\"小\"明", 5, null),
+            new Row("102", "", "李\n四", 100_000_000_00L, "work_injury"),
+            new Row("102", "6217", "#注释", 0, " x "),
+        };
+        var (bytes, sha) = await WriteAsync(db.DataSource, rows);
+        const string Expected =
+            "D,1,102,6217000000000001,张三,1500.01,enterprise_pension\n" +
+            "D,2,102,\"62,17\",\"王\"\"小\"\"明\",0.05,\n" +
+            "D,3,102,\"\",\"李\n四\",100000000.00,work_injury\n" +
+            "D,4,102,6217,#注释,0.00, x \n";
+        Assert.Equal(Expected, Encoding.UTF8.GetString(bytes));
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Expected))), sha);
+    }
+
+    [Fact]
+    public async Task Generated_lines_read_back_to_their_values_and_hash_to_what_was_written()
+    {
+        Rows.Sample(rows => AssertReadsBackAsync(db.DataSource, rows).GetAwaiter().GetResult(), iter: 60);
     }
 
     [Fact]
@@ -48,10 +62,53 @@ public class BankLinesFacts(DatabaseFixture db) : IClassFixture<DatabaseFixture>
             .Append(new Row("102", "6217", new string('名', 100_000) + ",\"", 100_000_000L, "work_injury"))
             .Append(new Row("102", "6217", "", 5, null))
             .ToArray();
-        await AssertSameAsync(db.DataSource, rows);
+        await AssertReadsBackAsync(db.DataSource, rows);
     }
 
-    private static async Task AssertSameAsync(NpgsqlDataSource dataSource, Row[] rows)
+    private static async Task AssertReadsBackAsync(NpgsqlDataSource dataSource, Row[] rows)
+    {
+        var (bytes, sha) = await WriteAsync(dataSource, rows);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(bytes)), sha);
+        var records = Records(Encoding.UTF8.GetString(bytes));
+        Assert.Equal(rows.Length, records.Count);
+        for (var i = 0; i < rows.Length; i++)
+        {
+            var r = rows[i];
+            Assert.Equal(["D", (i + 1).ToString(), r.Code ?? "", r.Account ?? "", r.Name ?? "", $"{r.Fen / 100}.{r.Fen % 100:D2}", r.Benefit ?? ""],
+                records[i]);
+        }
+    }
+
+    /// <summary>
+    /// The reading side of RFC 4180 with LF records, written out here as the oracle (Sylvan 1.4.4 misreads the
+    /// records after a first record whose quoted field holds a CR).
+    /// </summary>
+    private static List<string[]> Records(string text)
+    {
+        var records = new List<string[]>();
+        var fields = new List<string>();
+        var field = new StringBuilder();
+        var quoted = false;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (quoted)
+            {
+                if (c != '"') field.Append(c);
+                else if (i + 1 < text.Length && text[i + 1] == '"') { field.Append('"'); i++; }
+                else quoted = false;
+            }
+            else if (c == '"') quoted = true;
+            else if (c == ',') { fields.Add(field.ToString()); field.Clear(); }
+            else if (c == '\n') { fields.Add(field.ToString()); field.Clear(); records.Add([.. fields]); fields.Clear(); }
+            else field.Append(c);
+        }
+        Assert.False(quoted, "the text ends inside a quoted field");
+        Assert.True(field.Length == 0 && fields.Count == 0, "the last record has no line end");
+        return records;
+    }
+
+    private static async Task<(byte[] Bytes, string Sha)> WriteAsync(NpgsqlDataSource dataSource, Row[] rows)
     {
         await using var conn = await dataSource.OpenConnectionAsync();
         await using var tx = await conn.BeginTransactionAsync();
@@ -62,22 +119,10 @@ public class BankLinesFacts(DatabaseFixture db) : IClassFixture<DatabaseFixture>
         await conn.ExecuteAsync(
             "INSERT INTO bank_lines_t (bank_code, bank_account, account_name, amount_fen, benefit) VALUES (@Code, @Account, @Name, @Fen, @Benefit)",
             rows, tx);
-
-        string expected;
-        using (var reader = await conn.BeginTextExportAsync(PostgresCsv))
-            expected = await reader.ReadToEndAsync();
         using var written = new MemoryStream();
         var sha = await BankLines.WriteAsync(conn, $"SELECT {BankLines.Columns} FROM bank_lines_t ORDER BY id",
             written, CancellationToken.None);
-
-        var expectedBytes = Encoding.UTF8.GetBytes(expected);
-        Assert.Equal(rows.Length, expected.Count(c => c == '\n') - rows.Sum(r => CountNewlines(r)));
-        Assert.Equal(expected, Encoding.UTF8.GetString(written.ToArray()));
-        Assert.Equal(expectedBytes, written.ToArray());
-        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(expectedBytes)), sha);
         await tx.RollbackAsync();
+        return (written.ToArray(), sha);
     }
-
-    private static int CountNewlines(Row r) =>
-        new[] { r.Code, r.Account, r.Name, r.Benefit }.Sum(s => s?.Count(c => c == '\n') ?? 0);
 }
