@@ -202,7 +202,7 @@ public sealed class BatchLifecycleTests(DatabaseFixture fixture) : IClassFixture
 
         var ex = await Assert.ThrowsAsync<BadInputException>(() => Reconciler.ReconcileAsync(id, Csv(text.ToString()), "r.csv", "test", default));
         Assert.Equal(1002, ex.Problems.Count);
-        Assert.Equal($"r.csv:302: line_ref 9000001: unknown in batch {id} / 本批次没有该流水引用", ex.Problems[0]);
+        Assert.Equal($"r.csv:302: line_ref 9000001: unknown in batch {id} / 本批次(编号 {id})没有流水引用 9000001", ex.Problems[0]);
         Assert.Equal("r.csv: … and 200 more problems / 另有 200 处问题", ex.Problems[1000]);
         Assert.Equal("r.csv: nothing applied / 未应用任何记录", ex.Problems[1001]);
         Assert.Equal(0, await _r.ScalarAsync<long>("SELECT count(*) FROM app.disbursement_outcomes"));
@@ -245,11 +245,11 @@ public sealed class BatchLifecycleTests(DatabaseFixture fixture) : IClassFixture
             $"\uFEFFline_ref,status,amount,bank_txn_ref,failure_code,failure_reason\n{l[0].Id},ok,1000.00,T1,,\n{l[0].Id},paid,1000.001,T1,,\nL-1,paid,1.00,,,\n\"{l[0].Id}\",paid,-5,,,\"多行\n原因\"\n{l[0].Id},paid\n"),
             "r.csv", "test", default));
         Assert.Equal(
-            ["r.csv:2: status: 'ok' is not paid or failed / 状态应为 paid 或 failed",
-             "r.csv:3: amount: '1000.001' is not yuan with at most two decimals / 金额格式错误",
-             "r.csv:4: line_ref: 'L-1' is not a line reference / 流水引用无效",
-             "r.csv:5: amount: '-5' is not yuan with at most two decimals / 金额格式错误",
-             "r.csv:7: 2 columns, the header has 6 / 列数与表头不符",
+            ["r.csv:2: status: 'ok' is not paid or failed / 状态“ok”无效,应为 paid(成功)或 failed(失败)",
+             "r.csv:3: amount: '1000.001' is not yuan with at most two decimals / 金额“1000.001”格式错误,应为元,最多两位小数",
+             "r.csv:4: line_ref: 'L-1' is not a line reference / 流水引用“L-1”无效",
+             "r.csv:5: amount: '-5' is not yuan with at most two decimals / 金额“-5”格式错误,应为元,最多两位小数",
+             "r.csv:7: 2 columns, the header has 6 / 本行 2 列,表头 6 列",
              "r.csv: nothing applied / 未应用任何记录"],
             ex.Problems);
         Assert.Equal(0, await _r.ScalarAsync<long>("SELECT count(*) FROM app.disbursement_outcomes"));
@@ -269,8 +269,8 @@ public sealed class BatchLifecycleTests(DatabaseFixture fixture) : IClassFixture
 
         var ex = await Assert.ThrowsAsync<BadInputException>(() => Reconciler.ReconcileAsync(id, Csv(text.ToString()), "r.csv", "test", default));
         Assert.Equal(1002, ex.Problems.Count);
-        Assert.Equal("r.csv:2: line_ref: 'L-1' is not a line reference / 流水引用无效", ex.Problems[0]);
-        Assert.Equal("r.csv:1001: line_ref: 'L-1000' is not a line reference / 流水引用无效", ex.Problems[999]);
+        Assert.Equal("r.csv:2: line_ref: 'L-1' is not a line reference / 流水引用“L-1”无效", ex.Problems[0]);
+        Assert.Equal("r.csv:1001: line_ref: 'L-1000' is not a line reference / 流水引用“L-1000”无效", ex.Problems[999]);
         Assert.Equal("r.csv: … and 501 more problems / 另有 501 处问题", ex.Problems[1000]);
         Assert.Equal(0, await _r.ScalarAsync<long>("SELECT count(*) FROM app.disbursement_outcomes"));
     }
@@ -329,7 +329,7 @@ public sealed class BatchLifecycleTests(DatabaseFixture fixture) : IClassFixture
         var ex = await Assert.ThrowsAsync<BadInputException>(() => Reconciler.ReconcileAsync(id, Csv(
             $"line_ref,status,amount,bank_txn_ref,failure_code,failure_reason\n{l[0].Id},paid,3000.00,T1,,\n{l[1].Id},failed,2500.00,,E01,户名\0不符\n"),
             "r.csv", "test", default));
-        Assert.Equal(["r.csv:3: failure_reason: contains a NUL character / 含有空字符(NUL)", "r.csv: nothing applied / 未应用任何记录"], ex.Problems);
+        Assert.Equal(["r.csv:3: failure_reason: contains a NUL character / failure_reason 含有空字符(NUL)", "r.csv: nothing applied / 未应用任何记录"], ex.Problems);
         Assert.Equal(0L, await _r.ScalarAsync<long>("SELECT count(*) FROM app.disbursement_outcomes"));
     }
 

@@ -118,4 +118,70 @@ public sealed class BatchesPageTests(DatabaseFixture fixture) : IClassFixture<Da
         Assert.Contains(Mask.IdNumber(id), search);
         Assert.DoesNotContain(Mask.IdNumber(RegisterRows.IdNumber(2)), search.Split("id=\"lines\"")[1]);
     }
+
+    private static async Task<(HttpStatusCode Status, string Html)> UploadReturnsAsync(HttpClient client, string page, string rows)
+    {
+        var upload = new MultipartFormDataContent
+        {
+            { new StringContent(await TestServer.AntiforgeryTokenAsync(client, page)), "__RequestVerificationToken" },
+            { new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes("line_ref,status,amount,bank_txn_ref,failure_code,failure_reason\n" + rows)), "file", "returns.csv" },
+        };
+        var response = await client.PostAsync($"{page}/reconcile", upload);
+        return (response.StatusCode, WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync()));
+    }
+
+    [Fact]
+    public async Task After_reconciliation_the_page_shows_the_outcomes_and_each_failed_payment_and_a_bad_file_is_explained_in_Chinese()
+    {
+        var first = await _r.RecipientAsync(1, amountFen: 100_000);
+        var second = await _r.RecipientAsync(2, amountFen: 200_000);
+        var preparer = await _server.SignedInClientAsync("outcome-preparer", Roles.Finance);
+        var finance = await _server.SignedInClientAsync("outcome-approver", Roles.Finance);
+        var b = await _server.App.Services.GetRequiredService<BatchBuilder>().BuildAsync(P("2026-03"), "test", default);
+        var review = _server.App.Services.GetRequiredService<BatchReview>();
+        await review.SubmitAsync(b.BatchId, "outcome-preparer", default);
+        await review.ApproveAsync(b.BatchId, "outcome-approver", default);
+        var page = $"/hangfire/batches/{b.BatchId}";
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(finance, page, $"{page}/bank-file")).StatusCode);
+        Assert.Contains("尚未导入银行回盘文件", WebUtility.HtmlDecode(await finance.GetStringAsync(page)));
+        var lines = await _r.LinesAsync(b.BatchId);
+        var (one, two) = (lines.Single(l => l.IdNumber == first).Id, lines.Single(l => l.IdNumber == second).Id);
+
+        // A bad file: nothing applied, each problem on its file line in Chinese, amounts in yuan.
+        var (status, bad) = await UploadReturnsAsync(finance, page, $"{one},paid,1000.01,T1,,\n{one},paid,1000.00,T1,,\n999999,paid,1.00,,,\n{two},ok,2000.00,,,\n");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains($"<li>第 2 行:流水引用 {one} 回盘金额 1,000.01 元,与发放金额 1,000.00 元不符</li>", bad);
+        Assert.Contains($"<li>第 3 行:流水引用 {one} 重复(首次出现在第 2 行)</li>", bad);
+        Assert.Contains($"<li>第 4 行:本批次(编号 {b.BatchId})没有流水引用 999999</li>", bad);
+        Assert.Contains("<li>第 5 行:状态“ok”无效,应为 paid(成功)或 failed(失败)</li>", bad);
+        Assert.Contains("<li>未应用任何记录</li>", bad);
+        Assert.DoesNotContain(" fen", bad);
+        Assert.Contains("尚未导入银行回盘文件", WebUtility.HtmlDecode(await finance.GetStringAsync(page)));
+
+        // Part of the answers, then the whole file (one line failed), then the same file again.
+        var (_, partly) = await UploadReturnsAsync(finance, page, $"{one},paid,1000.00,T1,,\n");
+        Assert.Contains("文件共 1 行,本次登记 1 笔(成功 1 笔,失败 0 笔);", partly);
+        var html = WebUtility.HtmlDecode(await finance.GetStringAsync(page));
+        Assert.Contains("已回盘 1 笔(共 2 笔):成功 1 笔;失败(退票)0 笔,0.00 元;尚未回盘 1 笔。", html);
+        var whole = $"{one},paid,1000.00,T1,,\n{two},failed,2000.00,,E05,账户已销户\n";
+        var (_, rest) = await UploadReturnsAsync(finance, page, whole);
+        Assert.Contains("文件共 2 行,本次登记 1 笔(成功 0 笔,失败 1 笔),另有 1 行此前已登记,未重复登记;", rest);
+        Assert.Contains("批次状态:已对账", rest);
+        html = WebUtility.HtmlDecode(await finance.GetStringAsync(page));
+        Assert.Contains("已回盘 2 笔(共 2 笔):成功 1 笔,1,000.00 元;失败(退票)1 笔,2,000.00 元。", html);
+        var failed = html.Split("id=\"failed-lines\"")[1].Split("</table>")[0];
+        Assert.Contains($"<td>{two}</td><td>{Mask.IdNumber(second)}</td>", failed);
+        Assert.Contains("<td>E05</td><td>账户已销户</td><td>待更正后补发</td>", failed);
+        Assert.DoesNotContain($"<td>{one}</td>", failed);
+        var (_, again) = await UploadReturnsAsync(finance, page, whole);
+        Assert.Contains("文件共 2 行,均已在此前导入的回盘文件中登记,本次未作任何更改", again);
+
+        // The XLSX summary lists every failed payment.
+        var ms = new MemoryStream();
+        await (await finance.GetStreamAsync($"{page}/summary.xlsx")).CopyToAsync(ms);
+        ms.Position = 0;
+        var returned = ms.Query(useHeaderRow: true, sheetName: "退票").Cast<IDictionary<string, object>>().ToList();
+        Assert.Equal("账户已销户", Assert.Single(returned)["失败原因"]);
+        Assert.Equal("待更正后补发", returned[0]["补发批次"]);
+    }
 }

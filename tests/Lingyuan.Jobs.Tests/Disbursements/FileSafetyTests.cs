@@ -228,7 +228,7 @@ public sealed class FileSafetyTests(DatabaseFixture fixture) : IClassFixture<Dat
 
         var ex = await Assert.ThrowsAsync<BadInputException>(() => Reconciler.ReconcileAsync(id, Csv(
             $"{header}\n{l[0].Id},paid,\",,1,,0,00.00\",T1,,\n{l[1].Id},paid,\"2,000.00\",T2,,\n"), "r.csv", "test", default));
-        Assert.Equal(["r.csv:2: amount: ',,1,,0,00.00' is not yuan with at most two decimals / 金额格式错误", "r.csv: nothing applied / 未应用任何记录"], ex.Problems);
+        Assert.Equal(["r.csv:2: amount: ',,1,,0,00.00' is not yuan with at most two decimals / 金额“,,1,,0,00.00”格式错误,应为元,最多两位小数", "r.csv: nothing applied / 未应用任何记录"], ex.Problems);
 
         ex = await Assert.ThrowsAsync<BadInputException>(() => Reconciler.ReconcileAsync(id, Csv(
             $"{header}\n{l[0].Id},paid,1000.00,T1,,\n{l[1].Id},failed,2000.00,,E1,\"account closed\n"), "r.csv", "test", default));

@@ -124,11 +124,11 @@ public sealed class Reconciler(Work work, NpgsqlDataSource db, ILogger<Reconcile
             string[] text = [Field(3), Field(4), Field(5)];
             // PostgreSQL text cannot hold NUL: refused here, on its line, before the COPY would fail the whole file.
             var nul = Array.FindIndex(text, t => t.Contains('\0'));
-            var problem = count < header.Count ? $"{count} columns, the header has {header.Count} / 列数与表头不符"
-                : lineId is null ? $"line_ref: '{refText}' is not a line reference / 流水引用无效"
-                : status is null ? $"status: '{statusText.ToLowerInvariant()}' is not paid or failed / 状态应为 paid 或 failed"
-                : fen is null ? $"amount: '{amountText}' is not yuan with at most two decimals / 金额格式错误"
-                : nul >= 0 ? $"{Columns[3 + nul]}: contains a NUL character / 含有空字符(NUL)"
+            var problem = count < header.Count ? $"{count} columns, the header has {header.Count} / 本行 {count} 列,表头 {header.Count} 列"
+                : lineId is null ? $"line_ref: '{Shown(refText)}' is not a line reference / 流水引用“{Shown(refText)}”无效"
+                : status is null ? $"status: '{Shown(statusText.ToLowerInvariant())}' is not paid or failed / 状态“{Shown(statusText)}”无效,应为 paid(成功)或 failed(失败)"
+                : fen is null ? $"amount: '{Shown(amountText)}' is not yuan with at most two decimals / 金额“{Shown(amountText)}”格式错误,应为元,最多两位小数"
+                : nul >= 0 ? $"{Columns[3 + nul]}: contains a NUL character / {Columns[3 + nul]} 含有空字符(NUL)"
                 : null;
             check.Add(line, lineId, status, fen, problem);
             // Rows are written only while the file has shown no malformed row; the check at the end decides.
@@ -236,6 +236,13 @@ public sealed class Reconciler(Work work, NpgsqlDataSource db, ILogger<Reconcile
     {
         var s = csv.GetString(i);
         return s.Contains('\r') ? s.Replace("\r\n", "\n").Replace('\r', '\n') : s;
+    }
+
+    // A bad value as quoted back in a problem: at most 40 characters, control characters as '?'.
+    private static string Shown(string value)
+    {
+        var s = value.Length > 40 ? value[..40] + "…" : value;
+        return string.Create(s.Length, s, (span, v) => { for (var i = 0; i < v.Length; i++) span[i] = char.IsControl(v[i]) ? '?' : v[i]; });
     }
 
     private static void TextOrNull(NpgsqlBinaryImporter importer, string value)

@@ -97,18 +97,23 @@ internal sealed class ReturnRowCheck(long batchId)
         }
         if (row.Malformed) return RowVerdict.Problem;
 
+        // Each problem in English for the command line, then in Chinese with the same details (amounts in yuan)
+        // for the batch page, which shows the Chinese half.
         var status = row.Status == Paid ? "paid" : "failed";
-        if (first != 0) Problem(row.Line, $"line_ref {id}: duplicate (first on line {first}) / 流水引用重复");
-        else if (i < 0) Problem(row.Line, $"line_ref {id}: unknown in batch {batchId} / 本批次没有该流水引用");
-        else if (lines.AmountFen(i) != row.Fen) Problem(row.Line, $"line_ref {id}: amount {row.Fen} fen, the batch paid {lines.AmountFen(i)} fen / 金额与发放金额不符");
+        if (first != 0) Problem(row.Line, $"line_ref {id}: duplicate (first on line {first}) / 流水引用 {id} 重复(首次出现在第 {first} 行)");
+        else if (i < 0) Problem(row.Line, $"line_ref {id}: unknown in batch {batchId} / 本批次(编号 {batchId})没有流水引用 {id}");
+        else if (lines.AmountFen(i) != row.Fen)
+            Problem(row.Line, $"line_ref {id}: amount {row.Fen} fen, the batch paid {lines.AmountFen(i)} fen / 流水引用 {id} 回盘金额 {Money.Yuan(row.Fen)} 元,与发放金额 {Money.Yuan(lines.AmountFen(i))} 元不符");
         else if (lines.Recorded(i) is { } recorded)
         {
             if (recorded == status) return RowVerdict.AlreadyRecorded; // the same answer again: nothing to apply
-            Problem(row.Line, $"line_ref {id}: already recorded as {recorded} / 已登记为 {recorded}");
+            Problem(row.Line, $"line_ref {id}: already recorded as {recorded} / 流水引用 {id} 已登记为{Zh(recorded)},本文件为{Zh(status)}");
         }
         else return RowVerdict.Apply;
         return RowVerdict.Problem;
     }
+
+    private static string Zh(string outcome) => outcome == "paid" ? "成功" : "失败";
 
     private enum RowVerdict { Problem, AlreadyRecorded, Apply }
 }

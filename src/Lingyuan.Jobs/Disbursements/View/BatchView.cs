@@ -16,13 +16,21 @@ public sealed record RecoveryRow(long LineId, string IdNumber, DateOnly DeathDat
 public sealed record AmountChangeRow(long LineId, string IdNumber, string? Name, string Benefit, long? BasisFen, long AmountFen, string? ReleasedBy, string? Reason, DateTime? ReleasedAt);
 public sealed record LineRow(long Id, string Kind, string IdNumber, string? Name, string Benefit, DateOnly Period, long AmountFen, string Status, string? HoldReason, string? BankAccount, long? RefersTo);
 
+/// <summary>A payment the bank returned as failed (退票), and the batch that re-issues it, once one does.</summary>
+public sealed record FailedLineRow(long LineId, string IdNumber, string? Name, string Benefit, long AmountFen,
+    string? FailureCode, string? FailureReason, long? ReissuedIn);
+
+/// <summary>What the bank's return files said of a batch: the failed payments (the first <see cref="BatchView.FailedListed"/> listed).</summary>
+public sealed record BatchOutcomes(long FailedCount, long FailedFen, List<FailedLineRow> Failed);
+
 /// <summary>What the batch page shows of one batch.</summary>
 public sealed record BatchDetail(
     BatchHeader Header, List<BenefitTotal> Benefits, List<ReasonTotal> Held, List<KindTotal> Kinds, List<ChangeRow> Changes,
-    List<RecoveryRow> Recoveries, List<LineRow> Lines, int PageNo, bool HasNext, List<AmountChangeRow> AmountChanges);
+    List<RecoveryRow> Recoveries, List<LineRow> Lines, int PageNo, bool HasNext, List<AmountChangeRow> AmountChanges,
+    BatchOutcomes? Outcomes);
 
 /// <summary>The XLSX summary's content.</summary>
-public sealed record BatchSummary(BatchHeader Header, List<BenefitKindTotal> Benefits, List<LineRow> Held);
+public sealed record BatchSummary(BatchHeader Header, List<BenefitKindTotal> Benefits, List<LineRow> Held, List<FailedLineRow> Failed);
 
 /// <summary>
 /// The View slice: the queries of <c>/hangfire/batches</c> (finance) and its read-only endpoints; the page
@@ -88,7 +96,8 @@ public sealed partial class BatchView(Work work)
             var lines = await uow.ListAsync<LineRow>($"{LineColumns} WHERE {where} ORDER BY id OFFSET @offset LIMIT @limit", args);
             var hasNext = lines.Count > PageSize;
             if (hasNext) lines.RemoveAt(PageSize);
-            return new BatchDetail(b, benefits, held, kinds, changes, recoveries, lines, pageNo, hasNext, amountChanges);
+            var outcomes = b.OutcomeCount == 0 ? null : await OutcomesAsync(uow, id, FailedListed);
+            return new BatchDetail(b, benefits, held, kinds, changes, recoveries, lines, pageNo, hasNext, amountChanges, outcomes);
         }, ct, PageWork with { RecordId = BatchLifecycle.Id(id) });
 
     public Task<BatchSummary?> SummaryAsync(long id, CancellationToken ct) =>
@@ -100,7 +109,8 @@ public sealed partial class BatchView(Work work)
                 "SELECT benefit AS Benefit, kind AS Kind, count(*) AS Count, sum(amount_fen)::bigint AS Total FROM app.disbursement_lines WHERE batch_id = @id AND status = 'payable' GROUP BY benefit, kind ORDER BY benefit, kind",
                 new { id });
             var held = await uow.ListAsync<LineRow>($"{LineColumns} WHERE batch_id = @id AND status = 'held' ORDER BY id LIMIT 100000", new { id });
-            return new BatchSummary(b, benefits, held);
+            var failed = b.OutcomeCount == 0 ? [] : (await OutcomesAsync(uow, id, 100_000)).Failed;
+            return new BatchSummary(b, benefits, held, failed);
         }, ct, new WorkOptions { RecordId = BatchLifecycle.Id(id), CommandTimeout = 0 });
 
     /// <summary>
@@ -147,6 +157,35 @@ public sealed partial class BatchView(Work work)
                    count(*) FILTER (WHERE {BatchLifecycle.InSql(BatchState.Submitted)} AND submitted_by IS DISTINCT FROM @user)
             FROM app.disbursement_batches
             """, new { user }), ct);
+
+    /// <summary>Failed payments listed on the batch page; the XLSX summary lists them all.</summary>
+    public const int FailedListed = 200;
+
+    /// <summary>
+    /// The failed outcomes of a batch, from the partial index of failed outcomes within the batch's line ids (a
+    /// few rows, however many lines), with the batch of each one's re-issue (a later line referring to it).
+    /// </summary>
+    private static async Task<BatchOutcomes> OutcomesAsync(UnitOfWork uow, long id, int limit)
+    {
+        var failedOfBatch = $"""
+            o.status = 'failed' AND o.batch_id = @id
+            AND o.line_id BETWEEN (SELECT min(id) FROM app.disbursement_lines WHERE batch_id = @id)
+                              AND (SELECT max(id) FROM app.disbursement_lines WHERE batch_id = @id)
+            """;
+        var (count, fen) = await uow.SingleAsync<(long, long)>(
+            $"SELECT count(*), coalesce(sum(o.amount_fen), 0)::bigint FROM app.disbursement_outcomes o WHERE {failedOfBatch}", new { id });
+        var failed = count == 0 ? [] : await uow.ListAsync<FailedLineRow>(
+            $"""
+            SELECT o.line_id AS LineId, l.id_number AS IdNumber, l.account_name AS Name, l.benefit AS Benefit, o.amount_fen AS AmountFen,
+                   o.failure_code AS FailureCode, o.failure_reason AS FailureReason,
+                   (SELECT r.batch_id FROM app.disbursement_lines r
+                    WHERE r.refers_to = o.line_id AND r.kind = 'reissue' AND NOT r.released ORDER BY r.id LIMIT 1) AS ReissuedIn
+            FROM app.disbursement_outcomes o JOIN app.disbursement_lines l ON l.id = o.line_id
+            WHERE {failedOfBatch}
+            ORDER BY o.line_id LIMIT @limit
+            """, new { id, limit });
+        return new BatchOutcomes(count, fen, failed);
+    }
 
     private const string LineColumns = """
         SELECT id AS Id, kind AS Kind, id_number AS IdNumber, account_name AS Name, benefit AS Benefit, period AS Period,

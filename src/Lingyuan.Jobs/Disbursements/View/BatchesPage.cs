@@ -111,6 +111,7 @@ public static class BatchesPage
               {(b.ApprovedSha256 is null ? Html.Empty : Html.Of($"<tr><th>审批冻结</th><td colspan=\"5\">{b.ApprovedLineCount?.ToString("N0", CultureInfo.InvariantCulture)} 笔,{Money.Yuan(b.ApprovedTotalFen ?? 0)} 元,SHA-256 <code id=\"approved-sha\">{b.ApprovedSha256}</code></td></tr>"))}
             </table>
             {Actions(ctx, b)}
+            {Outcomes(b, d.Outcomes)}
             <h2>按待遇类型汇总(应发)</h2>
             <table id="benefit-totals"><thead><tr><th>待遇类型</th><th>笔数</th><th>金额(元)</th></tr></thead><tbody>
             {Html.Join(benefits.Select(x => Html.Of($"<tr><td>{Zh.Benefit(x.Benefit)}</td><td class=\"num\">{x.Count.ToString("N0", CultureInfo.InvariantCulture)}</td><td class=\"num\">{Money.Yuan(x.Total)}</td></tr>")))}
@@ -175,6 +176,33 @@ public static class BatchesPage
         return Html.Of($"<div class=\"actions\">{Html.Join(parts)}</div>");
     }
 
+    // What the bank's return files said: counts, and the failed payments (退票) with the bank's reason and their re-issue.
+    private static Html Outcomes(BatchHeader b, BatchOutcomes? o)
+    {
+        if (b.State == BatchState.Exported && o is null)
+            return Html.Of($"<h2>对账结果</h2><p id=\"outcomes\">银行发放文件已生成,尚未导入银行回盘文件。</p>");
+        if (o is null) return Html.Empty;
+        string N(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
+        var approved = b.ApprovedLineCount ?? 0;
+        var paid = b.OutcomeCount - o.FailedCount;
+        var waiting = approved - b.OutcomeCount;
+        var summary = $"已回盘 {N(b.OutcomeCount)} 笔(共 {N(approved)} 笔):成功 {N(paid)} 笔"
+            + (waiting == 0 ? $",{Money.Yuan((b.ApprovedTotalFen ?? 0) - o.FailedFen)} 元" : "")
+            + $";失败(退票){N(o.FailedCount)} 笔,{Money.Yuan(o.FailedFen)} 元"
+            + (waiting > 0 ? $";尚未回盘 {N(waiting)} 笔。" : "。");
+        var failed = o.Failed.Count == 0 ? Html.Empty : Html.Of($"""
+            <p>退票不会原样重发:经办人员更正社保卡账户或姓名后,随之后的批次作为“补发”发放{(o.FailedCount > o.Failed.Count ? $";此处列出前 {N(o.Failed.Count)} 笔,全部见汇总表(XLSX)“退票”页" : "")}。</p>
+            <table id="failed-lines"><thead><tr><th>流水引用</th><th>身份证号</th><th>姓名</th><th>待遇类型</th><th>金额(元)</th><th>银行失败代码</th><th>失败原因</th><th>补发</th></tr></thead><tbody>
+            {Html.Join(o.Failed.Select(f => Html.Of($"<tr><td>{f.LineId}</td><td>{Mask.IdNumber(f.IdNumber)}</td><td>{f.Name}</td><td>{Zh.Benefit(f.Benefit)}</td><td class=\"num\">{Money.Yuan(f.AmountFen)}</td><td>{f.FailureCode}</td><td>{f.FailureReason}</td><td>{(f.ReissuedIn is { } r ? Html.Of($"<a href=\"/hangfire/batches/{r}\">已列入批次 {r}</a>") : Html.Of($"待更正后补发"))}</td></tr>")))}
+            </tbody></table>
+            """);
+        return Html.Of($"""
+            <h2>对账结果</h2>
+            <p id="outcomes" data-paid="{paid}" data-failed="{o.FailedCount}" data-waiting="{waiting}">{summary}</p>
+            {failed}
+            """);
+    }
+
     // Held amount changes: each stays held until a finance user other than the batch's preparer releases it with a reason.
     private static Html AmountChanges(HttpContext ctx, BatchHeader b, List<AmountChangeRow> rows)
     {
@@ -220,21 +248,42 @@ public static class BatchesPage
     internal static IResult ReconcileMissingFile(HttpContext ctx) =>
         Layout.Page(ctx, "对账失败", Html.Of($"<p class=\"error\">请选择银行回盘文件。</p>"), 400);
 
-    internal static IResult Reconciled(HttpContext ctx, long id, ReconcileResult r) =>
-        Layout.Page(ctx, "对账完成", Html.Of($"""
-            <p class="ok" id="reconcile-result">共 {r.Rows} 行,本次登记 {r.Applied} 笔(成功 {r.Paid},失败 {r.Failed}),新增待追回 {r.NewRecoveries} 笔;批次状态:{BatchLifecycle.Table.Label(r.State)}。</p>
-            <p><a href="/hangfire/batches/{id}">返回批次</a></p>
+    internal static IResult Reconciled(HttpContext ctx, long id, ReconcileResult r)
+    {
+        string N(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
+        // Rows without a problem that were not applied are answers recorded before (the same file again).
+        var before = r.Rows - r.Applied;
+        var text = r.Applied == 0 && r.Rows > 0
+            ? $"文件共 {N(r.Rows)} 行,均已在此前导入的回盘文件中登记,本次未作任何更改"
+            : $"文件共 {N(r.Rows)} 行,本次登记 {N(r.Applied)} 笔(成功 {N(r.Paid)} 笔,失败 {N(r.Failed)} 笔)"
+              + (before > 0 ? $",另有 {N(before)} 行此前已登记,未重复登记" : "");
+        return Layout.Page(ctx, "对账完成", Html.Of($"""
+            <p class="ok" id="reconcile-result">{text};新增待追回 {N(r.NewRecoveries)} 笔;批次状态:{BatchLifecycle.Table.Label(r.State)}。</p>
+            <p><a href="/hangfire/batches/{id}">返回批次,查看对账结果</a></p>
             """));
+    }
 
     internal static IResult ReconcileProblems(HttpContext ctx, long id, IEnumerable<string> problems) =>
         Layout.Page(ctx, "对账文件有误,未应用任何记录", Html.Of($"""
-            <ul class="error" id="reconcile-problems">{Html.Join(problems.Select(p => Html.Of($"<li>{p}</li>")))}</ul>
+            <p>请按以下问题更正文件后重新导入;本次未登记任何记录。</p>
+            <ul class="error" id="reconcile-problems">{Html.Join(problems.Select(p => Html.Of($"<li>{ProblemZh(p)}</li>")))}</ul>
             <p><a href="/hangfire/batches/{id}">返回批次</a></p>
             """), 400);
 
+    /// <summary>
+    /// A problem of the return file as the page shows it: "FILE:LINE: English / 中文" (the command line prints both)
+    /// becomes "第 LINE 行:中文"; one without a line, its Chinese half.
+    /// </summary>
+    internal static string ProblemZh(string problem)
+    {
+        var m = System.Text.RegularExpressions.Regex.Match(problem, @"^.*?:(?<line>[0-9]+): (?<text>.*)$", System.Text.RegularExpressions.RegexOptions.Singleline);
+        if (m.Success) return $"第 {m.Groups["line"].Value} 行:{UserText.Zh(m.Groups["text"].Value)}";
+        return UserText.Zh(problem);
+    }
+
     internal static async Task<IResult> SummaryXlsxAsync(BatchSummary s, CancellationToken ct)
     {
-        var (b, benefits, held) = (s.Header, s.Benefits, s.Held);
+        var (b, benefits, held, failed) = (s.Header, s.Benefits, s.Held, s.Failed);
         var sheets = new Dictionary<string, object>
         {
             ["汇总"] = benefits.Select(x => new Dictionary<string, object>
@@ -246,6 +295,12 @@ public static class BatchesPage
             {
                 ["流水引用"] = l.Id, ["身份证号"] = Mask.IdNumber(l.IdNumber), ["姓名"] = Cell(l.Name), ["待遇类型"] = Zh.Benefit(l.Benefit),
                 ["所属月份"] = l.Period.ToString("yyyy-MM", CultureInfo.InvariantCulture), [AmountColumn] = YuanNumber(l.AmountFen), ["原因"] = Zh.HoldReason(l.HoldReason),
+            }).ToList(),
+            ["退票"] = failed.Select(f => new Dictionary<string, object>
+            {
+                ["流水引用"] = f.LineId, ["身份证号"] = Mask.IdNumber(f.IdNumber), ["姓名"] = Cell(f.Name), ["待遇类型"] = Zh.Benefit(f.Benefit),
+                [AmountColumn] = YuanNumber(f.AmountFen), ["银行失败代码"] = Cell(f.FailureCode), ["失败原因"] = Cell(f.FailureReason),
+                ["补发批次"] = f.ReissuedIn is { } r ? r.ToString(CultureInfo.InvariantCulture) : "待更正后补发",
             }).ToList(),
         };
         var ms = new MemoryStream();
