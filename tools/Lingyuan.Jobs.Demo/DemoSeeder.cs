@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using Dapper;
+using Lingyuan.Jobs.Calendar;
+using Lingyuan.Jobs.Database;
 using Lingyuan.Jobs.Hosting;
 using Lingyuan.Jobs.Registers;
 using Npgsql;
@@ -33,7 +35,7 @@ public sealed record DemoResult(IReadOnlyDictionary<string, long> Rows, TimeSpan
 /// <see cref="Random"/> drawn in a fixed order; dates count from a fixed reference day, not from the clock).
 /// Every ID number, USCC and bank account carries a valid check character. Rows stream into binary COPY.
 /// </summary>
-public sealed class DemoSeeder(NpgsqlDataSource db)
+public sealed class DemoSeeder(Work work, NpgsqlDataSource db, BureauClock clock)
 {
     /// <summary>The day the synthetic registers describe; fixed so that a seed means the same data on any day.</summary>
     public static readonly DateOnly Reference = new(2026, 6, 30);
@@ -44,9 +46,21 @@ public sealed class DemoSeeder(NpgsqlDataSource db)
     public async Task<DemoResult> SeedAsync(DemoScale scale, int seed, CancellationToken ct)
     {
         var watch = Stopwatch.StartNew();
+        // One unit of work (the seed is all or nothing), under the seed's own lock; the large scale's statements
+        // run without a timeout.
+        var rows = await work.RunAsync("seed-demo", uow => FillAsync(uow, scale, seed), ct,
+            new WorkOptions { Lock = "lingyuan.seed-demo", CommandTimeout = 0 });
+        // Statistics and the visibility map now rather than at autovacuum's next turn: the first jobs an operator
+        // runs on the demo get their real plans (the zero-employment scan its index-only parallel pass).
         await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await conn.ExecuteAsync("SELECT pg_advisory_xact_lock(hashtext('lingyuan.seed-demo'))", transaction: tx);
+        foreach (var table in RegisterTables)
+            await conn.ExecuteAsync(new CommandDefinition($"VACUUM (ANALYZE) app.{table}", commandTimeout: 0, cancellationToken: ct));
+        return new DemoResult(rows, watch.Elapsed);
+    }
+
+    private async Task<Dictionary<string, long>> FillAsync(UnitOfWork uow, DemoScale scale, int seed)
+    {
+        var (conn, tx, ct) = (uow.Connection, uow.Transaction, uow.Cancellation);
         var filled = new List<string>();
         foreach (var t in RegisterTables)
             if (await conn.ExecuteScalarAsync<bool>($"SELECT EXISTS (SELECT 1 FROM app.{t})", transaction: tx)) filled.Add(t);
@@ -67,17 +81,12 @@ public sealed class DemoSeeder(NpgsqlDataSource db)
         rows["entitlements"] = await g.EntitlementsAsync(conn, ct);
         rows["life_events"] = await g.LifeEventsAsync(conn, ct);
         // Wage arrears count from today (issue 16): the random cases are the daily job's candidates, ArrearsDemo the staged ones.
-        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai")).DateTime);
+        var today = clock.Today;
         rows["arrears_cases"] = await g.ArrearsCasesAsync(conn, today, ct) + await ArrearsDemo.SeedAsync(conn, tx, db, today, ct);
         await DisbursementDemoCases.AddAsync(conn, tx, Reference, ct);
-        await Audit.AuditLog.WriteAsync(conn, tx, $"cli:{Environment.UserName}", "seed-demo", "register", "all",
+        await uow.AuditAsync("seed-demo", "register", "all",
             details: $"scale {scale.Name}, seed {seed}: " + string.Join(", ", rows.Select(r => $"{r.Key} {r.Value}")));
-        await tx.CommitAsync(ct);
-        // Statistics and the visibility map now rather than at autovacuum's next turn: the first jobs an operator
-        // runs on the demo get their real plans (the zero-employment scan its index-only parallel pass).
-        foreach (var table in RegisterTables)
-            await conn.ExecuteAsync(new CommandDefinition($"VACUUM (ANALYZE) app.{table}", commandTimeout: 0, cancellationToken: ct));
-        return new DemoResult(rows, watch.Elapsed);
+        return rows;
     }
 
     private sealed record Person(string Id, int Age, bool Male, string Name);

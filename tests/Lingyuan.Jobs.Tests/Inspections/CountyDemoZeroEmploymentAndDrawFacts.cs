@@ -20,7 +20,7 @@ public sealed class CountyDemoZeroEmploymentAndDrawFacts(CountyDemoFixture db, I
     [Fact]
     public async Task On_the_county_demo_the_default_plan_draws_and_the_zero_employment_check_sends_each_caseworker_at_most_one_mail()
     {
-        var seeded = await new DemoSeeder(db.Services.GetRequiredService<Npgsql.NpgsqlDataSource>()).SeedAsync(DemoScale.County, 1, CancellationToken.None);
+        var seeded = await ActivatorUtilities.CreateInstance<DemoSeeder>(db.Services).SeedAsync(DemoScale.County, 1, CancellationToken.None);
         output.WriteLine($"seeded in {seeded.Elapsed.TotalSeconds:0} s: {string.Join(", ", seeded.Rows.Select(r => $"{r.Key} {r.Value}"))}");
 
         // The default plan: every setting from Inspections (ratios A 3 %, B 5 %, C 20 %, D 60 %; team of 2; the default cap).

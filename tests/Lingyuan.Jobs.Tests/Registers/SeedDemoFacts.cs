@@ -16,7 +16,7 @@ public sealed class SeedDemoFacts(DatabaseFixture db, SecondDatabaseFixture othe
         ["app.employers", "app.inspectors", "app.conflicts", "app.communities", "app.persons", "app.cards", "app.entitlements", "app.life_events", "app.arrears_cases"];
 
     // The seeder as tools/Lingyuan.Jobs.Demo builds it: on the application's data source.
-    private static DemoSeeder Seeder(DatabaseFixture fixture) => new(fixture.Services.GetRequiredService<Npgsql.NpgsqlDataSource>());
+    private static DemoSeeder Seeder(DatabaseFixture fixture) => ActivatorUtilities.CreateInstance<DemoSeeder>(fixture.Services);
 
     private static async Task<string> RegistersHashAsync(DatabaseFixture fixture)
     {

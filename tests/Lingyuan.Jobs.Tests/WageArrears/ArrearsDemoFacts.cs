@@ -16,7 +16,7 @@ public sealed class ArrearsDemoFacts(DatabaseFixture db) : IClassFixture<Databas
     public async Task The_seeded_demo_has_a_case_at_each_stage_none_overdue_and_the_first_daily_run_mails_no_employer()
     {
         await Registers.RegisterFiles.ExecuteAsync(db, Registers.RegisterFiles.TruncateRegisters);
-        await new DemoSeeder(db.Services.GetRequiredService<Npgsql.NpgsqlDataSource>()).SeedAsync(DemoScale.Small, 7, CancellationToken.None);
+        await ActivatorUtilities.CreateInstance<DemoSeeder>(db.Services).SeedAsync(DemoScale.Small, 7, CancellationToken.None);
 
         var (app, clock) = App(db, Day("2026-01-01"));
         clock.SetUtcNow(DateTimeOffset.UtcNow);
