@@ -228,7 +228,7 @@ public sealed class BatchLifecycleTests(DatabaseFixture fixture) : IClassFixture
             .Concat(new byte[] { 0xBB, 0xA7, 0xC3, 0xFB, (byte)'\n' }).ToArray(); // 户名 in GB18030, on line 100,002
         var ex = await Assert.ThrowsAsync<BadInputException>(() => Reconciler.ReconcileAsync(id, new MemoryStream(bytes), "r.csv", "test", default));
         var problem = Assert.Single(ex.Problems);
-        var m = System.Text.RegularExpressions.Regex.Match(problem, @"^r\.csv:(\d+): bytes that are not UTF-8 on this line or after it / 文件不是 UTF-8 编码$");
+        var m = System.Text.RegularExpressions.Regex.Match(problem, @"^r\.csv:(\d+): bytes that are not UTF-8 on this line or after it / 本行或其后有非 UTF-8 编码的内容,请将文件另存为 UTF-8 后重新导入$");
         Assert.True(m.Success, problem);
         Assert.InRange(long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), 2, 100_002);
         Assert.Equal(0, await _r.ScalarAsync<long>("SELECT count(*) FROM app.disbursement_outcomes"));
@@ -329,8 +329,33 @@ public sealed class BatchLifecycleTests(DatabaseFixture fixture) : IClassFixture
         var ex = await Assert.ThrowsAsync<BadInputException>(() => Reconciler.ReconcileAsync(id, Csv(
             $"line_ref,status,amount,bank_txn_ref,failure_code,failure_reason\n{l[0].Id},paid,3000.00,T1,,\n{l[1].Id},failed,2500.00,,E01,户名\0不符\n"),
             "r.csv", "test", default));
-        Assert.Equal(["r.csv:3: failure_reason: contains a NUL character / failure_reason 含有空字符(NUL)", "r.csv: nothing applied / 未应用任何记录"], ex.Problems);
+        Assert.Equal(["r.csv:3: failure_reason: contains a NUL character / 失败原因(failure_reason)含有空字符(NUL)", "r.csv: nothing applied / 未应用任何记录"], ex.Problems);
         Assert.Equal(0L, await _r.ScalarAsync<long>("SELECT count(*) FROM app.disbursement_outcomes"));
+    }
+
+    [Fact]
+    public async Task A_bank_reference_code_or_reason_longer_than_its_limit_is_a_problem_on_its_line_and_nothing_is_applied()
+    {
+        // Found trying the batch page: a 100,000-character reason was stored, stretched the page and passed the
+        // 32,767 characters of a spreadsheet cell in the summary.
+        await _r.RecipientAsync(1, amountFen: 300_000);
+        await _r.RecipientAsync(2);
+        var id = await ApprovedBatchAsync();
+        await ExportAsync(id);
+        var l = await _r.LinesAsync(id);
+        var ex = await Assert.ThrowsAsync<BadInputException>(() => Reconciler.ReconcileAsync(id, Csv(
+            $"line_ref,status,amount,bank_txn_ref,failure_code,failure_reason\n{l[0].Id},paid,3000.00,{new string('T', 65)},,\n" +
+            $"{l[1].Id},failed,2500.00,,E01,{new string('户', 100_000)}\n"),
+            "r.csv", "test", default));
+        Assert.Equal(["r.csv:2: bank_txn_ref: 65 characters, at most 64 / 银行流水号(bank_txn_ref)共 65 个字符,超过上限 64 个",
+                      "r.csv:3: failure_reason: 100000 characters, at most 200 / 失败原因(failure_reason)共 100000 个字符,超过上限 200 个",
+                      "r.csv: nothing applied / 未应用任何记录"], ex.Problems);
+        Assert.Equal(0L, await _r.ScalarAsync<long>("SELECT count(*) FROM app.disbursement_outcomes"));
+        // At the limits the file applies.
+        var r = await Reconciler.ReconcileAsync(id, Csv(
+            $"line_ref,status,amount,bank_txn_ref,failure_code,failure_reason\n{l[0].Id},paid,3000.00,{new string('T', 64)},,\n" +
+            $"{l[1].Id},failed,2500.00,,{new string('E', 32)},{new string('户', 200)}\n"), "r.csv", "test", default);
+        Assert.Equal((2L, BatchState.Reconciled), (r.Applied, r.State));
     }
 
     [Fact]

@@ -154,13 +154,15 @@ public sealed class BatchesPageTests(DatabaseFixture fixture) : IClassFixture<Da
         Assert.Contains($"<li>第 3 行:流水引用 {one} 重复(首次出现在第 2 行)</li>", bad);
         Assert.Contains($"<li>第 4 行:本批次(编号 {b.BatchId})没有流水引用 999999</li>", bad);
         Assert.Contains("<li>第 5 行:状态“ok”无效,应为 paid(成功)或 failed(失败)</li>", bad);
-        Assert.Contains("<li>未应用任何记录</li>", bad);
+        Assert.Contains("本次未登记任何记录", bad);
+        Assert.DoesNotContain("<li>未应用任何记录</li>", bad);
         Assert.DoesNotContain(" fen", bad);
         Assert.Contains("尚未导入银行回盘文件", WebUtility.HtmlDecode(await finance.GetStringAsync(page)));
 
         // Part of the answers, then the whole file (one line failed), then the same file again.
         var (_, partly) = await UploadReturnsAsync(finance, page, $"{one},paid,1000.00,T1,,\n");
         Assert.Contains("文件共 1 行,本次登记 1 笔(成功 1 笔,失败 0 笔);", partly);
+        Assert.Contains("<title>回盘已导入,尚有发放未回盘", partly);
         var html = WebUtility.HtmlDecode(await finance.GetStringAsync(page));
         Assert.Contains("已回盘 1 笔(共 2 笔):成功 1 笔;失败(退票)0 笔,0.00 元;尚未回盘 1 笔。", html);
         var whole = $"{one},paid,1000.00,T1,,\n{two},failed,2000.00,,E05,账户已销户\n";
@@ -173,6 +175,10 @@ public sealed class BatchesPageTests(DatabaseFixture fixture) : IClassFixture<Da
         Assert.Contains($"<td>{two}</td><td>{Mask.IdNumber(second)}</td>", failed);
         Assert.Contains("<td>E05</td><td>账户已销户</td><td>待更正后补发</td>", failed);
         Assert.DoesNotContain($"<td>{one}</td>", failed);
+        // The lines list says what the bank answered for each line.
+        var listed = html.Split("id=\"lines\"")[1];
+        Assert.Matches($@"<tr><td>{one}</td>.*?<td>已发放</td></tr>", listed);
+        Assert.Matches($@"<tr><td>{two}</td>.*?<td>退票</td></tr>", listed);
         var (_, again) = await UploadReturnsAsync(finance, page, whole);
         Assert.Contains("文件共 2 行,均已在此前导入的回盘文件中登记,本次未作任何更改", again);
 

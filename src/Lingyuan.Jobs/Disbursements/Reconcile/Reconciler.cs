@@ -32,6 +32,17 @@ public sealed record ReconcileResult(long BatchId, long Rows, long Applied, long
 public sealed class Reconciler(Work work, NpgsqlDataSource db, ILogger<Reconciler> log)
 {
     public static readonly string[] Columns = ["line_ref", "status", "amount", "bank_txn_ref", "failure_code", "failure_reason"];
+
+    /// <summary>The columns as the batch page names them (the file keeps the English header).</summary>
+    private static readonly string[] ColumnsZh = ["流水引用", "状态", "金额", "银行流水号", "失败代码", "失败原因"];
+
+    /// <summary>
+    /// The longest bank_txn_ref, failure_code and failure_reason stored: a bank's reference, code and reason are
+    /// short, and a longer one (a file written wrongly) would swamp the batch page and pass a spreadsheet cell's limit.
+    /// </summary>
+    private static readonly int[] MaxTextChars = [64, 32, 200];
+
+    private static string ColumnZh(int i) => $"{ColumnsZh[i]}({Columns[i]})";
     public const int MaxProblemsListed = 1000;
 
     // A return row is six short fields; a record longer than this is not one (the reader's buffer grows up to it).
@@ -124,11 +135,13 @@ public sealed class Reconciler(Work work, NpgsqlDataSource db, ILogger<Reconcile
             string[] text = [Field(3), Field(4), Field(5)];
             // PostgreSQL text cannot hold NUL: refused here, on its line, before the COPY would fail the whole file.
             var nul = Array.FindIndex(text, t => t.Contains('\0'));
+            var tooLong = Enumerable.Range(0, 3).FirstOrDefault(k => text[k].Length > MaxTextChars[k], -1);
             var problem = count < header.Count ? $"{count} columns, the header has {header.Count} / 本行 {count} 列,表头 {header.Count} 列"
                 : lineId is null ? $"line_ref: '{Shown(refText)}' is not a line reference / 流水引用“{Shown(refText)}”无效"
                 : status is null ? $"status: '{Shown(statusText.ToLowerInvariant())}' is not paid or failed / 状态“{Shown(statusText)}”无效,应为 paid(成功)或 failed(失败)"
                 : fen is null ? $"amount: '{Shown(amountText)}' is not yuan with at most two decimals / 金额“{Shown(amountText)}”格式错误,应为元,最多两位小数"
-                : nul >= 0 ? $"{Columns[3 + nul]}: contains a NUL character / {Columns[3 + nul]} 含有空字符(NUL)"
+                : nul >= 0 ? $"{Columns[3 + nul]}: contains a NUL character / {ColumnZh(3 + nul)}含有空字符(NUL)"
+                : tooLong >= 0 ? $"{Columns[3 + tooLong]}: {text[tooLong].Length} characters, at most {MaxTextChars[tooLong]} / {ColumnZh(3 + tooLong)}共 {text[tooLong].Length} 个字符,超过上限 {MaxTextChars[tooLong]} 个"
                 : null;
             check.Add(line, lineId, status, fen, problem);
             // Rows are written only while the file has shown no malformed row; the check at the end decides.
@@ -209,7 +222,7 @@ public sealed class Reconciler(Work work, NpgsqlDataSource db, ILogger<Reconcile
     private static BadInputException Unreadable(Exception ex, string fileName, long line) => ex switch
     {
         // The reader decodes ahead in blocks: the bad bytes are on this line or a later one.
-        DecoderFallbackException => new BadInputException($"{fileName}:{line}: bytes that are not UTF-8 on this line or after it / 文件不是 UTF-8 编码"),
+        DecoderFallbackException => new BadInputException($"{fileName}:{line}: bytes that are not UTF-8 on this line or after it / 本行或其后有非 UTF-8 编码的内容,请将文件另存为 UTF-8 后重新导入"),
         CsvRecordTooLargeException => new BadInputException($"{fileName}:{line}: a record longer than {MaxRecordChars:N0} characters / 记录过长"),
         // As the register importer reads Sylvan's refusal: the quote itself is the bad character when it never closes.
         CsvInvalidCharacterException { InvalidCharacter: not '"' } =>
@@ -260,10 +273,11 @@ public sealed class Reconciler(Work work, NpgsqlDataSource db, ILogger<Reconcile
         }
         catch (DecoderFallbackException)
         {
-            throw new BadInputException($"{fileName}:1: not UTF-8 / 文件不是 UTF-8 编码");
+            // The reader decodes a block ahead: the bad bytes are in the file's first block, not necessarily on line 1.
+            throw new BadInputException($"{fileName}: bytes that are not UTF-8 near the start / 文件不是 UTF-8 编码(银行系统导出的 GBK 文件常见此情况),请另存为 UTF-8 后重新导入");
         }
         var header = text.Split(',').Select(h => h.Trim().Trim('"').ToLowerInvariant()).ToList();
-        var problems = Columns.Where(c => !header.Contains(c)).Select(c => $"{fileName}:1: missing column '{c}' / 缺少列 {c}").ToList();
+        var problems = Columns.Where(c => !header.Contains(c)).Select(c => $"{fileName}:1: missing column '{c}' / 表头缺少列 {c}({ColumnsZh[Array.IndexOf(Columns, c)]})").ToList();
         problems.AddRange(header.GroupBy(h => h).Where(g => g.Count() > 1).Select(g => $"{fileName}:1: column '{g.Key}' appears twice / 列重复"));
         if (problems.Count > 0) throw new BadInputException(problems);
         return header;

@@ -14,7 +14,8 @@ public sealed record BenefitKindTotal(string Benefit, string Kind, long Count, l
 public sealed record ChangeRow(string What, string IdNumber, string? Name, string Benefit, long? PrevFen, long? CurFen);
 public sealed record RecoveryRow(long LineId, string IdNumber, DateOnly DeathDate, long AmountFen);
 public sealed record AmountChangeRow(long LineId, string IdNumber, string? Name, string Benefit, long? BasisFen, long AmountFen, string? ReleasedBy, string? Reason, DateTime? ReleasedAt);
-public sealed record LineRow(long Id, string Kind, string IdNumber, string? Name, string Benefit, DateOnly Period, long AmountFen, string Status, string? HoldReason, string? BankAccount, long? RefersTo);
+/// <summary>A line of the batch; <c>Outcome</c> is the bank's answer (paid, failed) when one is recorded and asked for.</summary>
+public sealed record LineRow(long Id, string Kind, string IdNumber, string? Name, string Benefit, DateOnly Period, long AmountFen, string Status, string? HoldReason, string? BankAccount, long? RefersTo, string? Outcome);
 
 /// <summary>A payment the bank returned as failed (退票), and the batch that re-issues it, once one does.</summary>
 public sealed record FailedLineRow(long LineId, string IdNumber, string? Name, string Benefit, long AmountFen,
@@ -93,7 +94,7 @@ public sealed partial class BatchView(Work work)
             var (where, args) = LineFilter(id, q, status, reason);
             args.Add("offset", (pageNo - 1) * PageSize);
             args.Add("limit", PageSize + 1);
-            var lines = await uow.ListAsync<LineRow>($"{LineColumns} WHERE {where} ORDER BY id OFFSET @offset LIMIT @limit", args);
+            var lines = await uow.ListAsync<LineRow>($"{LineSelect(withOutcome: true)} WHERE {where} ORDER BY id OFFSET @offset LIMIT @limit", args);
             var hasNext = lines.Count > PageSize;
             if (hasNext) lines.RemoveAt(PageSize);
             var outcomes = b.OutcomeCount == 0 ? null : await OutcomesAsync(uow, id, FailedListed);
@@ -108,7 +109,7 @@ public sealed partial class BatchView(Work work)
             var benefits = await uow.ListAsync<BenefitKindTotal>(
                 "SELECT benefit AS Benefit, kind AS Kind, count(*) AS Count, sum(amount_fen)::bigint AS Total FROM app.disbursement_lines WHERE batch_id = @id AND status = 'payable' GROUP BY benefit, kind ORDER BY benefit, kind",
                 new { id });
-            var held = await uow.ListAsync<LineRow>($"{LineColumns} WHERE batch_id = @id AND status = 'held' ORDER BY id LIMIT 100000", new { id });
+            var held = await uow.ListAsync<LineRow>($"{LineSelect(withOutcome: false)} WHERE batch_id = @id AND status = 'held' ORDER BY id LIMIT 100000", new { id });
             var failed = b.OutcomeCount == 0 ? [] : (await OutcomesAsync(uow, id, 100_000)).Failed;
             return new BatchSummary(b, benefits, held, failed);
         }, ct, new WorkOptions { RecordId = BatchLifecycle.Id(id), CommandTimeout = 0 });
@@ -187,10 +188,12 @@ public sealed partial class BatchView(Work work)
         return new BatchOutcomes(count, fen, failed);
     }
 
-    private const string LineColumns = """
+    // The page's fifty lines look their outcome up one by one on its primary key; held lines never have one.
+    private static string LineSelect(bool withOutcome) => $"""
         SELECT id AS Id, kind AS Kind, id_number AS IdNumber, account_name AS Name, benefit AS Benefit, period AS Period,
-               amount_fen AS AmountFen, status AS Status, hold_reason AS HoldReason, bank_account AS BankAccount, refers_to AS RefersTo
-        FROM app.disbursement_lines
+               amount_fen AS AmountFen, status AS Status, hold_reason AS HoldReason, bank_account AS BankAccount, refers_to AS RefersTo,
+               {(withOutcome ? "(SELECT o.status FROM app.disbursement_outcomes o WHERE o.line_id = l.id)" : "NULL::text")} AS Outcome
+        FROM app.disbursement_lines l
         """;
 
     private static (string Where, DynamicParameters Args) LineFilter(long id, string? q, string? status, string? reason)

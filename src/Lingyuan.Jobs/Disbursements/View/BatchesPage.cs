@@ -141,7 +141,7 @@ public static class BatchesPage
               <input type="hidden" name="reason" value="{reason}"><button type="submit">查询</button>
             </form>
             <table id="lines"><thead><tr><th>流水引用</th><th>类型</th><th>身份证号</th><th>姓名</th><th>待遇类型</th><th>所属月份</th><th>金额(元)</th><th>账户</th><th>状态</th></tr></thead><tbody>
-            {Html.Join(lines.Select(l => Html.Of($"<tr><td>{l.Id}</td><td>{Zh.Kind(l.Kind)}{(l.RefersTo is { } r ? Html.Of($"(原 {r})") : Html.Empty)}</td><td>{Mask.IdNumber(l.IdNumber)}</td><td>{l.Name}</td><td>{Zh.Benefit(l.Benefit)}</td><td>{l.Period:yyyy-MM}</td><td class=\"num\">{Money.Yuan(l.AmountFen)}</td><td>{Mask.Account(l.BankAccount)}</td><td>{(l.Status == "held" ? "暂停:" + Zh.HoldReason(l.HoldReason) : "应发")}</td></tr>")))}
+            {Html.Join(lines.Select(l => Html.Of($"<tr><td>{l.Id}</td><td>{Zh.Kind(l.Kind)}{(l.RefersTo is { } r ? Html.Of($"(原 {r})") : Html.Empty)}</td><td>{Mask.IdNumber(l.IdNumber)}</td><td>{l.Name}</td><td>{Zh.Benefit(l.Benefit)}</td><td>{l.Period:yyyy-MM}</td><td class=\"num\">{Money.Yuan(l.AmountFen)}</td><td>{Mask.Account(l.BankAccount)}</td><td>{(l.Status == "held" ? "暂停:" + Zh.HoldReason(l.HoldReason) : l.Outcome switch { "paid" => "已发放", "failed" => "退票", _ => "应发" })}</td></tr>")))}
             </tbody></table>
             <p>第 {pageNo} 页
             {(pageNo > 1 ? Html.Of($"<a href=\"?q={Uri.EscapeDataString(q ?? "")}&amp;status={status}&amp;reason={reason}&amp;page={pageNo - 1}\">上一页</a>") : Html.Empty)}
@@ -257,7 +257,7 @@ public static class BatchesPage
             ? $"文件共 {N(r.Rows)} 行,均已在此前导入的回盘文件中登记,本次未作任何更改"
             : $"文件共 {N(r.Rows)} 行,本次登记 {N(r.Applied)} 笔(成功 {N(r.Paid)} 笔,失败 {N(r.Failed)} 笔)"
               + (before > 0 ? $",另有 {N(before)} 行此前已登记,未重复登记" : "");
-        return Layout.Page(ctx, "对账完成", Html.Of($"""
+        return Layout.Page(ctx, r.State == BatchState.Reconciled ? "对账完成" : "回盘已导入,尚有发放未回盘", Html.Of($"""
             <p class="ok" id="reconcile-result">{text};新增待追回 {N(r.NewRecoveries)} 笔;批次状态:{BatchLifecycle.Table.Label(r.State)}。</p>
             <p><a href="/hangfire/batches/{id}">返回批次,查看对账结果</a></p>
             """));
@@ -266,7 +266,7 @@ public static class BatchesPage
     internal static IResult ReconcileProblems(HttpContext ctx, long id, IEnumerable<string> problems) =>
         Layout.Page(ctx, "对账文件有误,未应用任何记录", Html.Of($"""
             <p>请按以下问题更正文件后重新导入;本次未登记任何记录。</p>
-            <ul class="error" id="reconcile-problems">{Html.Join(problems.Select(p => Html.Of($"<li>{ProblemZh(p)}</li>")))}</ul>
+            <ul class="error" id="reconcile-problems">{Html.Join(problems.Select(ProblemZh).Where(p => p != NothingApplied).Select(p => Html.Of($"<li>{p}</li>")))}</ul>
             <p><a href="/hangfire/batches/{id}">返回批次</a></p>
             """), 400);
 
@@ -274,6 +274,9 @@ public static class BatchesPage
     /// A problem of the return file as the page shows it: "FILE:LINE: English / 中文" (the command line prints both)
     /// becomes "第 LINE 行:中文"; one without a line, its Chinese half.
     /// </summary>
+    // The last line of every refused file; the page says it once, above the list.
+    private const string NothingApplied = "未应用任何记录";
+
     internal static string ProblemZh(string problem)
     {
         var m = System.Text.RegularExpressions.Regex.Match(problem, @"^.*?:(?<line>[0-9]+): (?<text>.*)$", System.Text.RegularExpressions.RegexOptions.Singleline);
@@ -307,7 +310,8 @@ public static class BatchesPage
         // Amounts are numbers with a number format (finance sums them in Excel), not text.
         var config = new MiniExcelLibs.OpenXml.OpenXmlConfiguration
         {
-            DynamicColumns = [new MiniExcelLibs.Attributes.DynamicExcelColumn(AmountColumn) { Format = AmountFormat }],
+            // Wide enough for a month's total (209,113,726.68): at the default width a spreadsheet shows ####.
+            DynamicColumns = [new MiniExcelLibs.Attributes.DynamicExcelColumn(AmountColumn) { Format = AmountFormat, Width = 18 }],
         };
         await ms.SaveAsAsync(sheets, configuration: config, cancellationToken: ct);
         ms.Position = 0;
