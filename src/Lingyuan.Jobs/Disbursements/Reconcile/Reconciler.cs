@@ -43,6 +43,14 @@ public sealed class Reconciler(Work work, NpgsqlDataSource db, ILogger<Reconcile
     private static readonly int[] MaxTextChars = [64, 32, 200];
 
     private static string ColumnZh(int i) => $"{ColumnsZh[i]}({Columns[i]})";
+
+    // The first of the three text fields longer than its limit, or -1.
+    private static int TooLong(string[] text)
+    {
+        for (var k = 0; k < text.Length; k++)
+            if (text[k].Length > MaxTextChars[k]) return k;
+        return -1;
+    }
     public const int MaxProblemsListed = 1000;
 
     // A return row is six short fields; a record longer than this is not one (the reader's buffer grows up to it).
@@ -135,7 +143,7 @@ public sealed class Reconciler(Work work, NpgsqlDataSource db, ILogger<Reconcile
             string[] text = [Field(3), Field(4), Field(5)];
             // PostgreSQL text cannot hold NUL: refused here, on its line, before the COPY would fail the whole file.
             var nul = Array.FindIndex(text, t => t.Contains('\0'));
-            var tooLong = Enumerable.Range(0, 3).FirstOrDefault(k => text[k].Length > MaxTextChars[k], -1);
+            var tooLong = TooLong(text);
             var problem = count < header.Count ? $"{count} columns, the header has {header.Count} / 本行 {count} 列,表头 {header.Count} 列"
                 : lineId is null ? $"line_ref: '{Shown(refText)}' is not a line reference / 流水引用“{Shown(refText)}”无效"
                 : status is null ? $"status: '{Shown(statusText.ToLowerInvariant())}' is not paid or failed / 状态“{Shown(statusText)}”无效,应为 paid(成功)或 failed(失败)"
