@@ -162,12 +162,63 @@ public static class UsersPage
             <table id="user-audit"><thead><tr><th>时间</th><th>操作人</th><th>渠道</th><th>操作</th><th>变更前</th><th>变更后</th><th>说明</th></tr></thead><tbody>
             {Html.Join(trail.Select(a => Html.Of($"""
                 <tr><td>{clock.Format(new DateTimeOffset(DateTime.SpecifyKind(a.At, DateTimeKind.Utc)))}</td><td>{a.Actor}</td><td>{ChannelZh(a.Channel)}</td>
-                <td>{ActionZh(a.Action)}</td><td><code>{a.Before}</code></td><td><code>{a.After}</code></td><td>{a.Details}</td></tr>
+                <td>{ActionZh(a.Action)}</td><td>{FieldsZh(a.Action, a.Before)}</td><td>{FieldsZh(a.Action, a.After)}</td><td>{a.Details}</td></tr>
                 """)))}
             </tbody></table>
             """);
         return Layout.Page(ctx, $"账号 {u.Name}", body, status);
     }
+
+    /// <summary>
+    /// An audit record's before or after as the admin reads it, <c>角色:财务审核;已停用:否</c> (the log keeps
+    /// the JSON). A change's new value (<c>value</c>) is named by its action; an unknown field keeps its name.
+    /// </summary>
+    internal static string FieldsZh(string action, string? json)
+    {
+        if (string.IsNullOrEmpty(json)) return "";
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(json);
+            if (doc.RootElement.ValueKind != System.Text.Json.JsonValueKind.Object) return json;
+            return string.Join(";", doc.RootElement.EnumerateObject().Select(f =>
+            {
+                var key = f.Name == "value" ? ValueField(action) : f.Name;
+                return $"{FieldZh(key)}:{ValueZh(key, f.Value)}";
+            }));
+        }
+        catch (System.Text.Json.JsonException) { return json; }
+    }
+
+    private static string ValueField(string action) => action switch
+    {
+        "user.set-role" => "role",
+        "user.set-email" => "email",
+        "user.set-decider" => "decider",
+        "user.disable" or "user.enable" => "disabled",
+        _ => "value",
+    };
+
+    private static string FieldZh(string key) => key switch
+    {
+        "name" => "用户名",
+        "role" => "角色",
+        "email" => "电子邮箱",
+        "decider" => "部门负责人(审批)",
+        "disabled" => "已停用",
+        "must_change_password" => "须本人修改密码",
+        "value" => "新值",
+        _ => key,
+    };
+
+    private static string ValueZh(string key, System.Text.Json.JsonElement v) => v.ValueKind switch
+    {
+        System.Text.Json.JsonValueKind.True => "是",
+        System.Text.Json.JsonValueKind.False => "否",
+        System.Text.Json.JsonValueKind.Null => "(空)",
+        System.Text.Json.JsonValueKind.String when key == "role" => Roles.NameZh(v.GetString()!),
+        System.Text.Json.JsonValueKind.String => v.GetString()!,
+        _ => v.GetRawText(),
+    };
 
     private static string ChannelZh(string c) => c switch { "web" => "网页", "cli" => "命令行", "job" => "定时任务", _ => c };
 

@@ -60,6 +60,11 @@ public partial class DeskUsersPageFacts(DeskFixture fx) : IClassFixture<DeskFixt
         foreach (var act in new[] { "创建账号", "重置密码", "更改角色", "更改审批职责", "停用", "启用" })
             Assert.Contains($"<td>{act}</td>", trail);
         Assert.Contains("desk-users-admin", trail);
+        // Before and after in Chinese, not the log's JSON.
+        Assert.Contains($"<td>更改角色</td><td>角色:{Roles.NameZh(Roles.Inspection)};已停用:否</td><td>角色:{Roles.NameZh(Roles.Caseworker)}</td>", trail);
+        Assert.Contains("<td>停用</td><td>角色:", trail);
+        Assert.Contains("</td><td>已停用:是</td>", trail);
+        Assert.DoesNotContain("{\"", trail);
         Assert.Contains("网页", trail);
         Assert.DoesNotContain(second, page);
     }
