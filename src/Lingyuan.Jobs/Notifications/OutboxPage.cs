@@ -78,7 +78,7 @@ public static class OutboxPage
                       <td class="num">{r.Attempts}</td>
                       <td>{Time(r.CreatedAt)}</td>
                       <td>{(r.State == OutboxLifecycle.Sent ? Time(r.SentAt) : r.State == OutboxLifecycle.Failed ? Time(r.FailedAt) : Time(r.NextAttemptAt))}</td>
-                      <td class="{(r.State == OutboxLifecycle.Failed ? "error reason" : "reply")}"><code>{r.LastReply}</code></td>
+                      <td class="{(r.State == OutboxLifecycle.Failed ? "error reason" : "reply")}"><code>{r.LastReply}</code>{(ReplyZh(r.LastReply) is { } zh ? Html.Of($"<br><span class=\"reply-zh\">{zh}</span>") : Html.Empty)}</td>
                       {(isAdmin ? Html.Of($"<td>{RequeueButton(ctx, r)}</td>") : Html.Empty)}
                     </tr>
                     """))}
@@ -90,6 +90,30 @@ public static class OutboxPage
             {(pageNo < pages ? Html.Of($"""<a href="{Link(pageNo + 1)}">下一页</a>""") : Html.Empty)}</p>
             """);
         return Layout.Page(ctx, "邮件发送", Html.Of($"{summary}{filter}{table}{paging}"));
+    }
+
+    /// <summary>
+    /// What the mail server's reply means, in Chinese, beside the reply itself (kept verbatim: it is what the
+    /// server's administrator needs); null when the reply is ours and Chinese already, or unknown.
+    /// </summary>
+    internal static string? ReplyZh(string? reply)
+    {
+        if (string.IsNullOrEmpty(reply)) return null;
+        if (reply.Length >= 3 && char.IsAsciiDigit(reply[0]) && char.IsAsciiDigit(reply[1]) && char.IsAsciiDigit(reply[2])
+            && (reply.Length == 3 || reply[3] is ' ' or '-'))
+            return reply[..3] switch
+            {
+                ['2', _, _] => "邮件服务器已接收",
+                "550" or "551" or "553" => "收件地址不存在或被拒收,请核对收件人的电子邮箱",
+                "552" => "收件人邮箱已满或邮件过大",
+                "554" => "被收件服务器拒收(可能被视为垃圾邮件或未获授权)",
+                ['5', _, _] => "收件服务器永久拒收,不再重试",
+                ['4', _, _] => "收件服务器暂时不能接收,将自动重试",
+                _ => null,
+            };
+        // Our own record of a server that could not be reached: "HOST:PORT: reason".
+        if (System.Text.RegularExpressions.Regex.IsMatch(reply, @"^[^\s:]+:[0-9]+: ")) return "无法连接邮件服务器,将自动重试";
+        return null;
     }
 
     private static Html RequeueButton(HttpContext ctx, OutboxRow r) =>

@@ -23,6 +23,18 @@ public sealed class OutboxPageTests(DatabaseFixture db) : IClassFixture<Database
         return (ids[0], ids[1], domain);
     }
 
+    [Theory]
+    [InlineData("250 2.0.0 Ok: queued as 1", "邮件服务器已接收")]
+    [InlineData("421 4.7.0 try again later", "收件服务器暂时不能接收,将自动重试")]
+    [InlineData("552 5.2.2 mailbox full", "收件人邮箱已满或邮件过大")]
+    [InlineData("554 5.7.1 rejected as spam", "被收件服务器拒收(可能被视为垃圾邮件或未获授权)")]
+    [InlineData("535 5.7.8 authentication failed", "收件服务器永久拒收,不再重试")]
+    [InlineData("mail.lingyuan.gov.cn:25: Connection refused", "无法连接邮件服务器,将自动重试")]
+    [InlineData("连接中断 / connection lost: reset", null)]
+    [InlineData("Ok queued", null)]
+    public void A_servers_reply_is_explained_in_Chinese_beside_it(string reply, string? zh) =>
+        Assert.Equal(zh, OutboxPage.ReplyZh(reply));
+
     [Fact]
     public async Task Admin_sees_counts_the_failure_reason_escaped_and_can_requeue_with_an_audit_record()
     {
@@ -36,6 +48,8 @@ public sealed class OutboxPageTests(DatabaseFixture db) : IClassFixture<Database
         Assert.Contains("""id="count-failed">1<""", html);
         Assert.Contains("""id="count-sent">1<""", html);
         Assert.Contains("550 5.1.1 &lt;p0@x.test&gt; &lt;b&gt;unknown&lt;/b&gt; user", html);
+        // The server's reply verbatim, and what it means in Chinese beside it.
+        Assert.Contains("收件地址不存在或被拒收,请核对收件人的电子邮箱", WebUtility.HtmlDecode(html));
         Assert.Contains($"/hangfire/outbox/{failed}/requeue", html);
         Assert.DoesNotContain($"/hangfire/outbox/{sent}/requeue", html);
 
