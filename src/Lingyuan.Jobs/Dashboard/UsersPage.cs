@@ -47,6 +47,9 @@ public static class UsersPage
             // An admin does not lock themselves out: their own role and state are changed by another admin.
             if (name == actor && act is "disable" or "role")
                 return await DetailAsync(ctx, name, users, clock, "不能停用自己的账号或更改自己的角色,请由另一名管理员操作。", null, StatusCodes.Status409Conflict, ct);
+            // Acts that lock a person out or invalidate what they hold are confirmed on the form, not done by one stray click.
+            if (act is "disable" or "reset-password" or "reset-totp" && form["confirm"] != "on")
+                return await DetailAsync(ctx, name, users, clock, $"请先勾选“确认”:{ConfirmText(act, name)}", null, StatusCodes.Status409Conflict, ct);
             try
             {
                 Shown? shown = null;
@@ -140,6 +143,9 @@ public static class UsersPage
         var action = $"{Root}/{Uri.EscapeDataString(u.Name)}";
         Html Button(string act, string label, string id) =>
             Html.Of($"""<form method="post" action="{action}/{act}" class="inline">{af}<button type="submit" id="{id}">{label}</button></form> """);
+        // A confirmed act: the box names what follows and must be ticked (the server checks it too).
+        Html Confirmed(string act, string label, string id) =>
+            Html.Of($"""<form method="post" action="{action}/{act}" class="inline">{af}<label><input type="checkbox" name="confirm" required id="{id}-confirm" style="width:auto"> 确认:{ConfirmText(act, u.Name)}</label> <button type="submit" id="{id}">{label}</button></form><br>""");
         var body = Html.Of($"""
             <p><a href="{Root}">← 全部账号</a></p>
             {ShownBlock(shown)}{ErrorBlock(error)}
@@ -154,9 +160,9 @@ public static class UsersPage
             <form method="post" action="{action}/email" class="inline">{af}<label>电子邮箱 <input name="email" type="email" maxlength="254" value="{u.Email}"></label> <button type="submit" id="set-email">保存邮箱</button></form>
             <form method="post" action="{action}/decider" class="inline">{af}<label><input name="decider" type="checkbox" {(u.Decider ? "checked" : "")}> 部门负责人(审批)</label> <button type="submit" id="set-decider">保存审批职责</button></form>
             <p>
-            {(u.Disabled ? Button("enable", "启用账号", "enable-user") : Button("disable", "停用账号", "disable-user"))}
-            {Button("reset-password", "重置密码", "reset-password")}
-            {(u.TotpEnrolled ? Button("reset-totp", "重置动态口令", "reset-totp") : Html.Empty)}
+            {(u.Disabled ? Button("enable", "启用账号", "enable-user") : Confirmed("disable", "停用账号", "disable-user"))}
+            {Confirmed("reset-password", "重置密码", "reset-password")}
+            {(u.TotpEnrolled ? Confirmed("reset-totp", "重置动态口令", "reset-totp") : Html.Empty)}
             </p>
             <h2>操作记录</h2>
             <table id="user-audit"><thead><tr><th>时间</th><th>操作人</th><th>渠道</th><th>操作</th><th>变更前</th><th>变更后</th><th>说明</th></tr></thead><tbody>
@@ -218,6 +224,14 @@ public static class UsersPage
         System.Text.Json.JsonValueKind.String when key == "role" => Roles.NameZh(v.GetString()!),
         System.Text.Json.JsonValueKind.String => v.GetString()!,
         _ => v.GetRawText(),
+    };
+
+    private static string ConfirmText(string act, string name) => act switch
+    {
+        "disable" => $"停用 {name} 后,该账号立即无法登录,已登录的会话随即结束",
+        "reset-password" => $"重置后 {name} 的原密码立即失效,须用新的初始密码登录并修改",
+        "reset-totp" => $"重置后 {name} 须在下次登录时重新绑定动态口令",
+        _ => act,
     };
 
     private static string ChannelZh(string c) => c switch { "web" => "网页", "cli" => "命令行", "job" => "定时任务", _ => c };

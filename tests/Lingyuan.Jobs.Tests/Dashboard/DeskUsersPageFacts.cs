@@ -11,6 +11,8 @@ public partial class DeskUsersPageFacts(DeskFixture fx) : IClassFixture<DeskFixt
     private TestServer Server => fx.Server;
     private const string Users = "/hangfire/users";
 
+    private static Dictionary<string, string> Confirm => new() { ["confirm"] = "on" };
+
     private static async Task<HttpResponseMessage> PostAsync(HttpClient client, string action, Dictionary<string, string>? fields = null)
     {
         var form = new Dictionary<string, string>(fields ?? []) { ["__RequestVerificationToken"] = await TestServer.AntiforgeryTokenAsync(client, Users) };
@@ -41,7 +43,12 @@ public partial class DeskUsersPageFacts(DeskFixture fx) : IClassFixture<DeskFixt
         var signIn = await TestServer.PostLoginAsync(person, "desk-insp", first);
         Assert.Equal(AccountPages.PasswordPath, signIn.Headers.Location!.OriginalString);
 
-        var reset = WebUtility.HtmlDecode(await (await PostAsync(admin, $"{Users}/desk-insp/reset-password")).Content.ReadAsStringAsync());
+        // Unconfirmed, nothing happens: the page asks for the box to be ticked.
+        var unconfirmed = await PostAsync(admin, $"{Users}/desk-insp/reset-password");
+        Assert.Equal(HttpStatusCode.Conflict, unconfirmed.StatusCode);
+        Assert.Contains("请先勾选“确认”", WebUtility.HtmlDecode(await unconfirmed.Content.ReadAsStringAsync()));
+        Assert.Equal(AccountPages.PasswordPath, (await TestServer.PostLoginAsync(Server.Client(), "desk-insp", first)).Headers.Location!.OriginalString);
+        var reset = WebUtility.HtmlDecode(await (await PostAsync(admin, $"{Users}/desk-insp/reset-password", Confirm)).Content.ReadAsStringAsync());
         var second = ShownPassword(reset);
         Assert.NotEqual(first, second);
         Assert.Equal(HttpStatusCode.Unauthorized, (await TestServer.PostLoginAsync(Server.Client(), "desk-insp", first)).StatusCode);
@@ -49,7 +56,9 @@ public partial class DeskUsersPageFacts(DeskFixture fx) : IClassFixture<DeskFixt
 
         Assert.Equal(HttpStatusCode.OK, (await PostAsync(admin, $"{Users}/desk-insp/role", new() { ["role"] = Roles.Caseworker })).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await PostAsync(admin, $"{Users}/desk-insp/decider")).StatusCode); // unchecked: withdrawn
-        Assert.Equal(HttpStatusCode.OK, (await PostAsync(admin, $"{Users}/desk-insp/disable")).StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await PostAsync(admin, $"{Users}/desk-insp/disable")).StatusCode);
+        Assert.False((await Server.App.Services.GetRequiredService<UserStore>().FindAsync("desk-insp", default))!.Disabled);
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(admin, $"{Users}/desk-insp/disable", Confirm)).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await TestServer.PostLoginAsync(Server.Client(), "desk-insp", second)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await PostAsync(admin, $"{Users}/desk-insp/enable")).StatusCode);
         var account = await Server.App.Services.GetRequiredService<UserStore>().RowAsync("desk-insp", default);
@@ -96,7 +105,7 @@ public partial class DeskUsersPageFacts(DeskFixture fx) : IClassFixture<DeskFixt
         Assert.Equal(HttpStatusCode.Forbidden, (await finance.GetAsync(Users)).StatusCode);
 
         var admin = await Server.SignedInClientAsync("desk-users-self", Roles.Admin);
-        var self = await PostAsync(admin, $"{Users}/desk-users-self/disable");
+        var self = await PostAsync(admin, $"{Users}/desk-users-self/disable", Confirm);
         Assert.Equal(HttpStatusCode.Conflict, self.StatusCode);
         Assert.False((await Server.App.Services.GetRequiredService<UserStore>().FindAsync("desk-users-self", default))!.Disabled);
     }
