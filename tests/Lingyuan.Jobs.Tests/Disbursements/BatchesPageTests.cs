@@ -181,6 +181,11 @@ public sealed class BatchesPageTests(DatabaseFixture fixture) : IClassFixture<Da
         Assert.Matches($@"<tr><td>{two}</td>.*?<td>退票</td></tr>", listed);
         var (_, again) = await UploadReturnsAsync(finance, page, whole);
         Assert.Contains("文件共 2 行,均已在此前导入的回盘文件中登记,本次未作任何更改", again);
+        Assert.DoesNotContain("reconcile-otherwise", again);
+        // The bank sends the failure again with another code: the first answer stays, and the clerk is told.
+        var (_, otherwise) = await UploadReturnsAsync(finance, page, $"{two},failed,2000.00,,E99,户名不符\n");
+        Assert.Contains("其中 1 行为已登记的退票,但银行失败代码或原因与首次登记的不同", otherwise);
+        Assert.Contains("<td>E05</td><td>账户已销户</td>", WebUtility.HtmlDecode(await finance.GetStringAsync(page)));
 
         // The XLSX summary lists every failed payment.
         var ms = new MemoryStream();

@@ -8,6 +8,7 @@ internal sealed class BatchLines
     private readonly List<long> _ids = [];
     private readonly List<long> _amountFen = [];
     private readonly List<byte> _recorded = []; // 0 none, 1 paid, 2 failed
+    private readonly Dictionary<int, (string? Code, string? Reason)> _failedAs = []; // the bank's code and reason of each recorded failure (few)
 
     public int Count => _ids.Count;
 
@@ -27,25 +28,35 @@ internal sealed class BatchLines
 
     public string? Recorded(int i) => _recorded[i] switch { 1 => "paid", 2 => "failed", _ => null };
 
+    /// <summary>Whether a recorded failure was given another code or reason than <paramref name="code"/> and <paramref name="reason"/> ("" for none).</summary>
+    public bool FailedOtherwise(int i, string code, string reason) =>
+        _failedAs.TryGetValue(i, out var r) && ((r.Code ?? "") != code || (r.Reason ?? "") != reason);
+
     public static async Task<BatchLines> ReadAsync(NpgsqlConnection conn, long batchId, bool withOutcomes, CancellationToken ct)
     {
         var select = withOutcomes
             ? $"""
-              SELECT l.id, l.amount_fen, o.status FROM app.disbursement_lines l LEFT JOIN app.disbursement_outcomes o ON o.line_id = l.id
+              SELECT l.id, l.amount_fen, o.status, o.failure_code, o.failure_reason
+              FROM app.disbursement_lines l LEFT JOIN app.disbursement_outcomes o ON o.line_id = l.id
               WHERE {BatchLineRange.Where(batchId, "l")} AND l.status = 'payable' ORDER BY l.id
               """
             : $"SELECT id, amount_fen, NULL::text FROM app.disbursement_lines WHERE {BatchLineRange.Where(batchId)} AND status = 'payable' ORDER BY id";
         var lines = new BatchLines();
         await using var export = await conn.BeginBinaryExportAsync($"COPY ({select}) TO STDOUT (FORMAT binary)", ct);
-        // Synchronous reads: a row is three small fields, nearly always in Npgsql's buffer already.
+        // Synchronous reads: a row is a few small fields, nearly always in Npgsql's buffer already.
         while (export.StartRow() != -1)
         {
             lines._ids.Add(export.Read<long>());
             lines._amountFen.Add(export.Read<long>());
-            lines._recorded.Add(export.IsNull ? Skip(export) : export.Read<string>() == "paid" ? (byte)1 : (byte)2);
+            var recorded = export.IsNull ? Skip(export) : export.Read<string>() == "paid" ? (byte)1 : (byte)2;
+            lines._recorded.Add(recorded);
+            if (!withOutcomes) continue;
+            if (recorded == 2) lines._failedAs[lines._recorded.Count - 1] = (TextOrNull(export), TextOrNull(export));
+            else { export.Skip(); export.Skip(); }
         }
         return lines;
 
         static byte Skip(NpgsqlBinaryExporter e) { e.Skip(); return 0; }
+        static string? TextOrNull(NpgsqlBinaryExporter e) { if (e.IsNull) { e.Skip(); return null; } return e.Read<string>(); }
     }
 }

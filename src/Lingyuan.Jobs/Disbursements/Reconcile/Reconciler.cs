@@ -10,7 +10,8 @@ using Sylvan.Data.Csv;
 
 namespace Lingyuan.Jobs.Disbursements;
 
-public sealed record ReconcileResult(long BatchId, long Rows, long Applied, long Paid, long Failed, long NewRecoveries, BatchState State);
+/// <summary>What a return file did; <c>FailedOtherwise</c>: rows repeating a recorded failure with another code or reason (not applied).</summary>
+public sealed record ReconcileResult(long BatchId, long Rows, long Applied, long Paid, long Failed, long NewRecoveries, BatchState State, long FailedOtherwise = 0);
 
 /// <summary>
 /// The Reconcile slice: applies a bank return file (<c>bank-returns</c>: line_ref, status, amount, bank_txn_ref, failure_code,
@@ -99,7 +100,10 @@ public sealed class Reconciler(Work work, NpgsqlDataSource db, ILogger<Reconcile
                 if (written != check.Applied) throw new InvalidOperationException($"batch {batchId}: {written} outcome rows written, {check.Applied} checked to apply");
                 await outcomes.CompleteAsync(ct);
             }
-            return await FinishAsync(uow, batchId, b.State, fileName, check.Rows, check.Applied, check.PaidCount, check.FailedCount);
+            return await FinishAsync(uow, batchId, b.State, fileName, check.Rows, check.Applied, check.PaidCount, check.FailedCount) with
+            {
+                FailedOtherwise = check.FailedOtherwise,
+            };
         }
         catch
         {
@@ -153,7 +157,12 @@ public sealed class Reconciler(Work work, NpgsqlDataSource db, ILogger<Reconcile
                 : null;
             check.Add(line, lineId, status, fen, problem);
             // Rows are written only while the file has shown no malformed row; the check at the end decides.
-            if (check.Malformed || (known is not null && known.IndexOf(lineId!.Value) is var i and >= 0 && known.Recorded(i) is not null)) continue;
+            if (check.Malformed) continue;
+            if (known is not null && known.IndexOf(lineId!.Value) is var i and >= 0 && known.Recorded(i) is { } recorded)
+            {
+                if (recorded == "failed" && status == "failed" && known.FailedOtherwise(i, text[1], text[2])) check.FailedOtherwise++;
+                continue;
+            }
 
             written++;
             // Synchronous writes: the importer buffers, and an await per field cost more than the row.
@@ -342,6 +351,8 @@ public sealed class BatchReconcileCommand(Reconciler reconciler) : ICliCommand
         await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
         var r = await reconciler.ReconcileAsync(id, file, path, Acting.Current.Actor, ct);
         Console.WriteLine($"batch {id}: {r.Rows} rows, {r.Applied} applied ({r.Paid} paid, {r.Failed} failed), {r.NewRecoveries} to recover, state {BatchLifecycle.Table.Db(r.State)} / 对账完成,状态:{BatchLifecycle.Table.Label(r.State)}");
+        if (r.FailedOtherwise > 0)
+            Console.WriteLine($"note: {r.FailedOtherwise} rows repeat a recorded failure with another code or reason; the first answer stays / {r.FailedOtherwise} 行为已登记的退票,银行代码或原因与首次登记不同,以首次登记为准");
         return ExitCodes.Ok;
     }
 }

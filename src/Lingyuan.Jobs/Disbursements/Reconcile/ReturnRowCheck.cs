@@ -34,6 +34,12 @@ internal sealed class ReturnRowCheck(long batchId)
     public long Rows => _rows.Count + _unlistedWithoutReference;
 
     public long Applied { get; private set; }
+
+    /// <summary>
+    /// Rows repeating a recorded failure with another code or reason: nothing is applied for them (the first
+    /// answer stays, append-only), and the result says how many there were, so that the clerk asks the bank.
+    /// </summary>
+    public long FailedOtherwise { get; set; }
     public long PaidCount { get; private set; }
     public long FailedCount { get; private set; }
 

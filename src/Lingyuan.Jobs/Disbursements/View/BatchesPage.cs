@@ -257,8 +257,12 @@ public static class BatchesPage
             ? $"文件共 {N(r.Rows)} 行,均已在此前导入的回盘文件中登记,本次未作任何更改"
             : $"文件共 {N(r.Rows)} 行,本次登记 {N(r.Applied)} 笔(成功 {N(r.Paid)} 笔,失败 {N(r.Failed)} 笔)"
               + (before > 0 ? $",另有 {N(before)} 行此前已登记,未重复登记" : "");
+        var otherwise = r.FailedOtherwise == 0 ? Html.Empty : Html.Of($"""
+            <p class="warn" id="reconcile-otherwise">其中 {N(r.FailedOtherwise)} 行为已登记的退票,但银行失败代码或原因与首次登记的不同;系统以首次登记为准,请向银行核实。</p>
+            """);
         return Layout.Page(ctx, r.State == BatchState.Reconciled ? "对账完成" : "回盘已导入,尚有发放未回盘", Html.Of($"""
             <p class="ok" id="reconcile-result">{text};新增待追回 {N(r.NewRecoveries)} 笔;批次状态:{BatchLifecycle.Table.Label(r.State)}。</p>
+            {otherwise}
             <p><a href="/hangfire/batches/{id}">返回批次,查看对账结果</a></p>
             """));
     }
