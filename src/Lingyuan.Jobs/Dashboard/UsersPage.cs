@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Lingyuan.Jobs.Calendar;
 using Lingyuan.Jobs.Hosting;
 
@@ -184,15 +185,15 @@ public static class UsersPage
         if (string.IsNullOrEmpty(json)) return "";
         try
         {
-            using var doc = System.Text.Json.JsonDocument.Parse(json);
-            if (doc.RootElement.ValueKind != System.Text.Json.JsonValueKind.Object) return json;
+            using var doc = JsonDocument.Parse(json);
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) return json;
             return string.Join(";", doc.RootElement.EnumerateObject().Select(f =>
             {
                 var key = f.Name == "value" ? ValueField(action) : f.Name;
                 return $"{FieldZh(key)}:{ValueZh(key, f.Value)}";
             }));
         }
-        catch (System.Text.Json.JsonException) { return json; }
+        catch (JsonException) { return json; }
     }
 
     private static string ValueField(string action) => action switch
@@ -216,13 +217,13 @@ public static class UsersPage
         _ => key,
     };
 
-    private static string ValueZh(string key, System.Text.Json.JsonElement v) => v.ValueKind switch
+    private static string ValueZh(string key, JsonElement v) => v.ValueKind switch
     {
-        System.Text.Json.JsonValueKind.True => "是",
-        System.Text.Json.JsonValueKind.False => "否",
-        System.Text.Json.JsonValueKind.Null => "(空)",
-        System.Text.Json.JsonValueKind.String when key == "role" => Roles.NameZh(v.GetString()!),
-        System.Text.Json.JsonValueKind.String => v.GetString()!,
+        JsonValueKind.True => "是",
+        JsonValueKind.False => "否",
+        JsonValueKind.Null => "(空)",
+        JsonValueKind.String when key == "role" => Roles.NameZh(v.GetString()!),
+        JsonValueKind.String => v.GetString()!,
         _ => v.GetRawText(),
     };
 

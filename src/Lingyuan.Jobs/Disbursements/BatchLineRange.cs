@@ -13,10 +13,12 @@ internal static class BatchLineRange
     public static string Where(long batchId, string alias = "")
     {
         var a = alias.Length == 0 ? "" : alias + ".";
-        return string.Create(CultureInfo.InvariantCulture, $"""
-            {a}batch_id = {batchId}
-              AND {a}id BETWEEN (SELECT min(id) FROM app.disbursement_lines WHERE batch_id = {batchId})
-                            AND (SELECT max(id) FROM app.disbursement_lines WHERE batch_id = {batchId})
-            """);
+        return $"{a}batch_id = {batchId.ToString(CultureInfo.InvariantCulture)} AND {a}id {Between(batchId)}";
     }
+
+    /// <summary><c>BETWEEN</c> the batch's first and last line ids, for a column holding line ids (an outcome's line_id too).</summary>
+    public static string Between(long batchId) => string.Create(CultureInfo.InvariantCulture, $"""
+        BETWEEN (SELECT min(id) FROM app.disbursement_lines WHERE batch_id = {batchId})
+            AND (SELECT max(id) FROM app.disbursement_lines WHERE batch_id = {batchId})
+        """);
 }

@@ -11,7 +11,7 @@ using Sylvan.Data.Csv;
 namespace Lingyuan.Jobs.Disbursements;
 
 /// <summary>What a return file did; <c>FailedOtherwise</c>: rows repeating a recorded failure with another code or reason (not applied).</summary>
-public sealed record ReconcileResult(long BatchId, long Rows, long Applied, long Paid, long Failed, long NewRecoveries, BatchState State, long FailedOtherwise = 0);
+public sealed record ReconcileResult(long BatchId, long Rows, long Applied, long Paid, long Failed, long NewRecoveries, BatchState State, long FailedOtherwise);
 
 /// <summary>
 /// The Reconcile slice: applies a bank return file (<c>bank-returns</c>: line_ref, status, amount, bank_txn_ref, failure_code,
@@ -52,6 +52,7 @@ public sealed class Reconciler(Work work, NpgsqlDataSource db, ILogger<Reconcile
             if (text[k].Length > MaxTextChars[k]) return k;
         return -1;
     }
+
     public const int MaxProblemsListed = 1000;
 
     // A return row is six short fields; a record longer than this is not one (the reader's buffer grows up to it).
@@ -100,10 +101,7 @@ public sealed class Reconciler(Work work, NpgsqlDataSource db, ILogger<Reconcile
                 if (written != check.Applied) throw new InvalidOperationException($"batch {batchId}: {written} outcome rows written, {check.Applied} checked to apply");
                 await outcomes.CompleteAsync(ct);
             }
-            return await FinishAsync(uow, batchId, b.State, fileName, check.Rows, check.Applied, check.PaidCount, check.FailedCount) with
-            {
-                FailedOtherwise = check.FailedOtherwise,
-            };
+            return await FinishAsync(uow, batchId, b.State, fileName, check);
         }
         catch
         {
@@ -149,9 +147,9 @@ public sealed class Reconciler(Work work, NpgsqlDataSource db, ILogger<Reconcile
             var nul = Array.FindIndex(text, t => t.Contains('\0'));
             var tooLong = TooLong(text);
             var problem = count < header.Count ? $"{count} columns, the header has {header.Count} / 本行 {count} 列,表头 {header.Count} 列"
-                : lineId is null ? $"line_ref: '{Shown(refText)}' is not a line reference / 流水引用“{Shown(refText)}”无效"
-                : status is null ? $"status: '{Shown(statusText.ToLowerInvariant())}' is not paid or failed / 状态“{Shown(statusText)}”无效,应为 paid(成功)或 failed(失败)"
-                : fen is null ? $"amount: '{Shown(amountText)}' is not yuan with at most two decimals / 金额“{Shown(amountText)}”格式错误,应为元,最多两位小数"
+                : lineId is null ? $"line_ref: '{Registers.Import.Fields.Clip(refText)}' is not a line reference / 流水引用“{Registers.Import.Fields.Clip(refText)}”无效"
+                : status is null ? $"status: '{Registers.Import.Fields.Clip(statusText.ToLowerInvariant())}' is not paid or failed / 状态“{Registers.Import.Fields.Clip(statusText)}”无效,应为 paid(成功)或 failed(失败)"
+                : fen is null ? $"amount: '{Registers.Import.Fields.Clip(amountText)}' is not yuan with at most two decimals / 金额“{Registers.Import.Fields.Clip(amountText)}”格式错误,应为元,最多两位小数"
                 : nul >= 0 ? $"{Columns[3 + nul]}: contains a NUL character / {ColumnZh(3 + nul)}含有空字符(NUL)"
                 : tooLong >= 0 ? $"{Columns[3 + tooLong]}: {text[tooLong].Length} characters, at most {MaxTextChars[tooLong]} / {ColumnZh(3 + tooLong)}共 {text[tooLong].Length} 个字符,超过上限 {MaxTextChars[tooLong]} 个"
                 : null;
@@ -160,7 +158,7 @@ public sealed class Reconciler(Work work, NpgsqlDataSource db, ILogger<Reconcile
             if (check.Malformed) continue;
             if (known is not null && known.IndexOf(lineId!.Value) is var i and >= 0 && known.Recorded(i) is { } recorded)
             {
-                if (recorded == "failed" && status == "failed" && known.FailedOtherwise(i, text[1], text[2])) check.FailedOtherwise++;
+                if (recorded == "failed" && status == "failed" && known.FailedOtherwise(i, text[1], text[2])) check.CountFailedOtherwise();
                 continue;
             }
 
@@ -184,9 +182,9 @@ public sealed class Reconciler(Work work, NpgsqlDataSource db, ILogger<Reconcile
         return await BatchLines.ReadAsync(conn, batchId, withOutcomes, ct);
     }
 
-    private static async Task<ReconcileResult> FinishAsync(UnitOfWork uow, long batchId, BatchState before, string fileName,
-        long rows, long applied, long paid, long failed)
+    private static async Task<ReconcileResult> FinishAsync(UnitOfWork uow, long batchId, BatchState before, string fileName, ReturnRowCheck check)
     {
+        var (rows, applied, paid, failed, failedOtherwise) = (check.Rows, check.Applied, check.PaidCount, check.FailedCount, check.FailedOtherwise);
         var recoveries = await Recoveries.ListNewAsync(uow);
         // Outcomes are unique per line and admitted only for payable lines of this batch, so counting them suffices.
         var newState = await uow.ScalarAsync<string>(
@@ -200,9 +198,9 @@ public sealed class Reconciler(Work work, NpgsqlDataSource db, ILogger<Reconcile
             """, new { batchId, applied, reconciled = BatchLifecycle.Table.Db(BatchState.Reconciled) });
         var state = newState is null ? before : BatchLifecycle.Table.Parse(newState);
         await uow.AuditAsync("disbursement.reconcile", "disbursement_batch", BatchLifecycle.Id(batchId),
-            before: new { state = BatchLifecycle.Table.Db(before) }, after: new { state = BatchLifecycle.Table.Db(state), rows, applied, paid, failed, recoveries },
+            before: new { state = BatchLifecycle.Table.Db(before) }, after: new { state = BatchLifecycle.Table.Db(state), rows, applied, paid, failed, recoveries, failed_otherwise = failedOtherwise },
             details: Path.GetFileName(fileName));
-        return new ReconcileResult(batchId, rows, applied, paid, failed, recoveries, state);
+        return new ReconcileResult(batchId, rows, applied, paid, failed, recoveries, state, failedOtherwise);
     }
 
     private static CsvDataReader Open(StreamReader reader, string fileName)
@@ -266,13 +264,6 @@ public sealed class Reconciler(Work work, NpgsqlDataSource db, ILogger<Reconcile
     {
         var s = csv.GetString(i);
         return s.Contains('\r') ? s.Replace("\r\n", "\n").Replace('\r', '\n') : s;
-    }
-
-    // A bad value as quoted back in a problem: at most 40 characters, control characters as '?'.
-    private static string Shown(string value)
-    {
-        var s = value.Length > 40 ? value[..40] + "…" : value;
-        return string.Create(s.Length, s, (span, v) => { for (var i = 0; i < v.Length; i++) span[i] = char.IsControl(v[i]) ? '?' : v[i]; });
     }
 
     private static void TextOrNull(NpgsqlBinaryImporter importer, string value)

@@ -34,14 +34,17 @@ internal sealed class ReturnRowCheck(long batchId)
     public long Rows => _rows.Count + _unlistedWithoutReference;
 
     public long Applied { get; private set; }
+    public long PaidCount { get; private set; }
+    public long FailedCount { get; private set; }
 
     /// <summary>
     /// Rows repeating a recorded failure with another code or reason: nothing is applied for them (the first
     /// answer stays, append-only), and the result says how many there were, so that the clerk asks the bank.
     /// </summary>
-    public long FailedOtherwise { get; set; }
-    public long PaidCount { get; private set; }
-    public long FailedCount { get; private set; }
+    public long FailedOtherwise { get; private set; }
+
+    /// <summary>Counts a row that repeats a recorded failure with another code or reason (the reader compares them).</summary>
+    public void CountFailedOtherwise() => FailedOtherwise++;
 
     public List<(long Line, string Problem)> Listed { get; } = [];
 

@@ -168,11 +168,7 @@ public sealed partial class BatchView(Work work)
     /// </summary>
     private static async Task<BatchOutcomes> OutcomesAsync(UnitOfWork uow, long id, int limit)
     {
-        var failedOfBatch = $"""
-            o.status = 'failed' AND o.batch_id = @id
-            AND o.line_id BETWEEN (SELECT min(id) FROM app.disbursement_lines WHERE batch_id = @id)
-                              AND (SELECT max(id) FROM app.disbursement_lines WHERE batch_id = @id)
-            """;
+        var failedOfBatch = $"o.status = 'failed' AND o.batch_id = @id AND o.line_id {BatchLineRange.Between(id)}";
         var (count, fen) = await uow.SingleAsync<(long, long)>(
             $"SELECT count(*), coalesce(sum(o.amount_fen), 0)::bigint FROM app.disbursement_outcomes o WHERE {failedOfBatch}", new { id });
         var failed = count == 0 ? [] : await uow.ListAsync<FailedLineRow>(

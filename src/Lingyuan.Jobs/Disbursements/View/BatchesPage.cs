@@ -274,13 +274,13 @@ public static class BatchesPage
             <p><a href="/hangfire/batches/{id}">返回批次</a></p>
             """), 400);
 
+    // The last line of every refused file; the page says it once, above the list.
+    private const string NothingApplied = "未应用任何记录";
+
     /// <summary>
     /// A problem of the return file as the page shows it: "FILE:LINE: English / 中文" (the command line prints both)
     /// becomes "第 LINE 行:中文"; one without a line, its Chinese half.
     /// </summary>
-    // The last line of every refused file; the page says it once, above the list.
-    private const string NothingApplied = "未应用任何记录";
-
     internal static string ProblemZh(string problem)
     {
         var m = System.Text.RegularExpressions.Regex.Match(problem, @"^.*?:(?<line>[0-9]+): (?<text>.*)$", System.Text.RegularExpressions.RegexOptions.Singleline);
