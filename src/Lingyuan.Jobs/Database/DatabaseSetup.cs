@@ -32,6 +32,10 @@ public static class DatabaseSetup
         if (csb is not null)
         {
             csb.ApplicationName ??= "Lingyuan.Jobs";
+            // Text crosses as UTF-8 whatever the connection string says: the bank file's bytes are copied as the
+            // server sends them (BankLines), and the file is UTF-8.
+            csb.ClientEncoding = "UTF8";
+            csb.Encoding = "UTF8";
             builder.Services.AddNpgsqlDataSource(csb.ConnectionString);
         }
         else

@@ -239,7 +239,9 @@ public sealed class BatchBuilder(Work work, BureauClock clock, IOptions<Disburse
     // of this batch (LATERAL: always the inner side) on the one-payment index (seqscan off for this statement).
     // `batch_id + 0`: the batch is checked, but never as an index condition — the statistics call the new batch
     // empty, and a lookup on disbursement_lines_batch then scanned all its million lines for every held line (a
-    // third month ran for over ten minutes). The one-payment key finds the one line.
+    // third month ran for over ten minutes). The one-payment key finds the one line. The held lines are read by
+    // month on disbursement_lines_held, which carries the columns read here (0160): the batch just built is skipped
+    // in the index, earlier months come from the index alone.
     internal const string FollowUpSettings = "SET LOCAL enable_seqscan = off";
 
     internal static readonly string FollowUpLinesSql = $"""
