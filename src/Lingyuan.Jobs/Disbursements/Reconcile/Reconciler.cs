@@ -55,6 +55,9 @@ public sealed class Reconciler(Work work, NpgsqlDataSource db, ILogger<Reconcile
 
     public const int MaxProblemsListed = 1000;
 
+    // The most rows the line and row lists are sized for up front (a batch is ~1 M lines; beyond, they grow).
+    private const int MaxPresized = 5_000_000;
+
     // A return row is six short fields; a record longer than this is not one (the reader's buffer grows up to it).
     private const int MaxRecordChars = 1 << 20;
 
@@ -77,11 +80,13 @@ public sealed class Reconciler(Work work, NpgsqlDataSource db, ILogger<Reconcile
         BatchLifecycle.Table.Require(BatchVerb.Reconcile, b.State, BatchLifecycle.Id(batchId));
 
         using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var reading = ReadLinesAsync(batchId, withOutcomes: b.OutcomeCount > 0, stopReading.Token);
+        // The approval counted the batch's payable lines: what the read holds, and what a whole return file has.
+        var expected = (int)Math.Min(b.ApprovedLineCount ?? 0, MaxPresized);
+        var reading = ReadLinesAsync(batchId, withOutcomes: b.OutcomeCount > 0, expected, stopReading.Token);
         try
         {
             var known = b.OutcomeCount > 0 ? await reading : null;
-            var check = new ReturnRowCheck(batchId);
+            var check = new ReturnRowCheck(batchId, expected);
             long written = 0;
             await using (var outcomes = await uow.Connection.BeginBinaryImportAsync(
                 "COPY app.disbursement_outcomes (line_id, batch_id, status, amount_fen, bank_txn_ref, failure_code, failure_reason) FROM STDIN (FORMAT binary)", ct))
@@ -175,11 +180,11 @@ public sealed class Reconciler(Work work, NpgsqlDataSource db, ILogger<Reconcile
     }
 
     /// <summary>The batch's payable lines, read on a connection of their own while the file streams on the work's.</summary>
-    private async Task<BatchLines> ReadLinesAsync(long batchId, bool withOutcomes, CancellationToken ct)
+    private async Task<BatchLines> ReadLinesAsync(long batchId, bool withOutcomes, int expected, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         await using (var jitOff = new NpgsqlCommand("SET jit = off", conn)) await jitOff.ExecuteNonQueryAsync(ct);
-        return await BatchLines.ReadAsync(conn, batchId, withOutcomes, ct);
+        return await BatchLines.ReadAsync(conn, batchId, withOutcomes, expected, ct);
     }
 
     private static async Task<ReconcileResult> FinishAsync(UnitOfWork uow, long batchId, BatchState before, string fileName, ReturnRowCheck check)

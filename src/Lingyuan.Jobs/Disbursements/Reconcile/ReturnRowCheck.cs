@@ -7,7 +7,7 @@ namespace Lingyuan.Jobs.Disbursements;
 /// Rows are added as the file is read (the batch's lines may still be on their way) and checked at the end
 /// (<see cref="Check"/>); a row keeps only what the check needs (32 bytes: a million rows hold 32 MB).
 /// </summary>
-internal sealed class ReturnRowCheck(long batchId)
+internal sealed class ReturnRowCheck(long batchId, int expectedRows = 0)
 {
     private const byte None = 0, Paid = 1, Failed = 2;
 
@@ -18,7 +18,7 @@ internal sealed class ReturnRowCheck(long batchId)
         public bool HasId, HasFen, Malformed;
     }
 
-    private readonly List<Row> _rows = [];
+    private readonly List<Row> _rows = new(expectedRows);
     private readonly List<string> _formatProblems = []; // the first ones, in file order; a malformed row beyond them is only counted
     private readonly Dictionary<long, long> _unknownFirstSeen = [];
     private long _unlistedWithoutReference; // malformed rows with no reference beyond the listed format problems
