@@ -14,11 +14,10 @@ namespace Lingyuan.Jobs.Disbursements;
 /// the start. <c>BankLinesFacts</c> pins the bytes of awkward names and reads generated text back.
 /// </summary>
 /// <remarks>
-/// Speed (ops/bench lab, 980,000 lines, 2026-12-02, interleaved runs): 1.67–1.73 s for the verb against 1.81–1.89 s
-/// for the same lines written by Sylvan's CSV writer from a data reader (as before), with 0.4 s less CPU in the
-/// client — CPU the database shares on two cores; psql's own <c>COPY … TO STDOUT</c> took 1.04 s. Of the verb's
-/// time, 0.41 s comes before the first line (process start, host, connection, the batch read) and 0.14 s after
-/// the last (the audit, the commit, the file's fsync and rename).
+/// Speed (ops/bench, 980,000 lines, median of 3, three runs on 2026-12-03): the verb 1.66–1.78 s against
+/// 1.26–1.35 s for psql's <c>COPY (SELECT …) TO STDOUT</c> of the same columns (1.32–1.38×); 0.45 s of the verb is
+/// the process (start, host, connection, the batch read) and ~0.1 s comes after the last line (the audit, the
+/// commit, the file's fsync and rename). Sylvan's CSV writer over a data reader, as before, took 0.1–0.15 s more.
 /// </remarks>
 internal static class BankLines
 {
