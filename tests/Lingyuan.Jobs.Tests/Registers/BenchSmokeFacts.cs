@@ -55,7 +55,8 @@ public sealed class BenchSmokeFacts
         Assert.Matches(Alone(@"refuse a 1 MiB line \(exit 65\)", "1"), table);
         Assert.Matches(Bound(@"build a disbursement batch \(with last month's lines\)", "1,000"), table);
         Assert.Matches(Bound(@"build growth: full size vs 1/10 \(ratio = growth, target ≤ 12\)", "1,000"), table);
-        Assert.Matches(Bound("export the bank file", "980"), table);
+        Assert.Matches(Bound(@"export the bank file \(bound: COPY of the file's columns, amount in yuan\)", "980"), table);
+        Assert.Matches(Bound(@"export the bank file \(earlier bound: the amount in fen, not the file's bytes\)", "980"), table);
         Assert.Matches(Bound(@"reconcile a bank return file \(bound: COPY into a table keyed by line_ref\)", "980"), table);
         Assert.Matches(Alone(@"worker memory: serve --role worker running disbursement-build \(trigger → succeeded\)", "1,000"), table);
         Assert.Matches(Alone(@"double-random draw \(100 employers, 20 inspectors, 2 conflicts, teams of 2; [0-9]+ drawn\)", "100"), table);
