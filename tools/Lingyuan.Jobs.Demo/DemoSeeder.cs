@@ -31,13 +31,15 @@ public sealed record DemoScale(
 public sealed record DemoResult(IReadOnlyDictionary<string, long> Rows, TimeSpan Elapsed);
 
 /// <summary>
-/// Fills empty registers with deterministic synthetic data: the same seed gives the same rows (one seeded
-/// <see cref="Random"/> drawn in a fixed order; dates count from a fixed reference day, not from the clock).
+/// Fills empty registers with deterministic synthetic data: the same seed on the same day gives the same rows (one
+/// seeded <see cref="Random"/> drawn in a fixed order). Ages, jobs and entitlement starts count from a fixed reference
+/// day; what a month's jobs act on counts from today — life events (verifications, deaths, suspensions,
+/// imprisonment) and wage arrears — so a demo started on any day shows an ordinary month, not one months stale.
 /// Every ID number, USCC and bank account carries a valid check character. Rows stream into binary COPY.
 /// </summary>
 public sealed class DemoSeeder(Work work, NpgsqlDataSource db, BureauClock clock)
 {
-    /// <summary>The day the synthetic registers describe; fixed so that a seed means the same data on any day.</summary>
+    /// <summary>The day the persons' ages, jobs and entitlement starts are drawn for (life events and arrears count from today).</summary>
     public static readonly DateOnly Reference = new(2026, 6, 30);
 
     private static readonly string[] RegisterTables =
@@ -79,11 +81,13 @@ public sealed class DemoSeeder(Work work, NpgsqlDataSource db, BureauClock clock
         await DemoCaseworkers.OnePerStreetAsync(conn, tx, ct); // one caseworker per street (issue #17)
         rows["cards"] = await g.CardsAsync(conn, ct);
         rows["entitlements"] = await g.EntitlementsAsync(conn, ct);
-        rows["life_events"] = await g.LifeEventsAsync(conn, ct);
-        // Wage arrears count from today (issue 16): the random cases are the daily job's candidates, ArrearsDemo the staged ones.
+        // Life events and wage arrears count from today (issue 16 for arrears): anchored on the fixed day, a demo
+        // started in December showed 40 % of pensioners held for a verification that lapsed in the months between.
         var today = clock.Today;
+        rows["life_events"] = await g.LifeEventsAsync(conn, today, ct);
+        // The random arrears cases are the daily job's candidates, ArrearsDemo the staged ones.
         rows["arrears_cases"] = await g.ArrearsCasesAsync(conn, today, ct) + await ArrearsDemo.SeedAsync(conn, tx, db, today, ct);
-        await DisbursementDemoCases.AddAsync(conn, tx, Reference, ct);
+        await DisbursementDemoCases.AddAsync(conn, tx, today, ct);
         await uow.AuditAsync("seed-demo", "register", "all",
             details: $"scale {scale.Name}, seed {seed}: " + string.Join(", ", rows.Select(r => $"{r.Key} {r.Value}")));
         return rows;
@@ -398,8 +402,8 @@ public sealed class DemoSeeder(Work work, NpgsqlDataSource db, BureauClock clock
             await w.WriteAsync(Chance(0.01), NpgsqlDbType.Boolean, ct);
         }
 
-        /// <summary>Annual eligibility verifications (most within 12 months, some lapsed), a few deaths and suspensions.</summary>
-        public async Task<long> LifeEventsAsync(NpgsqlConnection conn, CancellationToken ct)
+        /// <summary>Annual eligibility verifications (most within 12 months before <paramref name="today"/>, some lapsed), a few recent deaths and suspensions.</summary>
+        public async Task<long> LifeEventsAsync(NpgsqlConnection conn, DateOnly today, CancellationToken ct)
         {
             await using var w = await CopyAsync(conn, "COPY app.life_events (id_number, event, date) FROM STDIN (FORMAT BINARY)", ct);
             async Task Event(string id, string kind, DateOnly date)
@@ -412,12 +416,12 @@ public sealed class DemoSeeder(Work work, NpgsqlDataSource db, BureauClock clock
             foreach (var p in _holders)
             {
                 var x = r.NextDouble();
-                if (x < 0.92) await Event(p.Id, "eligibility_verified", DaysBefore(Reference, 0, 360));
-                else if (x < 0.97) await Event(p.Id, "eligibility_verified", DaysBefore(Reference, 380, 720));
-                if (Chance(p.Age >= 75 ? 0.02 : 0.002)) await Event(p.Id, "death", DaysBefore(Reference, 0, 170));
+                if (x < 0.92) await Event(p.Id, "eligibility_verified", DaysBefore(today, 0, 360));
+                else if (x < 0.97) await Event(p.Id, "eligibility_verified", DaysBefore(today, 380, 720));
+                if (Chance(p.Age >= 75 ? 0.02 : 0.002)) await Event(p.Id, "death", DaysBefore(today, 0, 170));
                 else if (Chance(0.002))
                 {
-                    var suspended = DaysBefore(Reference, 60, 300);
+                    var suspended = DaysBefore(today, 60, 300);
                     await Event(p.Id, "suspended", suspended);
                     if (Chance(0.5)) await Event(p.Id, "resumed", suspended.AddDays(r.Next(10, 50)));
                 }

@@ -13,7 +13,7 @@ namespace Lingyuan.Jobs.Demo;
 internal static class DisbursementDemoCases
 {
     /// <summary>Returns how many register rows it changed or added.</summary>
-    public static async Task<long> AddAsync(NpgsqlConnection conn, NpgsqlTransaction tx, DateOnly reference, CancellationToken ct)
+    public static async Task<long> AddAsync(NpgsqlConnection conn, NpgsqlTransaction tx, DateOnly today, CancellationToken ct)
     {
         // About one household in 1,500 of those with two card holders: the second member's benefits go to the first's account,
         // which the card register names as the first member's.
@@ -29,7 +29,7 @@ internal static class DisbursementDemoCases
             FROM pairs JOIN app.cards f ON f.id_number = pairs.first_id
             WHERE c.id_number IN (pairs.first_id, pairs.second_id) -- the first card names its own holder: it stays payable
             """, transaction: tx, commandTimeout: 0, cancellationToken: ct));
-        // About one pensioner in 4,000: imprisoned 100 days before the reference day; half resumed 30 days before it.
+        // About one pensioner in 4,000: imprisoned 100 days ago; half of them resumed 30 days ago.
         var prisoners = await conn.ExecuteAsync(new CommandDefinition("""
             WITH chosen AS (
                 SELECT DISTINCT id_number FROM app.entitlements
@@ -40,7 +40,7 @@ internal static class DisbursementDemoCases
             UNION ALL
             SELECT id_number, 'resumed', @freed FROM chosen WHERE abs(hashtext(id_number)::bigint) % 2 = 0
             ON CONFLICT DO NOTHING
-            """, new { jailed = reference.AddDays(-100), freed = reference.AddDays(-30) }, tx, commandTimeout: 0, cancellationToken: ct));
+            """, new { jailed = today.AddDays(-100), freed = today.AddDays(-30) }, tx, commandTimeout: 0, cancellationToken: ct));
         return spouses + prisoners;
     }
 }

@@ -77,6 +77,17 @@ public sealed class SeedDemoFacts(DatabaseFixture db, SecondDatabaseFixture othe
         Assert.InRange(mix.Households, 1_900, 2_500);
         Assert.True(mix.Retired > 300 && mix.Students > 100 && mix.ZeroHouseholds > 10 && mix.Dead > 0 && mix.Inactive > 0, mix.ToString());
         Assert.InRange(mix.Listable, 5, 35);
+        // Life events count from the day of seeding: whatever the day, the month's batch is an ordinary one (most
+        // pensioners verified within the year, deaths within the last half year), not one that aged since a fixed day.
+        var today = db.Services.GetRequiredService<Lingyuan.Jobs.Calendar.BureauClock>().Today;
+        var events = await conn.QuerySingleAsync<(long Verified, long WithinYear, long DeathsElsewhen)>(
+            """
+            SELECT (SELECT count(DISTINCT id_number) FROM app.life_events WHERE event = 'eligibility_verified'),
+                   (SELECT count(DISTINCT id_number) FROM app.life_events WHERE event = 'eligibility_verified' AND date > @today - 365 AND date <= @today),
+                   (SELECT count(*) FROM app.life_events WHERE event = 'death' AND (date > @today OR date < @today - 180))
+            """, new { today });
+        Assert.True(events.Verified > 500 && events.WithinYear >= 0.9 * events.Verified, events.ToString());
+        Assert.Equal(0, events.DeathsElsewhen);
         Assert.Equal(0, await conn.ExecuteScalarAsync<long>(
             "SELECT count(*) FROM (SELECT caseworker_email FROM app.communities UNION ALL SELECT email FROM app.inspectors UNION ALL SELECT email FROM app.employers) e WHERE caseworker_email NOT LIKE '%@lingyuan-demo.test'"));
     }
