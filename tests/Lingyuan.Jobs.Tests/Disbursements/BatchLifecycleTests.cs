@@ -217,6 +217,50 @@ public sealed class BatchLifecycleTests(DatabaseFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task A_duplicate_the_database_has_already_refused_is_still_listed_as_the_files_problem()
+    {
+        // 1,500 good rows with the first one repeated second: the rows stream to the server, whose COPY meets the
+        // outcomes' key on the repeat (it inserts a thousand rows at a time) and fails before the file is checked.
+        await _r.RecipientsAsync(1500);
+        var id = await ApprovedBatchAsync();
+        await ExportAsync(id);
+        var l = await _r.LinesAsync(id);
+        Assert.Equal(1500, l.Count);
+        var text = new StringBuilder("line_ref,status,amount,bank_txn_ref,failure_code,failure_reason\n");
+        text.Append(CultureInfo.InvariantCulture, $"{l[0].Id},paid,1000.00,T{l[0].Id},,\n");
+        foreach (var line in l) text.Append(CultureInfo.InvariantCulture, $"{line.Id},paid,1000.00,T{line.Id},,\n");
+
+        var ex = await Assert.ThrowsAsync<BadInputException>(() => Reconciler.ReconcileAsync(id, Csv(text.ToString()), "r.csv", "test", default));
+        Assert.Equal([$"r.csv:3: line_ref {l[0].Id}: duplicate (first on line 2) / 流水引用 {l[0].Id} 重复(首次出现在第 2 行)", "r.csv: nothing applied / 未应用任何记录"], ex.Problems);
+        Assert.Equal(0, await _r.ScalarAsync<long>("SELECT count(*) FROM app.disbursement_outcomes"));
+
+        // The pool's connection is usable after it: the file without the repeat reconciles the batch.
+        var good = string.Join('\n', text.ToString().Split('\n').Where((_, i) => i != 1));
+        var r = await Reconciler.ReconcileAsync(id, Csv(good), "r2.csv", "test", default);
+        Assert.Equal((BatchState.Reconciled, 1500L), (r.State, r.Paid));
+    }
+
+    [Fact]
+    public async Task The_banks_text_is_stored_as_written_backslashes_tabs_and_line_breaks_included()
+    {
+        await _r.RecipientAsync(1, amountFen: 100_000);
+        await _r.RecipientAsync(2, amountFen: 200_000);
+        var id = await ApprovedBatchAsync();
+        await ExportAsync(id);
+        var l = await _r.LinesAsync(id);
+        var r = await Reconciler.ReconcileAsync(id, Csv(
+            "line_ref,status,amount,bank_txn_ref,failure_code,failure_reason\n" +
+            $"{l[0].Id},paid,1000.00,T\\N,,\n" +
+            $"{l[1].Id},failed,2000.00,,\"E\t05\",\"户名\\不符\r\n请核实\\\r\"\n"), "r.csv", "test", default);
+        Assert.Equal((1L, 1L), (r.Paid, r.Failed));
+        Assert.Equal("T\\N", await _r.ScalarAsync<string>("SELECT bank_txn_ref FROM app.disbursement_outcomes WHERE line_id = @x", new { x = l[0].Id }));
+        Assert.True(await _r.ScalarAsync<bool>("SELECT failure_code IS NULL AND failure_reason IS NULL FROM app.disbursement_outcomes WHERE line_id = @x", new { x = l[0].Id }));
+        Assert.Equal("E\t05", await _r.ScalarAsync<string>("SELECT failure_code FROM app.disbursement_outcomes WHERE line_id = @x", new { x = l[1].Id }));
+        // A quoted line break is stored as LF, as the file's lines are read (the trailing one is trimmed).
+        Assert.Equal("户名\\不符\n请核实\\", await _r.ScalarAsync<string>("SELECT failure_reason FROM app.disbursement_outcomes WHERE line_id = @x", new { x = l[1].Id }));
+    }
+
+    [Fact]
     public async Task A_return_file_that_is_not_UTF8_after_its_header_is_refused_with_a_line_and_nothing_applied()
     {
         await _r.RecipientAsync(1, amountFen: 100_000);

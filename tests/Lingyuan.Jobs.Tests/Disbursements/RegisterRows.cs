@@ -31,6 +31,22 @@ public sealed class RegisterRows(NpgsqlDataSource db)
             """);
     }
 
+    /// <summary>Recipients 1 to <paramref name="count"/> (at most 3,000: the ID numbers repeat after that), as <see cref="RecipientAsync"/> writes them, in one statement.</summary>
+    public async Task RecipientsAsync(int count, long amountFen = 100_000)
+    {
+        var ids = Enumerable.Range(1, count).Select(IdNumber).ToArray();
+        var accounts = Enumerable.Range(1, count).Select(Account).ToArray();
+        await using var conn = await db.OpenConnectionAsync();
+        await conn.ExecuteAsync("""
+            INSERT INTO app.persons (id_number, name, household_no, street, community, hukou, able_to_work, wants_work, employment)
+            SELECT id, '测试' || n, 'H' || n, '城关街道', '南街社区', 'urban', false, false, 'retired' FROM unnest(@ids::text[]) WITH ORDINALITY AS t (id, n);
+            INSERT INTO app.cards (id_number, card_no, bank_code, bank_account, financial_status)
+            SELECT id, 'C' || n, '102', account, 'active' FROM unnest(@ids::text[], @accounts::text[]) WITH ORDINALITY AS t (id, account, n);
+            INSERT INTO app.entitlements (id_number, benefit, monthly_amount_fen, start_period) SELECT id, 'enterprise_pension', @amountFen, '2026-01-01' FROM unnest(@ids::text[]) AS t (id);
+            INSERT INTO app.life_events (id_number, event, date) SELECT id, 'eligibility_verified', '2026-01-10' FROM unnest(@ids::text[]) AS t (id);
+            """, new { ids, accounts, amountFen });
+    }
+
     /// <summary>A person with an active card, a verified eligibility and one entitlement: payable unless the test changes something.</summary>
     public async Task<string> RecipientAsync(int n, long amountFen = 250_000, string? household = null, string? account = null,
         string benefit = "enterprise_pension", string start = "2026-01-01", string? verified = "2026-01-10", string name = "")
