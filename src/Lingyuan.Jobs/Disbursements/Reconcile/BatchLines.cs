@@ -34,6 +34,10 @@ internal sealed class BatchLines(int capacity)
     public bool FailedOtherwise(int i, string code, string reason) =>
         _failedAs.TryGetValue(i, out var r) && ((r.Code ?? "") != code || (r.Reason ?? "") != reason);
 
+    /// <summary>
+    /// Reads the lines; without outcomes from the batch's index alone (0170_batch_lines_covered.sql: it includes
+    /// amount and status), once the batch's pages are marked all-visible (autovacuum does it after a build).
+    /// </summary>
     public static async Task<BatchLines> ReadAsync(NpgsqlConnection conn, long batchId, bool withOutcomes, int expected, CancellationToken ct)
     {
         var select = withOutcomes

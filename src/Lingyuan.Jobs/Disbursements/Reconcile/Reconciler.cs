@@ -26,8 +26,8 @@ public sealed record ReconcileResult(long BatchId, long Rows, long Applied, long
 /// the server has already refused a row the check names (a repeated reference meets the outcomes' key).
 /// Why overlap: read first, the 490,000 lines of the bench took 0.5–0.8 s before the file's first row was looked at;
 /// overlapped, the verb was ~0.15 s faster in 5 of 5 paired runs (ops/bench lab, 2026-12-02), for ~20 MB more.
-/// At 1 M lines it is 1.98–2.08× the bound with the process start-up, 1.65–1.75× without (QUALITY.md: 2.0×; ops/bench,
-/// median of 3, three runs on 2026-12-03): the client is near one core's worth of CPU, which the COPY shares on two.
+/// At 1 M lines it is 1.63× the bound with the process start-up, 1.31× without (QUALITY.md: 2.0×; ops/bench, median of 3,
+/// 2026-12-03; 1.98–2.08× before the outcomes were written as text and the lines read from the batch's index alone).
 /// When outcomes are already recorded (a second file for the batch) the lines are awaited first, so a row the
 /// bank repeats is not written twice. The outcomes' primary key still refuses a second outcome for a line.
 /// </summary>
