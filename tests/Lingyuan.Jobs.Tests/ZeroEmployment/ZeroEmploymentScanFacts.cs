@@ -34,6 +34,16 @@ public class ZeroEmploymentScanFacts(DatabaseFixture db) : IClassFixture<Databas
         await using var tx = await conn.BeginTransactionAsync();
         await conn.ExecuteAsync(ZeroEmploymentData.SyntheticSql(), transaction: tx);
         await conn.ExecuteAsync("SELECT pg_temp.ze_synthetic(3000, 'scan.test')", transaction: tx); // ends with ANALYZE
+        // Entitlements for a quarter of the persons: pensions (in payment, ended, not yet started) and a benefit that
+        // is no pension, so that the pensions the scan takes off are held to the plain definition too.
+        await conn.ExecuteAsync("""
+            INSERT INTO app.entitlements (id_number, benefit, monthly_amount_fen, start_period, end_period)
+            SELECT id_number, (ARRAY['enterprise_pension', 'resident_pension', 'institution_pension', 'unemployment'])[1 + h / 4 % 4], 100000,
+                   date_trunc('month', date '2020-01-01' + (h / 7 % 7000))::date,
+                   CASE WHEN h % 3 = 0 THEN date_trunc('month', date '2020-01-01' + (h / 7 % 7000) + 400)::date END
+            FROM (SELECT id_number, abs(hashtext(id_number)) AS h FROM app.persons) p
+            WHERE h % 4 = 0
+            """, transaction: tx);
         if (!statistics)
             await conn.ExecuteAsync("DELETE FROM pg_statistic WHERE starelid = 'app.persons'::regclass", transaction: tx); // rolled back below
         Assert.Equal(statistics, await ZeroEmploymentCheck.MedianHouseholdAsync(ZeroEmploymentData.Work(conn, tx)) is not null);
