@@ -48,6 +48,30 @@ public sealed class ImportFacts(DatabaseFixture db) : IClassFixture<DatabaseFixt
     }
 
     [Fact]
+    public async Task A_first_load_copied_straight_into_the_empty_register_stores_what_the_staged_upsert_stores()
+    {
+        // Into an empty register the rows are copied straight in; into one that has rows they are staged and
+        // inserted by the upsert. Both must leave the same rows (generated columns included).
+        var path = PersonsFile(_dir, $"first-load-{Guid.NewGuid():N}.csv", Enumerable.Range(1, 40).Select(i => Person(i)));
+        const string rows = "SELECT string_agg(p::text, E'\\n' ORDER BY id_number) FROM (SELECT * FROM app.persons WHERE id_number <> @other) p";
+        var other = IdNumber(99);
+        var direct = await ImportAsync("persons", path);
+        await using var conn = await db.DataSource.OpenConnectionAsync();
+        var columns = await conn.QuerySingleAsync<string>("SELECT string_agg(column_name, ', ' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_schema = 'app' AND table_name = 'persons' AND column_name <> 'updated_at'");
+        var query = rows.Replace("SELECT *", $"SELECT {columns}");
+        var copied = await conn.QuerySingleAsync<string>(query, new { other });
+
+        await ExecuteAsync(db, TruncateRegisters);
+        await ImportAsync("persons", PersonsFile(_dir, "other.csv", [Person(99)]));
+        var staged = await ImportAsync("persons", path);
+
+        Assert.Equal((40L, 40L), (direct.Inserted, staged.Inserted));
+        Assert.Equal(copied, await conn.QuerySingleAsync<string>(query, new { other }));
+        // The audit record of the import is written on either path.
+        Assert.Equal(2, await CountAsync(db, $"SELECT count(*) FROM app.audit_log WHERE action = 'import' AND details LIKE '{Path.GetFileName(path)}: 40 rows, 40 inserted, 0 updated, 0 unchanged%'"));
+    }
+
+    [Fact]
     public async Task Re_importing_the_same_file_changes_nothing()
     {
         var path = PersonsFile(_dir, "persons.csv", Enumerable.Range(1, 50).Select(i => Person(i)));

@@ -19,6 +19,8 @@ internal sealed class UpsertSql
 
     public string CreateStage { get; }
     public string Copy { get; }
+    /// <summary>The file's rows straight into the register (a register empty at the import's start).</summary>
+    public string CopyIntoRegister { get; }
     /// <summary>Counts (would be inserted, would be updated) without changing anything.</summary>
     public string Preview { get; }
     /// <summary>One INSERT … SELECT into app.audit_log: before/after of every row the upsert will change; null when every column is key.</summary>
@@ -43,6 +45,7 @@ internal sealed class UpsertSql
             CREATE TEMP TABLE import_stage ON COMMIT DROP AS SELECT {cols} FROM {kind.Table} WITH NO DATA;
             """;
         Copy = $"COPY import_stage ({cols}) FROM STDIN (FORMAT BINARY)";
+        CopyIntoRegister = $"COPY {kind.Table} ({cols}) FROM STDIN (FORMAT BINARY)";
         Preview = $"""
             SELECT count(*) FILTER (WHERE t.{keys[0]} IS NULL),
                    count(*) FILTER (WHERE t.{keys[0]} IS NOT NULL AND {differs})
