@@ -95,7 +95,12 @@ public sealed class ZeroEmploymentCheck(
         // give ('' without statistics: the first half is empty), each half whole in one parallel worker: a
         // household is never split, so each worker filters its own households and only those kept travel.
         var median = await MedianHouseholdAsync(uow) ?? "";
-        var femaleDefault = defaultFemaleBaseline == 55 ? b.Female55 : b.Female50;
+        // One parameter object for both statements (Dapper sends a statement only the parameters it names).
+        var args = new
+        {
+            median, asOf, includeRural, minJobSeekers, youngest = b.Youngest, male = b.Male, female55 = b.Female55, female50 = b.Female50,
+            femaleDefault = defaultFemaleBaseline == 55 ? b.Female55 : b.Female50,
+        };
         // One round trip: the settings (parallel plans not priced out by their ~50,000 output rows, for this
         // statement only: they are not the work's settings, the check's other statements keep the defaults),
         // the pass into ze_scan, the parallel settings back, and the count of qualifying households.
@@ -104,7 +109,7 @@ public sealed class ZeroEmploymentCheck(
             SET LOCAL parallel_tuple_cost = 0;
             SET LOCAL min_parallel_index_scan_size = 0;
             CREATE TEMP TABLE ze_scan ON COMMIT DROP AS
-            SELECT household_no, f & 1 = 1 AS urban, f & 2 = 2 AS business_income, seekers > 0 AS has_seeker, f & 8 = 8 AS has_employed,
+            SELECT household_no, f & 1 = 1 AS urban, f & 2 = 2 AS business_income, f & 8 = 8 AS has_employed,
                    seekers, f & 10 = 0 AND seekers >= @minJobSeekers AND (f & 1 = 1 OR @includeRural) AS qualifies
             FROM ({{Pass("household_no < @median")}}
                   UNION ALL
@@ -114,27 +119,21 @@ public sealed class ZeroEmploymentCheck(
             SET LOCAL parallel_setup_cost = DEFAULT;
             SET LOCAL parallel_tuple_cost = DEFAULT;
             SET LOCAL min_parallel_index_scan_size = DEFAULT;
-            """,
-            new
-            {
-                median, youngest = b.Youngest, male = b.Male, female55 = b.Female55, female50 = b.Female50, femaleDefault, includeRural,
-                minJobSeekers,
-            }, CommandTimeoutSeconds));
+            """, args, CommandTimeoutSeconds));
 
         // Members the pass counted who draw a pension are no job-seekers: found from the pensions in payment (a
         // fraction of the register; none in a register without entitlements), their households' counts lowered.
         // Per member, not per entitlement: a person with two pensions is one pensioner.
         return await uow.Connection.ExecuteScalarAsync<int>(uow.Command($$"""
-            UPDATE ze_scan s SET seekers = s.seekers - p.pensioners, has_seeker = s.seekers > p.pensioners,
+            UPDATE ze_scan s SET seekers = s.seekers - p.pensioners,
                    qualifies = s.qualifies AND s.seekers - p.pensioners >= @minJobSeekers
             FROM (SELECT m.household_no, count(*) AS pensioners FROM app.persons m
                   WHERE m.id_number IN (SELECT e.id_number FROM app.entitlements e WHERE {{PensionInPaymentSql}})
-                    AND {{SeekerByRowSql}} AND m.household_no IN (SELECT household_no FROM ze_scan WHERE has_seeker)
+                    AND {{SeekerByRowSql}} AND m.household_no IN (SELECT household_no FROM ze_scan WHERE seekers > 0)
                   GROUP BY m.household_no) p
             WHERE p.household_no = s.household_no;
             SELECT count(*) FROM ze_scan WHERE qualifies;
-            """, new { asOf, minJobSeekers, youngest = b.Youngest, male = b.Male, female55 = b.Female55, female50 = b.Female50, femaleDefault },
-            CommandTimeoutSeconds));
+            """, args, CommandTimeoutSeconds));
 
         // One aggregate over a range of households: the bits of ze_code (migrations 0070, 0180) of every member, where
         // a member outside working age keeps only bits 1 (urban) and 2 (business income). So per household: 4 a
@@ -246,7 +245,7 @@ public sealed class ZeroEmploymentCheck(
                     WHEN s.household_no IS NULL THEN '户号已不在人员名册中'
                     WHEN s.has_employed THEN '家庭中已有劳动年龄内的成员就业'
                     WHEN s.business_income THEN '家庭成员有经营性收入'
-                    WHEN NOT s.has_seeker THEN '家庭中已无劳动年龄内有劳动能力和就业意愿的成员(在校学生、领取养老金人员不计)'
+                    WHEN s.seekers = 0 THEN '家庭中已无劳动年龄内有劳动能力和就业意愿的成员(在校学生、领取养老金人员不计)'
                     WHEN s.qualifies IS NOT TRUE AND (s.urban OR @includeRural) THEN '有就业意愿的成员人数少于认定标准'
                     ELSE '非城镇户籍家庭(未纳入排查范围)' END
             FROM app.zero_employment_cases c2
